@@ -1,0 +1,116 @@
+"""One turn, start to end: remember the conversation, welcome newcomers, route, and fail politely."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import structlog
+
+from bot.router import Router
+from bot.services import Services
+from bot.turn import Incoming, Message, Turn
+from cards.common import notice_card
+from cards.help import VERB_RUN_COMMAND
+from cards.welcome import build_welcome_card
+
+log = structlog.get_logger(__name__)
+
+SORRY = "Sorry, something went wrong on my side and I couldn't finish that. Nothing you sent was lost; please try again in a moment."
+
+
+class PolicyBot:
+    def __init__(self, services: Services, router: Router) -> None:
+        self.services = services
+        self.router = router
+        services.commands = frozenset(router.commands())
+
+    async def on_incoming(self, incoming: Incoming) -> dict | None:
+        turn = Turn(incoming, self.services.outbound)
+        try:
+            await self._run(turn)
+        except Exception:
+            log.exception("turn failed", kind=incoming.kind, verb=incoming.verb, conversation_kind=incoming.conversation.kind)
+            await self._apologise(turn)
+        return turn.invoke_response
+
+    async def _run(self, turn: Turn) -> None:
+        incoming = turn.incoming
+        if incoming.kind == "other":
+            return
+        await self.services.conversations.save(incoming.conversation)
+        if incoming.kind == "message" and not incoming.is_personal and not incoming.mentions_bot and not incoming.verb:
+            return  # in channels and group chats the bot speaks only when spoken to
+        await self._first_contact(turn)
+        if incoming.kind in ("install", "members_added"):
+            return
+        if incoming.verb == VERB_RUN_COMMAND:
+            incoming = self._as_typed_command(incoming)
+            turn.incoming = incoming
+        route = self.router.find(incoming)
+        if route is None:
+            await self._unrouted(turn)
+            return
+        log.info("turn", route=route.name, conversation_kind=incoming.conversation.kind)
+        await route.handler(turn, self.services)
+        if incoming.is_card_action and turn.invoke_response is None:
+            turn.respond_with_text("Done.")
+
+    def _as_typed_command(self, incoming: Incoming) -> Incoming:
+        """A help-card button behaves exactly as if its command had been typed."""
+        command = incoming.data.get("command")
+        if not isinstance(command, str) or command not in self.services.commands:
+            return incoming
+        return replace(incoming, kind="message", text=command, verb=None, data={})
+
+    async def _first_contact(self, turn: Turn) -> bool:
+        incoming = turn.incoming
+        if not incoming.is_personal:
+            if incoming.kind == "members_added" and incoming.members_added_bot:
+                await turn.reply(Message(cards=[self._welcome()], summary="GenAI policy assistant added"))
+                return True
+            return False
+        if incoming.kind == "members_added" and not incoming.members_added_bot:
+            return False
+        is_new = await self.services.users.needs_welcome(
+            incoming.user_id, name=incoming.user_name, teams_user_id=incoming.user_teams_id, tenant_id=incoming.tenant_id
+        )
+        if is_new:
+            await turn.reply(Message(cards=[self._welcome()], summary="Welcome to the GenAI policy assistant"))
+        return is_new
+
+    def _welcome(self) -> dict:
+        settings = self.services.settings
+        return build_welcome_card(
+            org_name=settings.org_name,
+            authority_name=settings.genai_authority_name,
+            authority_contact=settings.genai_authority_contact,
+            commands=set(self.services.commands),
+        )
+
+    async def _unrouted(self, turn: Turn) -> None:
+        incoming = turn.incoming
+        if incoming.kind == "invoke":
+            if incoming.is_card_action:
+                turn.respond_with_card(
+                    notice_card(
+                        "I don't recognise that button",
+                        "This card may be from an older version of the bot. Type **help** to see what I can do now.",
+                    )
+                )
+            else:
+                turn.invoke_response = {"statusCode": 200}
+            return
+        if incoming.verb:
+            await turn.reply("I don't recognise that button. Type **help** to see what I can do.")
+
+    async def _apologise(self, turn: Turn) -> None:
+        if turn.incoming.is_card_action:
+            turn.respond_with_card(notice_card("Something went wrong", SORRY))
+            return
+        if turn.incoming.kind == "invoke":
+            turn.invoke_response = {"statusCode": 200}
+            return
+        try:
+            await turn.reply(SORRY)
+        except Exception:
+            log.exception("could not send the apology either")

@@ -1,0 +1,11 @@
+"""The routing table, assembled from each conversation flow's routes. Order matters: first match wins."""
+
+from __future__ import annotations
+
+from bot.router import Router
+from dialogs import help as help_dialog
+from dialogs import qa, tools
+
+
+def build_router() -> Router:
+    return Router([*help_dialog.ROUTES, *tools.ROUTES, *qa.ROUTES])

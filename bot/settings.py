@@ -1,0 +1,159 @@
+"""Configuration, read once from the environment and `.env`, then passed in."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain import EXAMPLE_POLICY_PATH
+
+IdList = Annotated[frozenset[str], NoDecode]
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def normalise_database_url(url: str) -> str:
+    """Map the plain `sqlite://` and `postgresql://` forms onto the async drivers we ship."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError("must be a URL such as sqlite:///data/bot.db or postgresql://user@host/db")
+    scheme = _ASYNC_DRIVERS.get(scheme, scheme)
+    if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+        raise ValueError(f"unsupported database '{scheme}'; use sqlite:/// or postgresql://")
+    return f"{scheme}://{rest}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    app_id: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "app_id"))
+    app_password: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppPassword", "app_password"), repr=False
+    )
+    app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
+        "SingleTenant", validation_alias=AliasChoices("MicrosoftAppType", "app_type")
+    )
+    app_tenant_id: str = Field("", validation_alias=AliasChoices("MicrosoftAppTenantId", "app_tenant_id"))
+    app_certificate_path: Path | None = Field(
+        None, validation_alias=AliasChoices("MicrosoftAppCertificatePath", "app_certificate_path")
+    )
+
+    database_url: str = Field("sqlite+aiosqlite:///data/policy-bot.db", validation_alias=AliasChoices("DATABASE_URL", "database_url"))
+    policy_path: Path = Field(EXAMPLE_POLICY_PATH, validation_alias=AliasChoices("POLICY_PATH", "policy_path"))
+    tools_path: Path | None = Field(None, validation_alias=AliasChoices("TOOLS_PATH", "tools_path"))
+
+    org_name: str = Field("Example Borough Council", validation_alias=AliasChoices("ORG_NAME", "org_name"))
+    genai_authority_name: str = Field(
+        "the GenAI Governance Board", validation_alias=AliasChoices("GENAI_AUTHORITY_NAME", "genai_authority_name")
+    )
+    genai_authority_contact: str = Field(
+        "genai-governance@example.gov.uk",
+        validation_alias=AliasChoices("GENAI_AUTHORITY_CONTACT", "genai_authority_contact"),
+    )
+
+    admin_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("ADMIN_IDS", "admin_ids"))
+    approver_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("APPROVER_IDS", "approver_ids"))
+    allowed_tenant_ids: IdList = Field(
+        frozenset(), validation_alias=AliasChoices("ALLOWED_TENANT_IDS", "allowed_tenant_ids")
+    )
+
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
+    port: int = Field(3978, ge=1, le=65535, validation_alias=AliasChoices("PORT", "port"))
+    log_format: Literal["auto", "console", "json"] = Field(
+        "auto", validation_alias=AliasChoices("LOG_FORMAT", "log_format")
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level")
+    )
+    max_body_bytes: int = Field(256 * 1024, validation_alias=AliasChoices("MAX_BODY_BYTES", "max_body_bytes"))
+    # Where the Bot Framework token validator finds its OpenID metadata; tests point it at loopback.
+    openid_metadata_url: str = Field(
+        "", validation_alias=AliasChoices("BOT_OPENID_METADATA", "openid_metadata_url")
+    )
+
+    @field_validator("admin_ids", "approver_ids", "allowed_tenant_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("policy_path")
+    @classmethod
+    def _policy_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"no policy file at {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> "Settings":
+        if self.app_id and self.app_type != "UserAssignedMSI":
+            if not (self.app_password or self.app_certificate_path):
+                raise ValueError(
+                    "MicrosoftAppPassword (or MicrosoftAppCertificatePath) is needed when MicrosoftAppId is set"
+                )
+        if self.app_id and self.app_type == "SingleTenant" and not self.app_tenant_id:
+            raise ValueError("MicrosoftAppTenantId is needed for a SingleTenant bot")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.app_id)
+
+    def host_is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is one plain line for the operator."""
+
+
+_ENV_NAMES = {
+    "app_id": "MicrosoftAppId",
+    "app_password": "MicrosoftAppPassword",
+    "app_type": "MicrosoftAppType",
+    "app_tenant_id": "MicrosoftAppTenantId",
+    "app_certificate_path": "MicrosoftAppCertificatePath",
+    "openid_metadata_url": "BOT_OPENID_METADATA",
+}
+
+
+def env_name(field: str) -> str:
+    return _ENV_NAMES.get(field, field.upper())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's report into one line that names the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = env_name(str(error["loc"][0])) if error.get("loc") else "configuration"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error.get("loc"):
+            raise SettingsError(f"Setting {where}: {message}") from None
+        raise SettingsError(f"Configuration: {message}") from None

@@ -1,0 +1,127 @@
+"""What dialogs see of a turn: plain data in, plain messages out. No Bot Framework types."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from storage.records import ConversationRef
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    kind: str  # message, invoke, install, members_added, other
+    conversation: ConversationRef
+    user_id: str  # Entra object id when Teams gives one
+    user_name: str | None = None
+    user_teams_id: str | None = None
+    tenant_id: str | None = None
+    text: str = ""  # with the bot's @mention removed
+    verb: str | None = None  # Action.Execute verb, or the `verb` of an Action.Submit payload
+    data: dict[str, Any] = field(default_factory=dict)
+    invoke_name: str | None = None
+    activity_id: str | None = None
+    reply_to_id: str | None = None
+    mentions_bot: bool = False
+    members_added_bot: bool = False
+
+    @property
+    def is_personal(self) -> bool:
+        return self.conversation.kind == "personal"
+
+    @property
+    def is_card_action(self) -> bool:
+        return self.kind == "invoke" and self.invoke_name == "adaptiveCard/action"
+
+
+@dataclass
+class Message:
+    text: str | None = None
+    cards: list[dict] = field(default_factory=list)
+    entities: list[dict] = field(default_factory=list)
+    channel_data: dict | None = None
+    summary: str | None = None  # notification preview text for card-only messages
+
+    def to_activity(self, ref: ConversationRef, reply_to_id: str | None = None) -> dict:
+        activity: dict[str, Any] = {
+            "type": "message",
+            "from": {"id": ref.bot_id, "name": ref.bot_name},
+            "conversation": {"id": ref.id},
+            "channelId": ref.channel_id,
+            "serviceUrl": ref.service_url,
+        }
+        if self.text is not None:
+            activity["text"] = self.text
+            activity["textFormat"] = "markdown"
+        if self.summary:
+            activity["summary"] = self.summary
+        if self.cards:
+            activity["attachments"] = [{"contentType": ADAPTIVE_CARD, "content": card} for card in self.cards]
+        if self.entities:
+            activity["entities"] = self.entities
+        if self.channel_data:
+            activity["channelData"] = self.channel_data
+        if reply_to_id:
+            activity["replyToId"] = reply_to_id
+        return activity
+
+
+class Outbound(Protocol):
+    """Where messages go: Teams' connector over HTTP, or the terminal chat's screen."""
+
+    async def send(self, ref: ConversationRef, activity: dict, reply_to_id: str | None = None) -> str | None: ...
+
+    async def update(self, ref: ConversationRef, activity_id: str, activity: dict) -> None: ...
+
+
+class Turn:
+    """One incoming activity and the ways to answer it."""
+
+    def __init__(self, incoming: Incoming, outbound: Outbound) -> None:
+        self.incoming = incoming
+        self._outbound = outbound
+        self.invoke_response: dict | None = None
+        self.sent: list[dict] = []
+
+    async def reply(self, message: Message | str) -> str | None:
+        if isinstance(message, str):
+            message = Message(text=message)
+        activity = message.to_activity(self.incoming.conversation)
+        self.sent.append(activity)
+        # Channel threads need the reply addressed to the thread's root; 1:1 chats take a plain send.
+        reply_to = None if self.incoming.is_personal else self.incoming.activity_id
+        return await self._outbound.send(self.incoming.conversation, activity, reply_to)
+
+    async def update_card(self, activity_id: str, card: dict) -> None:
+        activity = Message(cards=[card]).to_activity(self.incoming.conversation)
+        activity["id"] = activity_id
+        await self._outbound.update(self.incoming.conversation, activity_id, activity)
+
+    def respond_with_card(self, card: dict) -> None:
+        """The card that replaces the one clicked (Universal Actions invoke response)."""
+        self.invoke_response = {"statusCode": 200, "type": ADAPTIVE_CARD, "value": card}
+
+    def respond_with_text(self, text: str) -> None:
+        self.invoke_response = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
+
+_AT_TAG = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+
+
+def strip_mentions(text: str, bot_names: set[str]) -> tuple[str, bool]:
+    """Remove <at>Bot</at> tags naming the bot; return the clean text and whether the bot was named."""
+    mentioned = False
+
+    def drop(match: re.Match) -> str:
+        nonlocal mentioned
+        if not bot_names or match.group(1).strip() in bot_names:
+            mentioned = True
+            return " "
+        return match.group(1)
+
+    cleaned = _AT_TAG.sub(drop, text or "")
+    cleaned = cleaned.replace("&nbsp;", " ").replace("\u00a0", " ")
+    return re.sub(r"\s+", " ", cleaned).strip(), mentioned

@@ -1,0 +1,78 @@
+"""Cards for policy answers: the quoted passages' buttons, a full section, and 'not covered'."""
+
+from __future__ import annotations
+
+from cards.common import button, card, heading, para, safe, to_dict
+
+VERB_SHOW_SECTION = "qa.section"
+VERB_FEEDBACK = "qa.feedback"
+VERB_ASK_GOVERNANCE = "qa.escalate"
+VERB_REQUEST_TOOL = "tool.request.start"
+
+
+def citation_entity(hits: list[tuple[str, str, str]]) -> dict:
+    """Teams citations: [n] markers in the text, each with its section title and passage on hover."""
+    return {
+        "type": "https://schema.org/Message",
+        "@type": "Message",
+        "@context": "https://schema.org",
+        "@id": "",
+        "citation": [
+            {
+                "@type": "Claim",
+                "position": position,
+                "appearance": {
+                    "@type": "DigitalDocument",
+                    "name": f"{section} {title}".strip()[:80],
+                    "abstract": text[:160],
+                    "keywords": [f"Section {section}"],
+                },
+            }
+            for position, (section, title, text) in enumerate(hits, start=1)
+        ],
+    }
+
+
+def build_answer_actions_card(*, question_id: int, sections: list[tuple[str, str]], version_id: int | None) -> dict:
+    actions = [
+        button(f"Read section {number}", VERB_SHOW_SECTION, {"section": number, "version": version_id})
+        for number, _title in sections[:3]
+    ]
+    actions += [
+        button("Helpful", VERB_FEEDBACK, {"question": question_id, "value": "helpful"}),
+        button("Not helpful", VERB_FEEDBACK, {"question": question_id, "value": "not_helpful"}),
+        button("Ask the governance team", VERB_ASK_GOVERNANCE, {"question": question_id}),
+    ]
+    body = [para("Was this what you needed? Quotes are from the current policy; check the full section before relying on it.", subtle=True)]
+    return to_dict(card(body, actions, fallback_text="Read the full section, rate the answer, or ask the governance team."))
+
+
+def build_not_covered_card(*, question_id: int, authority_name: str, authority_contact: str) -> dict:
+    body = [
+        heading("The policy doesn't cover that"),
+        para(
+            "I couldn't find anything in the GenAI policy that answers this, and I'd rather say so than guess. "
+            f"You can pass the question to {authority_name}, or contact them at {safe(authority_contact)}."
+        ),
+    ]
+    actions = [button("Ask the governance team", VERB_ASK_GOVERNANCE, {"question": question_id})]
+    return to_dict(card(body, actions, fallback_text="The policy doesn't cover that."))
+
+
+def build_section_card(*, number: str, title: str, text: str, version_label: str | None) -> dict:
+    body = [heading(f"{number} {title}".strip()), para(text)]
+    if version_label:
+        body.append(para(f"Policy version {safe(version_label)}", subtle=True))
+    return to_dict(card(body, fallback_text=f"{number} {title}"))
+
+
+def build_personal_data_warning_card(kinds: tuple[str, ...]) -> dict:
+    found = ", ".join(kinds)
+    body = [
+        heading("Please don't share personal data here"),
+        para(
+            f"Your message looks like it contains personal data ({found}). Personal data must not go into AI tools, "
+            "or into this chat. I have kept only a redacted copy of your question."
+        ),
+    ]
+    return to_dict(card(body, fallback_text="Please don't share personal data here."))

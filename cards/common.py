@@ -1,0 +1,52 @@
+"""Shared pieces for card builders: serialisation, escaping, and common elements."""
+
+from __future__ import annotations
+
+import re
+
+from microsoft_teams.cards import AdaptiveCard, CardElement, ExecuteAction, TextBlock
+
+CARD_VERSION = "1.5"
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|>~])")
+
+
+def safe(text: str | None) -> str:
+    """User-supplied text shown as itself: no markdown, links or <at> mentions can be injected."""
+    if not text:
+        return ""
+    text = text.replace("<", "\uff1c").replace(">", "\uff1e")  # full-width lookalikes defuse <at>…</at>
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return re.sub(r"^(\s*)(\d+)\.", r"\1\2\\.", text, flags=re.MULTILINE)
+
+
+def to_dict(card: AdaptiveCard) -> dict:
+    data = card.model_dump(exclude_none=True)
+    data["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json"
+    return data
+
+
+def card(body: list[CardElement], actions: list | None = None, *, fallback_text: str | None = None) -> AdaptiveCard:
+    return AdaptiveCard(
+        version=CARD_VERSION,
+        body=body,
+        actions=actions or None,
+        fallback_text=fallback_text,
+        msteams={"width": "full"},
+    )
+
+
+def heading(text: str) -> TextBlock:
+    return TextBlock(text=text, weight="Bolder", size="Medium", wrap=True, style="heading")
+
+
+def para(text: str, *, subtle: bool = False, spacing: str | None = None, color: str | None = None) -> TextBlock:
+    return TextBlock(text=text, wrap=True, is_subtle=subtle or None, spacing=spacing, color=color)
+
+
+def button(title: str, verb: str, data: dict | None = None, *, style: str | None = None) -> ExecuteAction:
+    return ExecuteAction(title=title, verb=verb, data={"verb": verb, **(data or {})}, style=style)
+
+
+def notice_card(title: str, text: str, actions: list | None = None) -> dict:
+    return to_dict(card([heading(title), para(text)], actions, fallback_text=f"{title}: {text}"))

@@ -1,0 +1,46 @@
+"""The help card: every command as a button."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cards.common import button, card, heading, para, to_dict
+
+VERB_RUN_COMMAND = "command.run"
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    command: str
+    title: str
+    description: str
+
+
+COMMANDS: tuple[CommandInfo, ...] = (
+    CommandInfo("help", "Help", "Show what I can do"),
+    CommandInfo("tools", "Approved tools", "List the approved AI tools and their conditions"),
+    CommandInfo("request tool", "Request a tool", "Ask the governance authority to approve an AI tool"),
+    CommandInfo("report incident", "Report an incident", "Report an AI concern, incident or breach"),
+    CommandInfo("acknowledge", "Acknowledge the policy", "Confirm you have read the current policy"),
+    CommandInfo("policy", "Read the policy", "Browse the policy section by section"),
+)
+
+
+def help_actions(available: set[str]) -> list:
+    return [
+        button(info.title, VERB_RUN_COMMAND, {"command": info.command})
+        for info in COMMANDS
+        if info.command != "help" and info.command in available
+    ]
+
+
+def build_help_card(available: set[str] | None = None) -> dict:
+    shown = [info for info in COMMANDS if available is None or info.command in available]
+    lines = "\n".join(f"- **{info.command}**: {info.description}" for info in shown)
+    body = [
+        heading("What I can do"),
+        para("Ask me anything about the GenAI policy in your own words, for example *Can I use ChatGPT to draft a letter?*"),
+        para(lines),
+    ]
+    actions = help_actions({info.command for info in shown})
+    return to_dict(card(body, actions, fallback_text="Commands: " + ", ".join(info.command for info in shown)))

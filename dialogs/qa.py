@@ -1,0 +1,161 @@
+"""Policy questions in staff's own words, answered by quoting the policy with citations."""
+
+from __future__ import annotations
+
+import structlog
+
+from bot.router import Route, any_message, verb
+from bot.services import Services
+from bot.turn import Message, Turn
+from cards.answer import (
+    VERB_ASK_GOVERNANCE,
+    VERB_FEEDBACK,
+    VERB_SHOW_SECTION,
+    build_answer_actions_card,
+    build_not_covered_card,
+    build_personal_data_warning_card,
+    build_section_card,
+    citation_entity,
+)
+from cards.common import notice_card, safe
+from cards.tools import tool_status_line
+from domain.redact import redact
+
+log = structlog.get_logger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+SHOWN_RATIO = 0.45  # quote a further passage only if it scores at least this share of the best
+
+
+async def answer_question(turn: Turn, services: Services) -> None:
+    incoming = turn.incoming
+    question = incoming.text.strip()
+    if not question:
+        await turn.reply("Ask me a question about the GenAI policy, or type **help** to see what I can do.")
+        return
+    if len(question) > MAX_QUESTION_CHARS:
+        await turn.reply(
+            f"That message is {len(question)} characters long; I can read questions of up to {MAX_QUESTION_CHARS}. "
+            "Please ask a shorter question."
+        )
+        return
+    redaction = redact(question)
+    if redaction.found:
+        await turn.reply(Message(cards=[build_personal_data_warning_card(redaction.kinds)], summary="Please don't share personal data"))
+
+    policy = await services.library.current()
+    finder = await services.library.tool_finder()
+    mentions = finder.find(redaction.text)
+    result = policy.index.search(redaction.text)
+    shown = [h for h in result.hits if h.score >= result.hits[0].score * SHOWN_RATIO] if result.answered else []
+
+    question_id = await services.questions.record(
+        user_id=incoming.user_id,
+        conversation_id=incoming.conversation.id,
+        text=redaction.text,
+        redacted=redaction.found,
+        policy_version_id=policy.version.id if policy.version else None,
+        answered=bool(shown) or bool(mentions),
+        passages=[{"section": h.section, "title": h.title, "score": h.score} for h in shown],
+    )
+
+    lines: list[str] = [tool_status_line(m.name, m.tool) for m in mentions]
+    if not shown and not mentions:
+        settings = services.settings
+        await turn.reply(
+            Message(
+                cards=[build_not_covered_card(question_id=question_id, authority_name=settings.genai_authority_name,
+                                              authority_contact=settings.genai_authority_contact)],
+                summary="The policy doesn't cover that",
+            )
+        )
+        return
+    if shown:
+        lines.append("Here is what the policy says:" if not mentions else "The policy says:")
+        for position, hit in enumerate(shown, start=1):
+            lines.append(f"**{hit.section} {safe(hit.title)}** [{position}]: \u201c{safe(hit.text)}\u201d")
+    entities = [citation_entity([(h.section, h.title, h.text) for h in shown])] if shown else []
+    await turn.reply(Message(text="\n\n".join(lines), entities=entities))
+    await turn.reply(
+        Message(
+            cards=[build_answer_actions_card(
+                question_id=question_id,
+                sections=[(h.section, h.title) for h in shown],
+                version_id=policy.version.id if policy.version else None,
+            )],
+            summary="Read the full section or rate this answer",
+        )
+    )
+
+
+async def show_section(turn: Turn, services: Services) -> None:
+    number = str(turn.incoming.data.get("section") or "")[:20]
+    policy = await services.library.current()
+    section = policy.document.section(number)
+    if section is None:
+        card = notice_card("Section not found", f"The current policy has no section {safe(number)}.")
+    else:
+        stale = turn.incoming.data.get("version") not in (None, policy.version.id if policy.version else None)
+        label = policy.version.label if policy.version else None
+        text = safe(section.full_text()) + ("\n\n*A newer policy version has been published since this answer; this is the current text.*" if stale else "")
+        card = build_section_card(number=section.number, title=safe(section.title), text=text, version_label=label)
+    await turn.reply(Message(cards=[card], summary=f"Policy section {number}"))
+    if turn.incoming.is_card_action:
+        turn.respond_with_text(f"Section {number} is below.")
+
+
+async def record_feedback(turn: Turn, services: Services) -> None:
+    data = turn.incoming.data
+    value = data.get("value")
+    try:
+        question_id = int(data.get("question"))
+    except (TypeError, ValueError):
+        question_id = -1
+    if value not in ("helpful", "not_helpful") or question_id < 0:
+        await _show(turn, notice_card("I couldn't record that", "That feedback button is not one I recognise."))
+        return
+    if not await services.questions.set_feedback(question_id, turn.incoming.user_id, value):
+        await _show(turn, notice_card("I couldn't record that", "Only the person who asked can rate this answer."))
+        return
+    thanks = "Thanks, glad it helped." if value == "helpful" else (
+        "Thanks for telling me. The governance team reviews unhelpful answers to improve the policy and this assistant."
+    )
+    await _show(turn, notice_card("Feedback recorded", thanks))
+
+
+async def ask_governance(turn: Turn, services: Services) -> None:
+    try:
+        question_id = int(turn.incoming.data.get("question"))
+    except (TypeError, ValueError):
+        question_id = -1
+    record = await services.questions.mark_escalated(question_id, turn.incoming.user_id) if question_id >= 0 else None
+    settings = services.settings
+    if record is None:
+        await _show(turn, notice_card("I couldn't pass that on", "Only the person who asked can pass this question on."))
+        return
+    await services.audit.append(turn.incoming.user_id, "question.escalated", f"question:{record.id}", {})
+    log.info("question passed to governance", question_id=record.id)
+    await _show(
+        turn,
+        notice_card(
+            "Question recorded for the governance team",
+            f"I've recorded your question for {settings.genai_authority_name}. For a quicker answer, contact them at "
+            f"{safe(settings.genai_authority_contact)} and quote question number {record.id}.",
+        ),
+    )
+
+
+async def _show(turn: Turn, card: dict) -> None:
+    """Answer a button in place when it came from a card action, otherwise as a new message."""
+    if turn.incoming.is_card_action:
+        turn.respond_with_card(card)
+    else:
+        await turn.reply(Message(cards=[card]))
+
+
+ROUTES = [
+    Route("qa.section", verb(VERB_SHOW_SECTION), show_section),
+    Route("qa.feedback", verb(VERB_FEEDBACK), record_feedback),
+    Route("qa.escalate", verb(VERB_ASK_GOVERNANCE), ask_governance),
+    Route("qa.question", any_message, answer_question),
+]

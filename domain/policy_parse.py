@@ -1,0 +1,204 @@
+"""From cleaned lines to numbered sections made of paragraphs and bullets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from domain.policy_text import Placeholders, RawLine, _markdown_lines, clean_text, fill_placeholders, is_noise
+
+_NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\)?\s+(\S.*)$")
+_BULLET = re.compile(r"^(?:[•●◦▪■□‣⁃·∙*+\-o]|\(?[a-z]\)|\(?[ivx]{1,4}\)|\(?\d{1,2}\)|[a-z]\.)\s+(\S.*)$")
+
+
+@dataclass
+class Block:
+    kind: str  # "para" or "bullet"
+    text: str
+    lead_in: str | None = None  # the sentence that introduces a list ("Staff must not:")
+    subtitle: str | None = None  # an unnumbered heading inside the section, such as a role's name
+    clause: str | None = None  # a paragraph's own number, e.g. 7.1.2
+
+
+@dataclass
+class Section:
+    number: str
+    title: str
+    level: int
+    parents: list[str] = field(default_factory=list)  # titles of the enclosing sections
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.title}".strip()
+
+    def full_text(self) -> str:
+        parts, subtitle = [], None
+        for block in self.blocks:
+            if block.subtitle and block.subtitle != subtitle:
+                parts.append(f"\n{block.subtitle}:")
+            subtitle = block.subtitle
+            prefix = f"{block.clause}. " if block.clause else ("- " if block.kind == "bullet" else "")
+            parts.append(prefix + block.text)
+        return "\n".join(parts).strip()
+
+
+@dataclass
+class PolicyDocument:
+    title: str
+    sections: list[Section]
+
+    def section(self, number: str) -> Section | None:
+        return next((s for s in self.sections if s.number == number), None)
+
+
+def _title_like(text: str) -> bool:
+    words = text.split()
+    return (
+        0 < len(words) <= 12
+        and len(text) <= 90
+        and not text.endswith((".", ",", ";", ":", "?"))
+        and (text[0].isupper() or text[0].isdigit())
+    )
+
+
+def _depth(number: str) -> int:
+    return number.count(".") + 1
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.title = ""
+        self.sections: list[Section] = []
+        self.counters: list[int] = []
+        self.subtitle: str | None = None
+        self.lead_in: str | None = None
+        self.pending: list[str] = []  # lines of a paragraph still being joined
+        self.pending_clause: str | None = None
+        self.any_numbered = False
+
+    @property
+    def current(self) -> Section | None:
+        return self.sections[-1] if self.sections else None
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        text = " ".join(self.pending).strip()
+        self.pending = []
+        clause, self.pending_clause = self.pending_clause, None
+        if not text:
+            return
+        if self.current is None:
+            self.start_section("", self.title or "Introduction", 1)
+        self.current.blocks.append(Block("para", text, subtitle=self.subtitle, clause=clause))
+        self.lead_in = text if text.endswith(":") else None
+
+    def start_section(self, number: str, title: str, level: int) -> None:
+        self.flush()
+        parents = [s.title for s in self.sections if s.number and number.startswith(s.number + ".")]
+        self.sections.append(Section(number, title, level, parents[-2:]))
+        self.subtitle = None
+        self.lead_in = None
+
+    def numbered_heading(self, number: str, title: str) -> None:
+        parts = [int(p) for p in number.split(".")]
+        self.counters = parts
+        self.any_numbered = True
+        self.start_section(number, title, len(parts))
+
+    def inferred_heading(self, title: str, level: int) -> None:
+        """A heading without a number: count it from its level, as Word's automatic numbering would."""
+        level = max(1, min(level, len(self.counters) + 1))
+        counters = self.counters[:level]
+        while len(counters) < level:
+            counters.append(0)
+        counters[-1] += 1
+        self.counters = counters
+        self.start_section(".".join(map(str, counters)), title, level)
+
+    def add_subtitle(self, title: str) -> None:
+        self.flush()
+        self.subtitle = title.rstrip(":")
+        self.lead_in = None
+
+    def add_bullet(self, text: str) -> None:
+        self.flush()
+        if self.current is None:
+            self.start_section("", self.title or "Introduction", 1)
+        self.current.blocks.append(Block("bullet", text, lead_in=self.lead_in, subtitle=self.subtitle))
+
+    def continues_numbering(self, number: str) -> bool:
+        parts = [int(p) for p in number.split(".")]
+        if not self.counters:
+            return parts[0] <= 2 and len(parts) == 1 or parts[:1] == [1]
+        if len(parts) == 1:
+            return parts[0] in (self.counters[0] + 1, self.counters[0] + 2)
+        return parts[0] == self.counters[0] and parts[-1] >= 1
+
+
+def _heading_levels(lines: list[RawLine]) -> int:
+    """The Markdown/Word level used for top-level numbered sections (1 if none is numbered)."""
+    for line in lines:
+        if line.heading_level and _NUMBERED.match(clean_text(line.text)):
+            number = _NUMBERED.match(clean_text(line.text)).group(1)
+            return line.heading_level - (_depth(number) - 1)
+    return min((line.heading_level for line in lines if line.heading_level), default=1)
+
+
+def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocument:
+    builder = _Builder()
+    top_level = _heading_levels(lines)
+    numbered_headings = any(l.heading_level and _NUMBERED.match(clean_text(l.text)) for l in lines)
+    for raw in lines:
+        text = fill_placeholders(clean_text(raw.text), placeholders)
+        if is_noise(text):
+            if not text:
+                builder.flush()
+            continue
+        number_match = _NUMBERED.match(text)
+        if raw.heading_level:
+            if number_match:
+                builder.numbered_heading(number_match.group(1).rstrip("."), number_match.group(2).strip())
+            elif not builder.sections and not builder.title:
+                builder.title = text
+            elif raw.heading_level <= top_level or not numbered_headings:
+                builder.inferred_heading(text, raw.heading_level - top_level + 1)
+            else:
+                builder.add_subtitle(text)
+            continue
+        if number_match and _title_like(number_match.group(2)) and builder.continues_numbering(number_match.group(1)):
+            builder.numbered_heading(number_match.group(1).rstrip("."), number_match.group(2).strip())
+            continue
+        if number_match and "." in number_match.group(1) and builder.counters and \
+                int(number_match.group(1).split(".")[0]) == builder.counters[0]:
+            builder.flush()  # a numbered clause starts a new paragraph that keeps its number
+            builder.pending_clause = number_match.group(1)
+            builder.pending.append(number_match.group(2))
+            continue
+        bullet = _BULLET.match(text)
+        if raw.is_list or bullet or number_match:
+            builder.add_bullet(bullet.group(1) if bullet else (number_match.group(2) if number_match else text))
+            continue
+        if raw.text[:1] in (" ", "\t") and builder.current and builder.current.blocks and not builder.pending:
+            builder.current.blocks[-1].text += " " + text  # a wrapped bullet or paragraph line
+            continue
+        if _title_like(text) and not builder.pending:
+            if not builder.sections and not builder.title:
+                builder.title = text
+            else:
+                builder.add_subtitle(text)
+            continue
+        if text.endswith(":") and len(text) <= 80 and not builder.pending and _title_like(text[:-1]):
+            builder.add_subtitle(text)  # "Data Protection Officer:" introducing a role's duties
+            continue
+        builder.pending.append(text)
+        if text.endswith((".", ":", "?", "!")) and len(text) > 40:
+            builder.flush()
+    builder.flush()
+    sections = [s for s in builder.sections if s.blocks or any(o.number.startswith(s.number + ".") for o in builder.sections)]
+    return PolicyDocument(builder.title or "Policy", sections)
+
+
+def parse_policy(text: str, placeholders: Placeholders) -> PolicyDocument:
+    return parse_lines(_markdown_lines(text), placeholders)

@@ -1,0 +1,309 @@
+"""Finding the passages of a policy that answer a question, or saying that none does.
+
+Each bullet or paragraph is a unit, scored with BM25 over its own words plus its
+context (section title, enclosing titles, a role's name, the sentence that leads
+into a list). A section-level score nudges units in the best-matching section up.
+Staff phrasing is bridged to policy wording by a domain vocabulary. A question is
+refused when the best passage covers too little of what it asks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import snowballstemmer
+import yaml
+
+from domain import DATA_DIR
+from domain.policy_parse import Block, PolicyDocument, Section
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been before being below
+    between both but by can can't could couldn't did didn't do does doesn't doing don't down during each few for from
+    further had hadn't has hasn't have haven't having he her here hers herself him himself his how i i'd i'll i'm i've
+    if in into is isn't it it's its itself just let's me more most mustn't my myself no nor not of off on once only or
+    other ought our ours ourselves out over own same shan't she should shouldn't so some such than that that's the their
+    theirs them themselves then there there's these they this those through to too under until up very was wasn't we
+    were weren't what what's when where which while who whom why will with won't would wouldn't you your yours yourself
+    yourselves also get got getting want wants wanted need needs know like please thanks thank hi hello ok okay really
+    just something anything someone thing things way able going go goes went make made use used using uses us
+    actually maybe still even much many lot lots etc e.g i.e tell told say says said show showed shown see saw look
+    happen happens happened put take took give gave new one two yes via per within without whether""".split()
+)
+# Words so common in GenAI policies that matching them says little about the question.
+_GENERIC = frozenset(["genai", "ai", "tool", "tools", "policy", "council", "staff", "work", "generative", "artificial",
+                      "intelligence", "use", "may", "must", "council's"])
+
+_stemmer = snowballstemmer.stemmer("english")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word.removesuffix("'s"))
+
+
+def words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower().replace("-", " ")) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def stems(text: str) -> list[str]:
+    return [_stem(w) for w in words(text)]
+
+
+@dataclass(frozen=True)
+class VocabularyEntry:
+    pattern: re.Pattern
+    means: tuple[str, ...]
+
+
+class Vocabulary:
+    def __init__(self, entries: list[dict]) -> None:
+        self.entries = []
+        for entry in entries:
+            phrases = sorted((str(p).lower() for p in entry["say"]), key=len, reverse=True)
+            pattern = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?![\w])")
+            self.entries.append(VocabularyEntry(pattern, tuple(stems(entry["means"]))))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "Vocabulary":
+        return cls(yaml.safe_load((path or DATA_DIR / "vocabulary.yaml").read_text(encoding="utf-8")))
+
+    def expand(self, question: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """(stems of the words the user said, stems they mean) for every phrase recognised."""
+        lowered = question.lower().replace("\u2019", "'")
+        found = []
+        for entry in self.entries:
+            for match in entry.pattern.finditer(lowered):
+                found.append((tuple(stems(match.group(0))), entry.means))
+        return found
+
+
+_DOMAIN_SIGNALS = frozenset(_stem(w) for w in (
+    "ai genai chatbot chatbots tool tools app apps policy prompt prompts output outputs model models copilot "
+    "dpia eqia atrs algorithm algorithms automated generative"
+).split())
+
+
+@dataclass(frozen=True)
+class Concept:
+    said: tuple[str, ...]
+    alternatives: dict[str, float]
+
+    def weight(self, idf: dict[str, float], unknown: float) -> float:
+        if not self.said:
+            return 0.5 * max((idf.get(t, 0.0) for t in self.alternatives), default=0.0)
+        weight = max(idf.get(t, unknown) for t in self.said)
+        return weight * 0.2 if all(t in _GENERIC for t in self.said) else weight
+
+
+@dataclass(frozen=True)
+class Unit:
+    section: Section
+    index: int  # position of the block in its section
+    text: str
+    display: str
+    terms: Counter
+    context: frozenset[str]
+    length: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    section: str
+    title: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    answered: bool
+    hits: list[Hit]
+    coverage: float = 0.0
+
+
+def _display(section: Section, block: Block) -> str:
+    if block.kind == "bullet":
+        prefix = f"{block.subtitle}: " if block.subtitle else ""
+        lead = f"{block.lead_in} " if block.lead_in and not block.subtitle else ""
+        return f"{prefix}{lead}• {block.text}"
+    clause = f"{block.clause}. " if block.clause else ""
+    subtitle = f"{block.subtitle}: " if block.subtitle else ""
+    return f"{subtitle}{clause}{block.text}"
+
+
+def _split_long(text: str, limit: int = 420) -> list[str]:
+    if len(text) <= limit:
+        return [text]
+    sentences = re.split(r"(?<=[.;])\s+(?=[A-Z\"(])", text)
+    chunks, current = [], ""
+    for sentence in sentences:
+        if current and len(current) + len(sentence) > limit:
+            chunks.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}".strip()
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _trim(text: str, limit: int = 500) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return cut[: cut.rfind(" ")].rstrip(",;:") + "…"
+
+
+class PolicyIndex:
+    K1, B = 1.2, 0.6
+    CONTEXT_WEIGHT = 0.6
+    EXPANSION_WEIGHT = 0.45
+    MIN_COVERAGE = 0.6
+    MIN_COVERAGE_ON_TOPIC = 0.25
+    MIN_SCORE = 1.0
+    COORD_FLOOR = 0.3
+
+    def __init__(self, document: PolicyDocument, vocabulary: Vocabulary | None = None) -> None:
+        self.document = document
+        self.vocabulary = vocabulary or Vocabulary.load()
+        self.units: list[Unit] = []
+        for section in document.sections:
+            context_text = " ".join([section.title, *section.parents])
+            for index, block in enumerate(section.blocks):
+                extra = " ".join(filter(None, [block.subtitle, block.lead_in]))
+                context = frozenset(stems(f"{context_text} {extra}"))
+                for piece in _split_long(block.text):
+                    body = stems(piece)
+                    shown = _display(section, Block(block.kind, piece, block.lead_in, block.subtitle, block.clause))
+                    self.units.append(Unit(section, index, piece, _trim(shown), Counter(body), context, max(1, len(body))))
+        self.average_length = sum(u.length for u in self.units) / max(1, len(self.units))
+        frequency: Counter = Counter()
+        for unit in self.units:
+            frequency.update(set(unit.terms) | unit.context)
+        n = max(1, len(self.units))
+        self.idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in frequency.items()}
+        self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        self.postings: dict[str, list[int]] = {}
+        for position, unit in enumerate(self.units):
+            for term in set(unit.terms) | unit.context:
+                self.postings.setdefault(term, []).append(position)
+        self.section_terms: dict[str, Counter] = {}
+        for unit in self.units:
+            bag = self.section_terms.setdefault(unit.section.number, Counter())
+            bag.update(unit.terms)
+        for section in document.sections:
+            if section.number in self.section_terms:
+                self.section_terms[section.number].update({t: 3 for t in stems(section.title)})
+
+    def _concepts(self, question: str) -> list[Concept]:
+        """What the question asks, as concepts: each scores by its best-matching alternative word,
+        so a phrase that the vocabulary expands into many words cannot outweigh a plain one."""
+        expansions = self.vocabulary.expand(question)
+        explained: set[str] = set()
+        concepts: list[Concept] = []
+        for said, means in expansions:
+            alternatives = {t: self.EXPANSION_WEIGHT for t in means}
+            alternatives.update({t: 1.0 for t in said})
+            explained.update(said)
+            concepts.append(Concept(said, alternatives))
+        for term in dict.fromkeys(stems(question)):
+            if term not in explained:
+                concepts.append(Concept((term,), {term: 1.0}))
+        merged: dict[tuple, Concept] = {}
+        for concept in concepts:
+            key = tuple(sorted(concept.alternatives))
+            merged.setdefault(key, concept)
+        return list(merged.values())
+
+    def _term_score(self, unit: Unit, term: str) -> float:
+        tf = unit.terms.get(term, 0) + (self.CONTEXT_WEIGHT if term in unit.context else 0.0)
+        if not tf:
+            return 0.0
+        norm = self.K1 * (1 - self.B + self.B * unit.length / self.average_length)
+        weight = 0.3 if term in _GENERIC else 1.0
+        return weight * self.idf.get(term, 0.0) * tf * (self.K1 + 1) / (tf + norm)
+
+    def _unit_score(self, unit: Unit, concepts: list[Concept]) -> float:
+        total = matched = score = 0.0
+        for concept in concepts:
+            best = max((w * self._term_score(unit, t) for t, w in concept.alternatives.items()), default=0.0)
+            weight = concept.weight(self.idf, self.unknown_idf)
+            total += weight
+            if best > 0:
+                matched += weight
+                score += best
+        # Coordination: a passage that speaks to most of the question beats one that repeats a single word.
+        return score * (self.COORD_FLOOR + (1 - self.COORD_FLOOR) * (matched / total if total else 0.0))
+
+    def _section_scores(self, concepts: list[Concept]) -> dict[str, float]:
+        scores = {}
+        for number, bag in self.section_terms.items():
+            scale = math.log(2 + sum(bag.values()) / 40)
+            total = 0.0
+            for concept in concepts:
+                total += max(
+                    (w * self.idf.get(t, 0.0) * math.log1p(bag[t]) * (0.3 if t in _GENERIC else 1.0)
+                     for t, w in concept.alternatives.items() if bag.get(t)),
+                    default=0.0,
+                )
+            scores[number] = total / scale
+        top = max(scores.values(), default=0.0) or 1.0
+        return {k: v / top for k, v in scores.items()}
+
+    def _coverage(self, unit: Unit, concepts: list[Concept]) -> float:
+        """How much of what the question asks (weighted by rarity) this passage speaks to."""
+        present = set(unit.terms) | unit.context | set(self.section_terms.get(unit.section.number, ()))
+        total = matched = 0.0
+        for concept in concepts:
+            if not concept.said:
+                continue  # an intent such as "can I", carried only by the words it implies
+            weight = max(self.idf.get(t, self.unknown_idf) for t in concept.said)
+            if all(t in _GENERIC for t in concept.said):
+                weight *= 0.2
+            total += weight
+            if any(t in present for t in concept.alternatives):
+                matched += weight
+        return matched / total if total else 0.0
+
+    def _about_the_policy(self, question: str, concepts: list[Concept]) -> bool:
+        """Does the question plainly concern AI, its tools or this policy?"""
+        if any(t in _DOMAIN_SIGNALS for c in concepts for t in c.alternatives if c.alternatives[t] == 1.0):
+            return True
+        return any("genai" in c.alternatives for c in concepts)
+
+    def search(self, question: str, limit: int = 3) -> SearchResult:
+        concepts = self._concepts(question)
+        candidates = {p for c in concepts for term in c.alternatives for p in self.postings.get(term, ())}
+        if not candidates:
+            return SearchResult(False, [])
+        section_scores = self._section_scores(concepts)
+        scored = sorted(
+            (
+                (self._unit_score(self.units[p], concepts) * (0.55 + 0.45 * section_scores.get(self.units[p].section.number, 0.0)), p)
+                for p in candidates
+            ),
+            reverse=True,
+        )
+        hits: list[Hit] = []
+        best_unit: Unit | None = None
+        seen_sections: set[str] = set()
+        for score, position in scored:
+            unit = self.units[position]
+            if unit.section.number in seen_sections:
+                continue
+            seen_sections.add(unit.section.number)
+            best_unit = best_unit or unit
+            hits.append(Hit(unit.section.number, unit.section.title, unit.display, round(score, 3)))
+            if len(hits) == limit:
+                break
+        coverage = self._coverage(best_unit, concepts) if best_unit else 0.0
+        needed = self.MIN_COVERAGE_ON_TOPIC if self._about_the_policy(question, concepts) else self.MIN_COVERAGE
+        answered = bool(hits) and coverage >= needed and hits[0].score >= self.MIN_SCORE
+        return SearchResult(answered, hits, round(coverage, 3))

@@ -1,0 +1,180 @@
+"""Reading policy files into raw lines, and cleaning what real documents contain.
+
+A `RawLine` keeps what the file says about structure (a Markdown or Word heading
+level, a list paragraph) so that the parser does not have to guess it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class PolicyFileError(ValueError):
+    """The policy file cannot be read; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class RawLine:
+    text: str
+    heading_level: int | None = None  # from Markdown '#' or a Word Heading style
+    is_list: bool = False  # a Word list paragraph or a Markdown bullet
+
+
+@dataclass(frozen=True)
+class Placeholders:
+    org_name: str
+    authority_name: str
+    authority_contact: str
+
+
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+        "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ", "\t": " ",
+        "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None, "\u00ad": None,
+        "\u2026": "...",
+    }
+)
+
+_EDITORIAL = re.compile(r"^\s*(optional|add|remove|amend|delete|note|guidance|tip|example|drafting|edit)\b", re.I)
+_PLACEHOLDER = re.compile(r"\[([^\[\]]{1,300})\]\.?")
+_STRAY = re.compile(
+    r"^(related resources?|back to top|contents|table of contents|page \d+( of \d+)?|\d+|end of (policy|document))\.?$",
+    re.I,
+)
+_TOC_ENTRY = re.compile(r"(\.{4,}|\s{2,}|\t)\s*\d+\s*$")
+
+
+def clean_text(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text.translate(_TYPOGRAPHY))
+    return re.sub(r"[ ]{2,}", " ", text).strip()
+
+
+def fill_placeholders(text: str, values: Placeholders) -> str:
+    """Fill the template's [insert …] gaps from settings; drop editorial notes in brackets."""
+
+    def replace(match: re.Match) -> str:
+        inner = match.group(1).strip()
+        lower = inner.lower()
+        trailing = "." if match.group(0).endswith(".") else ""
+        if _EDITORIAL.match(lower) or "as appropriate" in lower:
+            return ""
+        if not re.search(r"\b(insert|enter|name of|your organi[sz]ation|your council|organi[sz]ation name)\b", lower):
+            return match.group(0)  # ordinary brackets in prose stay as written
+        if "contact" in lower or "email" in lower or "e-mail" in lower or "address" in lower:
+            return values.authority_contact + trailing
+        if "authority" in lower or "governance" in lower or "board" in lower or "lead" in lower:
+            return values.authority_name + trailing
+        if "organi" in lower or "council" in lower or "authority name" in lower:
+            return values.org_name + trailing
+        return ""
+
+    filled = _PLACEHOLDER.sub(replace, text)
+    filled = re.sub(r"\s+([.,;:])", r"\1", filled)
+    return re.sub(r"\s{2,}", " ", filled).strip()
+
+
+def is_noise(text: str) -> bool:
+    return not text or bool(_STRAY.match(text)) or bool(_TOC_ENTRY.search(text))
+
+
+def _markdown_lines(raw: str) -> list[RawLine]:
+    lines = []
+    for line in raw.splitlines():
+        stripped = line.strip()
+        heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
+        if heading:
+            lines.append(RawLine(heading.group(2).strip().strip("#").strip(), heading_level=len(heading.group(1))))
+            continue
+        stripped = re.sub(r"^\*\*(.+)\*\*$", r"\1", stripped)  # a bold line, as some exports write headings
+        lines.append(RawLine(line.rstrip() if line.startswith((" ", "\t")) else stripped))
+    return lines
+
+
+def _docx_lines(path: Path) -> list[RawLine]:
+    try:
+        import docx
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
+    except ImportError as exc:  # pragma: no cover - python-docx is a dependency
+        raise PolicyFileError("reading .docx needs python-docx") from exc
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # python-docx raises several types for damaged files
+        raise PolicyFileError(f"{path.name} is not a readable Word document ({type(exc).__name__})") from None
+
+    lines: list[RawLine] = []
+
+    def paragraph_line(paragraph: Paragraph) -> RawLine | None:
+        text = paragraph.text.strip()
+        if not text:
+            return RawLine("")
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        level = None
+        match = re.match(r"heading\s*(\d)", style, re.I)
+        if match:
+            level = int(match.group(1))
+        elif style.lower() == "title":
+            level = 1
+        properties = paragraph._p.pPr
+        numbered = properties is not None and properties.numPr is not None
+        is_list = level is None and (numbered or "list" in style.lower())
+        return RawLine(text, heading_level=level, is_list=is_list)
+
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            line = paragraph_line(Paragraph(child, document))
+            if line is not None:
+                lines.append(line)
+        elif tag == "tbl":
+            # Policies often put roles in a two-column table: each row becomes a titled block.
+            for row in Table(child, document).rows:
+                cells = [cell.text.strip() for cell in row.cells]
+                cells = [c for i, c in enumerate(cells) if c and c not in cells[:i]]
+                if len(cells) >= 2 and len(cells[0]) <= 80:
+                    lines.append(RawLine(""))
+                    lines.append(RawLine(cells[0] + ":"))
+                    for part in cells[1:]:
+                        for piece in part.splitlines():
+                            if piece.strip():
+                                lines.append(RawLine(piece.strip(), is_list=True))
+                elif cells:
+                    lines.append(RawLine(" ".join(cells)))
+            lines.append(RawLine(""))
+    return lines
+
+
+def read_policy_lines(path: Path) -> list[RawLine]:
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise PolicyFileError(f"there is no file at {path}")
+    if suffix == ".docx":
+        return _docx_lines(path)
+    if suffix not in (".md", ".markdown", ".txt", ".text", ""):
+        raise PolicyFileError(f"{path.name}: use a Markdown (.md), plain text (.txt) or Word (.docx) file")
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raw = path.read_text(encoding="cp1252", errors="replace")
+    return _markdown_lines(raw)
+
+
+def policy_source_text(path: Path) -> str:
+    """The text that is stored and hashed for a published version (Word files as their paragraphs)."""
+    lines = read_policy_lines(path)
+    out = []
+    for line in lines:
+        if line.heading_level:
+            out.append("#" * line.heading_level + " " + line.text)
+        elif line.is_list:
+            out.append("- " + line.text)
+        else:
+            out.append(line.text)
+    return "\n".join(out).strip() + "\n"

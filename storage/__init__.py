@@ -1,0 +1,1 @@
+"""Durable storage: models, migrations, repositories (which return plain objects) and the bot-state store."""

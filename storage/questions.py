@@ -1,0 +1,73 @@
+"""Questions asked of the bot, as kept under policy 9.2 (redacted, with what was answered)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+
+from storage.db import Database
+from storage.models import QuestionRow
+from storage.records import QuestionRecord
+
+FEEDBACK_VALUES = ("helpful", "not_helpful")
+
+
+def _record(row: QuestionRow) -> QuestionRecord:
+    return QuestionRecord(
+        id=row.id, user_id=row.user_id, asked_at=row.asked_at, text=row.text, redacted=row.redacted,
+        answered=row.answered, passages=row.passages, feedback=row.feedback, escalated_at=row.escalated_at,
+        policy_version_id=row.policy_version_id,
+    )
+
+
+class QuestionRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def record(
+        self, *, user_id: str, conversation_id: str | None, text: str, redacted: bool,
+        policy_version_id: int | None, answered: bool, passages: list[dict],
+    ) -> int:
+        async with self._db.sessions.begin() as session:
+            row = QuestionRow(
+                user_id=user_id, conversation_id=conversation_id, asked_at=datetime.now(timezone.utc), text=text,
+                redacted=redacted, policy_version_id=policy_version_id, answered=answered, passages=passages,
+            )
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def get(self, question_id: int) -> QuestionRecord | None:
+        async with self._db.sessions() as session:
+            row = await session.get(QuestionRow, question_id)
+            return _record(row) if row else None
+
+    async def set_feedback(self, question_id: int, user_id: str, value: str) -> bool:
+        """Only the person who asked may rate the answer; False if that is not them or no such question."""
+        if value not in FEEDBACK_VALUES:
+            raise ValueError(f"feedback must be one of {FEEDBACK_VALUES}")
+        async with self._db.sessions.begin() as session:
+            result = await session.execute(
+                update(QuestionRow)
+                .where(QuestionRow.id == question_id, QuestionRow.user_id == user_id)
+                .values(feedback=value, feedback_at=datetime.now(timezone.utc))
+            )
+            return result.rowcount == 1
+
+    async def mark_escalated(self, question_id: int, user_id: str) -> QuestionRecord | None:
+        """Mark a question passed to the governance team; None if it is not this user's."""
+        async with self._db.sessions.begin() as session:
+            row = await session.get(QuestionRow, question_id)
+            if row is None or row.user_id != user_id:
+                return None
+            if row.escalated_at is None:
+                row.escalated_at = datetime.now(timezone.utc)
+            return _record(row)
+
+    async def for_user(self, user_id: str) -> list[QuestionRecord]:
+        async with self._db.sessions() as session:
+            rows = (
+                await session.execute(select(QuestionRow).where(QuestionRow.user_id == user_id).order_by(QuestionRow.id))
+            ).scalars()
+            return [_record(row) for row in rows]

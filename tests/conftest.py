@@ -1,0 +1,231 @@
+"""Shared fixtures: real databases, the real app on a loopback port, and a fake Bot Connector."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.app import SERVICES, create_app
+from bot.server import prepare
+from bot.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ACTIVITIES = json.loads((FIXTURES / "teams-activities.json").read_text())
+TENANT = "00000000-0000-0000-0000-0000000000001"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("CI") and not POSTGRES_URL:
+        raise pytest.UsageError("CI must run the PostgreSQL tests: TEST_DATABASE_URL is not set")
+
+
+# ---------- databases ----------
+
+async def _create_postgres_database() -> tuple[str, str]:
+    import asyncpg
+
+    admin = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://"), name
+
+
+async def _drop_postgres_database(name: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request, tmp_path):
+    """Each storage test runs on SQLite and on PostgreSQL (skipped locally without TEST_DATABASE_URL)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL not set (CI always sets it)")
+    url, name = await _create_postgres_database()
+    yield url
+    await _drop_postgres_database(name)
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values = dict(
+        database_url=database_url,
+        org_name="Testshire Council",
+        genai_authority_name="the AI Board",
+        genai_authority_contact="ai-board@testshire.gov.uk",
+        log_format="json",
+        log_level="WARNING",
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+
+
+# ---------- fake Bot Connector ----------
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    body: Any
+    headers: dict
+
+
+@dataclass
+class FakeConnector:
+    """Stands in for Teams' service URL; records every request and can be told to misbehave."""
+
+    url: str = ""
+    requests: list[Recorded] = field(default_factory=list)
+    faults: list[tuple[int, dict]] = field(default_factory=list)  # (status, headers), used first
+    delay: float = 0.0
+    members: list[dict] = field(default_factory=list)
+    _ids: int = 0
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def activities(self) -> list[dict]:
+        return [
+            r.body for r in self.requests
+            if r.method in ("POST", "PUT") and "/activities" in r.path and "_fault" not in (r.body or {})
+        ]
+
+    def cards(self) -> list[dict]:
+        return [a["content"] for act in self.activities() for a in act.get("attachments", [])]
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> list[dict]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.activities()) < count:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"expected {count} activities at the connector, got {len(self.activities())}")
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+        return self.activities()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else None
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.faults:
+            status, headers = self.faults.pop(0)
+            self.requests.append(Recorded(request.method, request.path, {"_fault": status}, dict(request.headers)))
+            return web.json_response({"error": "injected"}, status=status, headers=headers)
+        self.requests.append(Recorded(request.method, request.path, body, dict(request.headers)))
+        self._arrived.set()
+        if request.method == "GET" and request.path.endswith("/members"):
+            return web.json_response(self.members)
+        self._ids += 1
+        if request.path == "/v3/conversations" and request.method == "POST":
+            return web.json_response({"id": f"a:personal-{self._ids}", "activityId": str(self._ids)})
+        return web.json_response({"id": f"activity-{self._ids}"})
+
+
+@pytest.fixture
+async def connector():
+    fake = FakeConnector()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", fake.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    fake.url = f"http://127.0.0.1:{port}"
+    yield fake
+    await runner.cleanup()
+
+
+# ---------- the bot itself ----------
+
+@dataclass
+class RunningBot:
+    url: str
+    app: web.Application
+    session: aiohttp.ClientSession
+
+    @property
+    def services(self):
+        return self.app[SERVICES]
+
+    async def post(self, activity: dict | bytes | str, headers: dict | None = None) -> aiohttp.ClientResponse:
+        if isinstance(activity, dict):
+            return await self.session.post(f"{self.url}/api/messages", json=activity, headers=headers)
+        return await self.session.post(f"{self.url}/api/messages", data=activity, headers=headers)
+
+
+async def start_bot(settings: Settings):
+    problem = await prepare(settings, local=True)
+    assert problem is None, problem
+    app = create_app(settings)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    session = aiohttp.ClientSession()
+    return RunningBot(f"http://127.0.0.1:{port}", app, session), runner
+
+
+@pytest.fixture
+async def bot(settings):
+    running, runner = await start_bot(settings)
+    yield running
+    await running.session.close()
+    await runner.cleanup()
+
+
+# ---------- Teams-shaped activities ----------
+
+def activity(kind: str, connector: FakeConnector, **changes: Any) -> dict:
+    """A real Teams activity captured from Microsoft's local client, pointed at our fake connector."""
+    data = copy.deepcopy(ACTIVITIES[kind])
+    data["serviceUrl"] = connector.url
+    data["id"] = str(uuid.uuid4())
+    for key, value in changes.items():
+        if key == "user":
+            data["from"] = {**data["from"], "id": f"29:{value}", "aadObjectId": value, "name": f"User {value}"}
+        elif key == "conversation_id":
+            data["conversation"] = {**data["conversation"], "id": value}
+        else:
+            data[key] = value
+    return data
+
+
+def message(connector: FakeConnector, text: str, **changes: Any) -> dict:
+    return activity("message-personal", connector, text=text, **changes)
+
+
+def card_action(connector: FakeConnector, verb: str, data: dict | None = None, *, channel: bool = False, **changes) -> dict:
+    kind = "invoke-adaptiveCard/action-channel" if channel else "invoke-adaptiveCard/action-personal"
+    invoke = activity(kind, connector, **changes)
+    invoke["value"] = {"action": {"type": "Action.Execute", "title": verb, "verb": verb, "data": {"verb": verb, **(data or {})}}}
+    return invoke
