@@ -32,7 +32,7 @@ STOPWORDS = frozenset(
     were weren't what what's when where which while who whom why will with won't would wouldn't you your yours yourself
     yourselves also get got getting want wants wanted need needs know like please thanks thank hi hello ok okay really
     just something anything someone thing things way able going go goes went make made use used using uses us
-    actually maybe still even much many lot lots etc e.g i.e tell told say says said show showed shown see saw look
+    actually maybe still even much many lot lots etc e.g i.e tell told says said show showed shown see saw look
     happen happens happened put take took give gave new one two yes via per within without whether""".split()
 )
 # Words so common in GenAI policies that matching them says little about the question.
@@ -74,13 +74,20 @@ class Vocabulary:
     def load(cls, path: Path | None = None) -> "Vocabulary":
         return cls(yaml.safe_load((path or DATA_DIR / "vocabulary.yaml").read_text(encoding="utf-8")))
 
-    def expand(self, question: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-        """(stems of the words the user said, stems they mean) for every phrase recognised."""
+    def expand(self, question: str) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
+        """(stems of the words the user said, stems they mean, the phrase as typed) for every phrase recognised."""
         lowered = question.lower().replace("\u2019", "'")
+        matches = [(m.start(), m.end(), entry) for entry in self.entries for m in entry.pattern.finditer(lowered)]
+        # Longest phrase wins: "sign off" is not also "sign", "how long does it take" is not also "how long".
+        matches.sort(key=lambda m: m[0] - m[1])
+        taken: list[tuple[int, int]] = []
         found = []
-        for entry in self.entries:
-            for match in entry.pattern.finditer(lowered):
-                found.append((tuple(stems(match.group(0))), entry.means))
+        for start, end, entry in matches:
+            if any(s <= start and end <= e and (s, e) != (start, end) for s, e in taken):
+                continue
+            taken.append((start, end))
+            phrase = lowered[start:end]
+            found.append((tuple(stems(phrase)), entry.means, phrase))
         return found
 
 
@@ -90,10 +97,16 @@ _DOMAIN_SIGNALS = frozenset(_stem(w) for w in (
 ).split())
 
 
+_WHO = re.compile(r"\bwho(?:se|m)?\b", re.I)
+_ROLE_QUESTION = frozenset(_stem(w) for w in "who whose responsible responsibilities responsibility role roles accountable job duties".split())
+
+
 @dataclass(frozen=True)
 class Concept:
     said: tuple[str, ...]
     alternatives: dict[str, float]
+    surface: frozenset[str] = frozenset()  # the words as typed, to prefer exact matches over stem matches
+    is_role_word: bool = False
 
     def weight(self, idf: dict[str, float], unknown: float) -> float:
         if not self.said:
@@ -111,6 +124,8 @@ class Unit:
     terms: Counter
     context: frozenset[str]
     length: int
+    surface: frozenset[str] = frozenset()
+    role: frozenset[str] | None = None  # stems of the role's name, for duties listed under a role
 
 
 @dataclass(frozen=True)
@@ -166,9 +181,13 @@ class PolicyIndex:
     CONTEXT_WEIGHT = 0.6
     EXPANSION_WEIGHT = 0.45
     MIN_COVERAGE = 0.6
-    MIN_COVERAGE_ON_TOPIC = 0.25
+    MIN_COVERAGE_ON_TOPIC = 0.2
     MIN_SCORE = 1.0
     COORD_FLOOR = 0.3
+    PHRASE_WORD_WEIGHT = 0.6
+    STEM_ONLY_FACTOR = 0.7
+    ROLE_MATCH_FACTOR = 1.15
+    ROLE_OTHER_FACTOR = 0.7
 
     def __init__(self, document: PolicyDocument, vocabulary: Vocabulary | None = None) -> None:
         self.document = document
@@ -176,13 +195,18 @@ class PolicyIndex:
         self.units: list[Unit] = []
         for section in document.sections:
             context_text = " ".join([section.title, *section.parents])
+            roles_section = len({b.subtitle for b in section.blocks if b.subtitle}) >= 3
             for index, block in enumerate(section.blocks):
                 extra = " ".join(filter(None, [block.subtitle, block.lead_in]))
                 context = frozenset(stems(f"{context_text} {extra}"))
+                role = frozenset(stems(block.subtitle)) if roles_section and block.subtitle else None
                 for piece in _split_long(block.text):
                     body = stems(piece)
                     shown = _display(section, Block(block.kind, piece, block.lead_in, block.subtitle, block.clause))
-                    self.units.append(Unit(section, index, piece, _trim(shown), Counter(body), context, max(1, len(body))))
+                    surface = frozenset(words(f"{piece} {context_text} {extra}"))
+                    self.units.append(
+                        Unit(section, index, piece, _trim(shown), Counter(body), context, max(1, len(body)), surface, role)
+                    )
         self.average_length = sum(u.length for u in self.units) / max(1, len(self.units))
         frequency: Counter = Counter()
         for unit in self.units:
@@ -208,14 +232,17 @@ class PolicyIndex:
         expansions = self.vocabulary.expand(question)
         explained: set[str] = set()
         concepts: list[Concept] = []
-        for said, means in expansions:
+        for said, means, surface in expansions:
             alternatives = {t: self.EXPANSION_WEIGHT for t in means}
-            alternatives.update({t: 1.0 for t in said})
+            # The words of a recognised phrase ("case notes") say less one by one than the phrase means.
+            literal = 1.0 if len(surface.split()) == 1 else self.PHRASE_WORD_WEIGHT
+            alternatives.update({t: max(alternatives.get(t, 0.0), literal) for t in said})
             explained.update(said)
-            concepts.append(Concept(said, alternatives))
-        for term in dict.fromkeys(stems(question)):
+            concepts.append(Concept(said, alternatives, frozenset(words(surface))))
+        for word in dict.fromkeys(words(question)):
+            term = _stem(word)
             if term not in explained:
-                concepts.append(Concept((term,), {term: 1.0}))
+                concepts.append(Concept((term,), {term: 1.0}, frozenset([word])))
         merged: dict[tuple, Concept] = {}
         for concept in concepts:
             key = tuple(sorted(concept.alternatives))
@@ -230,17 +257,25 @@ class PolicyIndex:
         weight = 0.3 if term in _GENERIC else 1.0
         return weight * self.idf.get(term, 0.0) * tf * (self.K1 + 1) / (tf + norm)
 
-    def _unit_score(self, unit: Unit, concepts: list[Concept]) -> float:
+    def _unit_score(self, unit: Unit, concepts: list[Concept], about_roles: bool = False) -> float:
         total = matched = score = 0.0
         for concept in concepts:
             best = max((w * self._term_score(unit, t) for t, w in concept.alternatives.items()), default=0.0)
+            if best and concept.surface and not (concept.surface & unit.surface) and \
+                    not any(concept.alternatives[t] < 1.0 and self._term_score(unit, t) for t in concept.alternatives):
+                best *= self.STEM_ONLY_FACTOR  # "managers" should not match "council-managed" as well as "managers"
             weight = concept.weight(self.idf, self.unknown_idf)
             total += weight
             if best > 0:
                 matched += weight
                 score += best
         # Coordination: a passage that speaks to most of the question beats one that repeats a single word.
-        return score * (self.COORD_FLOOR + (1 - self.COORD_FLOOR) * (matched / total if total else 0.0))
+        score *= self.COORD_FLOOR + (1 - self.COORD_FLOOR) * (matched / total if total else 0.0)
+        if unit.role is not None:
+            # A role's duties paraphrase the rest of the policy: they answer questions about that role.
+            names_role = any(t in unit.role for c in concepts for t in c.said)
+            score *= self.ROLE_MATCH_FACTOR if (names_role or about_roles) else self.ROLE_OTHER_FACTOR
+        return score
 
     def _section_scores(self, concepts: list[Concept]) -> dict[str, float]:
         scores = {}
@@ -284,9 +319,10 @@ class PolicyIndex:
         if not candidates:
             return SearchResult(False, [])
         section_scores = self._section_scores(concepts)
+        about_roles = bool(_WHO.search(question)) or any(t in _ROLE_QUESTION for c in concepts for t in c.said)
         scored = sorted(
             (
-                (self._unit_score(self.units[p], concepts) * (0.55 + 0.45 * section_scores.get(self.units[p].section.number, 0.0)), p)
+                (self._unit_score(self.units[p], concepts, about_roles) * (0.55 + 0.45 * section_scores.get(self.units[p].section.number, 0.0)), p)
                 for p in candidates
             ),
             reverse=True,
