@@ -62,6 +62,17 @@ def _title_like(text: str) -> bool:
     )
 
 
+_SENTENCE_WORDS = re.compile(
+    r"\b(may|must|should|shall|will|can|could|to|are|is|be|include|includes|including|following|you|we|they|staff must)\b",
+    re.I,
+)
+
+
+def _names_something(text: str) -> bool:
+    """'Data Protection Officer:' names a role; 'Staff may use approved tools to:' leads into a list."""
+    return len(text.split()) <= 7 and not _SENTENCE_WORDS.search(text)
+
+
 def _depth(number: str) -> int:
     return number.count(".") + 1
 
@@ -103,9 +114,29 @@ class _Builder:
 
     def numbered_heading(self, number: str, title: str) -> None:
         parts = [int(p) for p in number.split(".")]
+        if len(parts) == 1 and self.counters and parts[0] == self.counters[0] + 2:
+            self.promote_lost_heading(self.counters[0] + 1)
         self.counters = parts
         self.any_numbered = True
         self.start_section(number, title, len(parts))
+
+    def promote_lost_heading(self, number: int) -> None:
+        """Numbering jumped from N to N+2: an unnumbered title closing section N was section N+1."""
+        self.flush()
+        current = self.current
+        if current is None or not current.blocks:
+            return
+        last = current.blocks[-1].subtitle
+        if not last:
+            return
+        start = next(i for i, b in enumerate(current.blocks) if b.subtitle == last)
+        if any(b.subtitle != last for b in current.blocks[start:]):
+            return
+        moved = current.blocks[start:]
+        del current.blocks[start:]
+        for block in moved:
+            block.subtitle = None
+        self.sections.append(Section(str(number), last, 1, [], moved))
 
     def inferred_heading(self, title: str, level: int) -> None:
         """A heading without a number: count it from its level, as Word's automatic numbering would."""
@@ -183,13 +214,13 @@ def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocum
         if raw.text[:1] in (" ", "\t") and builder.current and builder.current.blocks and not builder.pending:
             builder.current.blocks[-1].text += " " + text  # a wrapped bullet or paragraph line
             continue
-        if _title_like(text) and not builder.pending:
+        if _title_like(text) and not builder.pending and _names_something(text):
             if not builder.sections and not builder.title:
                 builder.title = text
             else:
                 builder.add_subtitle(text)
             continue
-        if text.endswith(":") and len(text) <= 80 and not builder.pending and _title_like(text[:-1]):
+        if text.endswith(":") and len(text) <= 80 and not builder.pending and _title_like(text[:-1]) and _names_something(text[:-1]):
             builder.add_subtitle(text)  # "Data Protection Officer:" introducing a role's duties
             continue
         builder.pending.append(text)

@@ -33,7 +33,10 @@ STOPWORDS = frozenset(
     yourselves also get got getting want wants wanted need needs know like please thanks thank hi hello ok okay really
     just something anything someone thing things way able going go goes went make made use used using uses us
     actually maybe still even much many lot lots etc e.g i.e tell told says said show showed shown see saw look
-    happen happens happened put take took give gave new one two yes via per within without whether""".split()
+    happen happens happened put take took give gave new one two yes via per within without whether
+    looked looking looks gets gotten needed needing wanting wanted first again anyway anyways supposed suppose basically
+    exactly literally stuff bit bits quite rather kind kinds sort sorts lot loads mine ours theirs someone's there's
+    here's how's who's let lets letting done doing tried trying trying try bit okay ok alright right sure fine""".split()
 )
 # Words so common in GenAI policies that matching them says little about the question.
 _GENERIC = frozenset(["genai", "ai", "tool", "tools", "policy", "council", "staff", "work", "generative", "artificial",
@@ -97,7 +100,7 @@ _DOMAIN_SIGNALS = frozenset(_stem(w) for w in (
 ).split())
 
 
-_WHO = re.compile(r"\bwho(?:se|m)?\b", re.I)
+_WHO = re.compile(r"^\W*who(?:se|m)?\b|\bwho(?:se|m)?\s+(?:is|are|do|does|should|can|will|would|has|have|must|decides?|approves?|keeps?|owns?|looks?)\b(?!\s+(?:gets?|receives?))", re.I)
 _ROLE_QUESTION = frozenset(_stem(w) for w in "who whose responsible responsibilities responsibility role roles accountable job duties".split())
 
 
@@ -111,7 +114,11 @@ class Concept:
     def weight(self, idf: dict[str, float], unknown: float) -> float:
         if not self.said:
             return 0.5 * max((idf.get(t, 0.0) for t in self.alternatives), default=0.0)
-        weight = max(idf.get(t, unknown) for t in self.said)
+        known = [idf[t] for t in self.said if t in idf]
+        understood = [idf[t] for t, w in self.alternatives.items() if w < 1.0 and t in idf]
+        # A word the policy never uses but the vocabulary understands weighs what it means;
+        # a word neither knows is charged at a typical rarity, as evidence the question is about something else.
+        weight = max(known) if known else (max(understood) if understood else unknown)
         return weight * 0.2 if all(t in _GENERIC for t in self.said) else weight
 
 
@@ -180,9 +187,11 @@ class PolicyIndex:
     K1, B = 1.2, 0.6
     CONTEXT_WEIGHT = 0.6
     EXPANSION_WEIGHT = 0.45
+    ABSENT_WORD_EXPANSION_WEIGHT = 0.75
+    SECOND_WORD_SHARE = 0.5
     MIN_COVERAGE = 0.6
     MIN_COVERAGE_ON_TOPIC = 0.2
-    MIN_SCORE = 1.0
+    MIN_SCORE = 0.15
     COORD_FLOOR = 0.3
     PHRASE_WORD_WEIGHT = 0.6
     STEM_ONLY_FACTOR = 0.7
@@ -213,7 +222,9 @@ class PolicyIndex:
             frequency.update(set(unit.terms) | unit.context)
         n = max(1, len(self.units))
         self.idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in frequency.items()}
-        self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        ordered = sorted(self.idf.values())
+        self.unknown_idf = ordered[int(len(ordered) * 0.6)] if ordered else 1.0
+        self.typical_idf = ordered[len(ordered) // 2] if ordered else 1.0
         self.postings: dict[str, list[int]] = {}
         for position, unit in enumerate(self.units):
             for term in set(unit.terms) | unit.context:
@@ -233,7 +244,8 @@ class PolicyIndex:
         explained: set[str] = set()
         concepts: list[Concept] = []
         for said, means, surface in expansions:
-            alternatives = {t: self.EXPANSION_WEIGHT for t in means}
+            absent = not any(t in self.idf for t in said)
+            alternatives = {t: self.ABSENT_WORD_EXPANSION_WEIGHT if absent else self.EXPANSION_WEIGHT for t in means}
             # The words of a recognised phrase ("case notes") say less one by one than the phrase means.
             literal = 1.0 if len(surface.split()) == 1 else self.PHRASE_WORD_WEIGHT
             alternatives.update({t: max(alternatives.get(t, 0.0), literal) for t in said})
@@ -260,7 +272,8 @@ class PolicyIndex:
     def _unit_score(self, unit: Unit, concepts: list[Concept], about_roles: bool = False) -> float:
         total = matched = score = 0.0
         for concept in concepts:
-            best = max((w * self._term_score(unit, t) for t, w in concept.alternatives.items()), default=0.0)
+            ranked = sorted((w * self._term_score(unit, t) for t, w in concept.alternatives.items()), reverse=True)
+            best = (ranked[0] + self.SECOND_WORD_SHARE * ranked[1]) if len(ranked) > 1 else (ranked[0] if ranked else 0.0)
             if best and concept.surface and not (concept.surface & unit.surface) and \
                     not any(concept.alternatives[t] < 1.0 and self._term_score(unit, t) for t in concept.alternatives):
                 best *= self.STEM_ONLY_FACTOR  # "managers" should not match "council-managed" as well as "managers"
@@ -273,7 +286,7 @@ class PolicyIndex:
         score *= self.COORD_FLOOR + (1 - self.COORD_FLOOR) * (matched / total if total else 0.0)
         if unit.role is not None:
             # A role's duties paraphrase the rest of the policy: they answer questions about that role.
-            names_role = any(t in unit.role for c in concepts for t in c.said)
+            names_role = any(len(unit.role & set(c.alternatives)) >= min(2, len(unit.role)) for c in concepts)
             score *= self.ROLE_MATCH_FACTOR if (names_role or about_roles) else self.ROLE_OTHER_FACTOR
         return score
 
@@ -299,9 +312,7 @@ class PolicyIndex:
         for concept in concepts:
             if not concept.said:
                 continue  # an intent such as "can I", carried only by the words it implies
-            weight = max(self.idf.get(t, self.unknown_idf) for t in concept.said)
-            if all(t in _GENERIC for t in concept.said):
-                weight *= 0.2
+            weight = concept.weight(self.idf, self.unknown_idf)
             total += weight
             if any(t in present for t in concept.alternatives):
                 matched += weight
@@ -341,5 +352,5 @@ class PolicyIndex:
                 break
         coverage = self._coverage(best_unit, concepts) if best_unit else 0.0
         needed = self.MIN_COVERAGE_ON_TOPIC if self._about_the_policy(question, concepts) else self.MIN_COVERAGE
-        answered = bool(hits) and coverage >= needed and hits[0].score >= self.MIN_SCORE
+        answered = bool(hits) and coverage >= needed and hits[0].score >= self.MIN_SCORE * self.typical_idf
         return SearchResult(answered, hits, round(coverage, 3))
