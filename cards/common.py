@@ -16,8 +16,7 @@ def safe(text: str | None) -> str:
     if not text:
         return ""
     text = text.replace("<", "\uff1c").replace(">", "\uff1e")  # full-width lookalikes defuse <at>…</at>
-    text = _MARKDOWN.sub(r"\\\1", text)
-    return re.sub(r"^(\s*)(\d+)\.", r"\1\2\\.", text, flags=re.MULTILINE)
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def to_dict(card: AdaptiveCard) -> dict:

@@ -109,7 +109,7 @@ class Concept:
     said: tuple[str, ...]
     alternatives: dict[str, float]
     surface: frozenset[str] = frozenset()  # the words as typed, to prefer exact matches over stem matches
-    is_role_word: bool = False
+    phrase: str = ""  # a recognised multi-word phrase as typed, for whole-phrase matches
 
     def weight(self, idf: dict[str, float], unknown: float) -> float:
         if not self.said:
@@ -133,6 +133,8 @@ class Unit:
     length: int
     surface: frozenset[str] = frozenset()
     role: frozenset[str] | None = None  # stems of the role's name, for duties listed under a role
+    group: str = ""  # the section, or the section and role, whose overall match informs this unit
+    phrase_text: str = ""  # lower-case text and context, for whole-phrase matches
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ class PolicyIndex:
     EXPANSION_WEIGHT = 0.45
     ABSENT_WORD_EXPANSION_WEIGHT = 0.75
     SECOND_WORD_SHARE = 0.5
+    WHOLE_PHRASE_BONUS = 1.4
     MIN_COVERAGE = 0.6
     MIN_COVERAGE_ON_TOPIC = 0.2
     MIN_SCORE = 0.15
@@ -213,8 +216,11 @@ class PolicyIndex:
                     body = stems(piece)
                     shown = _display(section, Block(block.kind, piece, block.lead_in, block.subtitle, block.clause))
                     surface = frozenset(words(f"{piece} {context_text} {extra}"))
+                    group = f"{section.number}|{block.subtitle}" if role else section.number
+                    phrase_text = " ".join(f"{piece} {context_text} {extra}".lower().replace("-", " ").split())
                     self.units.append(
-                        Unit(section, index, piece, _trim(shown), Counter(body), context, max(1, len(body)), surface, role)
+                        Unit(section, index, piece, _trim(shown), Counter(body), context, max(1, len(body)), surface,
+                             role, group, phrase_text)
                     )
         self.average_length = sum(u.length for u in self.units) / max(1, len(self.units))
         frequency: Counter = Counter()
@@ -231,11 +237,12 @@ class PolicyIndex:
                 self.postings.setdefault(term, []).append(position)
         self.section_terms: dict[str, Counter] = {}
         for unit in self.units:
-            bag = self.section_terms.setdefault(unit.section.number, Counter())
+            bag = self.section_terms.setdefault(unit.group, Counter())
             bag.update(unit.terms)
-        for section in document.sections:
-            if section.number in self.section_terms:
-                self.section_terms[section.number].update({t: 3 for t in stems(section.title)})
+        titled = {u.group: u for u in self.units}
+        for group, unit in titled.items():
+            title = unit.section.title + (" " + group.split("|", 1)[1] if "|" in group else "")
+            self.section_terms[group].update({t: 3 for t in stems(title)})
 
     def _concepts(self, question: str) -> list[Concept]:
         """What the question asks, as concepts: each scores by its best-matching alternative word,
@@ -250,7 +257,8 @@ class PolicyIndex:
             literal = 1.0 if len(surface.split()) == 1 else self.PHRASE_WORD_WEIGHT
             alternatives.update({t: max(alternatives.get(t, 0.0), literal) for t in said})
             explained.update(said)
-            concepts.append(Concept(said, alternatives, frozenset(words(surface))))
+            phrase = " ".join(surface.replace("-", " ").split()) if len(surface.split()) > 1 else ""
+            concepts.append(Concept(said, alternatives, frozenset(words(surface)), phrase))
         for word in dict.fromkeys(words(question)):
             term = _stem(word)
             if term not in explained:
@@ -274,7 +282,9 @@ class PolicyIndex:
         for concept in concepts:
             ranked = sorted((w * self._term_score(unit, t) for t, w in concept.alternatives.items()), reverse=True)
             best = (ranked[0] + self.SECOND_WORD_SHARE * ranked[1]) if len(ranked) > 1 else (ranked[0] if ranked else 0.0)
-            if best and concept.surface and not (concept.surface & unit.surface) and \
+            if best and concept.phrase and concept.phrase in unit.phrase_text:
+                best *= self.WHOLE_PHRASE_BONUS
+            elif best and concept.surface and not (concept.surface & unit.surface) and \
                     not any(concept.alternatives[t] < 1.0 and self._term_score(unit, t) for t in concept.alternatives):
                 best *= self.STEM_ONLY_FACTOR  # "managers" should not match "council-managed" as well as "managers"
             weight = concept.weight(self.idf, self.unknown_idf)
@@ -307,7 +317,7 @@ class PolicyIndex:
 
     def _coverage(self, unit: Unit, concepts: list[Concept]) -> float:
         """How much of what the question asks (weighted by rarity) this passage speaks to."""
-        present = set(unit.terms) | unit.context | set(self.section_terms.get(unit.section.number, ()))
+        present = set(unit.terms) | unit.context | set(self.section_terms.get(unit.group, ()))
         total = matched = 0.0
         for concept in concepts:
             if not concept.said:
@@ -333,7 +343,7 @@ class PolicyIndex:
         about_roles = bool(_WHO.search(question)) or any(t in _ROLE_QUESTION for c in concepts for t in c.said)
         scored = sorted(
             (
-                (self._unit_score(self.units[p], concepts, about_roles) * (0.55 + 0.45 * section_scores.get(self.units[p].section.number, 0.0)), p)
+                (self._unit_score(self.units[p], concepts, about_roles) * (0.55 + 0.45 * section_scores.get(self.units[p].group, 0.0)), p)
                 for p in candidates
             ),
             reverse=True,
