@@ -243,6 +243,14 @@ class PolicyIndex:
         for group, unit in titled.items():
             title = unit.section.title + (" " + group.split("|", 1)[1] if "|" in group else "")
             self.section_terms[group].update({t: 3 for t in stems(title)})
+        # Precomputed for speed: per-term weight, per-passage length norm, per-term groups.
+        self._term_weight = {t: idf * (0.3 if t in _GENERIC else 1.0) for t, idf in self.idf.items()}
+        self._norms = [self.K1 * (1 - self.B + self.B * u.length / self.average_length) for u in self.units]
+        self.group_postings: dict[str, list[tuple[str, int]]] = {}
+        for group, bag in self.section_terms.items():
+            for term, count in bag.items():
+                self.group_postings.setdefault(term, []).append((group, count))
+        self._group_scale = {g: math.log(2 + sum(bag.values()) / 40) for g, bag in self.section_terms.items()}
 
     def _concepts(self, question: str) -> list[Concept]:
         """What the question asks, as concepts: each scores by its best-matching alternative word,
@@ -269,49 +277,71 @@ class PolicyIndex:
             merged.setdefault(key, concept)
         return list(merged.values())
 
-    def _term_score(self, unit: Unit, term: str) -> float:
+    def _unit_score(self, unit: Unit, concepts: list[Concept], about_roles: bool = False) -> float:
+        """One passage's score (for inspection); `_score_all` computes the same for every passage at once."""
+        position = self.units.index(unit)
+        return self._score_all(concepts, about_roles, {position}).get(position, 0.0)
+
+    def _score_all(self, concepts: list[Concept], about_roles: bool, only: set[int] | None = None) -> dict[int, float]:
+        """Score every passage that shares a word with the question, walking only those words' postings."""
+        scores: dict[int, float] = {}
+        matched: dict[int, float] = {}
+        total = 0.0
+        for concept in concepts:
+            values: dict[int, list[float]] = {}
+            via_meaning: set[int] = set()
+            for term, weight in concept.alternatives.items():
+                for position in self.postings.get(term, ()):
+                    if only is not None and position not in only:
+                        continue
+                    values.setdefault(position, []).append(weight * self._term_score_at(position, term))
+                    if weight < 1.0:
+                        via_meaning.add(position)
+            concept_weight = concept.weight(self.idf, self.unknown_idf)
+            total += concept_weight
+            for position, found in values.items():
+                found.sort(reverse=True)
+                best = found[0] + (self.SECOND_WORD_SHARE * found[1] if len(found) > 1 else 0.0)
+                if best <= 0:
+                    continue
+                unit = self.units[position]
+                if concept.phrase and concept.phrase in unit.phrase_text:
+                    best *= self.WHOLE_PHRASE_BONUS
+                elif concept.surface and not (concept.surface & unit.surface) and position not in via_meaning:
+                    best *= self.STEM_ONLY_FACTOR  # "managers" should not match "council-managed" as well as "managers"
+                scores[position] = scores.get(position, 0.0) + best
+                matched[position] = matched.get(position, 0.0) + concept_weight
+        for position, score in scores.items():
+            # Coordination: a passage that speaks to most of the question beats one that repeats a single word.
+            score *= self.COORD_FLOOR + (1 - self.COORD_FLOOR) * (matched[position] / total if total else 0.0)
+            role = self.units[position].role
+            if role is not None:
+                # A role's duties paraphrase the rest of the policy: they answer questions about that role.
+                names_role = any(len(role & c.alternatives.keys()) >= min(2, len(role)) for c in concepts)
+                score *= self.ROLE_MATCH_FACTOR if (names_role or about_roles) else self.ROLE_OTHER_FACTOR
+            scores[position] = score
+        return scores
+
+    def _term_score_at(self, position: int, term: str) -> float:
+        unit = self.units[position]
         tf = unit.terms.get(term, 0) + (self.CONTEXT_WEIGHT if term in unit.context else 0.0)
         if not tf:
             return 0.0
-        norm = self.K1 * (1 - self.B + self.B * unit.length / self.average_length)
-        weight = 0.3 if term in _GENERIC else 1.0
-        return weight * self.idf.get(term, 0.0) * tf * (self.K1 + 1) / (tf + norm)
-
-    def _unit_score(self, unit: Unit, concepts: list[Concept], about_roles: bool = False) -> float:
-        total = matched = score = 0.0
-        for concept in concepts:
-            ranked = sorted((w * self._term_score(unit, t) for t, w in concept.alternatives.items()), reverse=True)
-            best = (ranked[0] + self.SECOND_WORD_SHARE * ranked[1]) if len(ranked) > 1 else (ranked[0] if ranked else 0.0)
-            if best and concept.phrase and concept.phrase in unit.phrase_text:
-                best *= self.WHOLE_PHRASE_BONUS
-            elif best and concept.surface and not (concept.surface & unit.surface) and \
-                    not any(concept.alternatives[t] < 1.0 and self._term_score(unit, t) for t in concept.alternatives):
-                best *= self.STEM_ONLY_FACTOR  # "managers" should not match "council-managed" as well as "managers"
-            weight = concept.weight(self.idf, self.unknown_idf)
-            total += weight
-            if best > 0:
-                matched += weight
-                score += best
-        # Coordination: a passage that speaks to most of the question beats one that repeats a single word.
-        score *= self.COORD_FLOOR + (1 - self.COORD_FLOOR) * (matched / total if total else 0.0)
-        if unit.role is not None:
-            # A role's duties paraphrase the rest of the policy: they answer questions about that role.
-            names_role = any(len(unit.role & set(c.alternatives)) >= min(2, len(unit.role)) for c in concepts)
-            score *= self.ROLE_MATCH_FACTOR if (names_role or about_roles) else self.ROLE_OTHER_FACTOR
-        return score
+        return self._term_weight.get(term, 0.0) * tf * (self.K1 + 1) / (tf + self._norms[position])
 
     def _section_scores(self, concepts: list[Concept]) -> dict[str, float]:
-        scores = {}
-        for number, bag in self.section_terms.items():
-            scale = math.log(2 + sum(bag.values()) / 40)
-            total = 0.0
-            for concept in concepts:
-                total += max(
-                    (w * self.idf.get(t, 0.0) * math.log1p(bag[t]) * (0.3 if t in _GENERIC else 1.0)
-                     for t, w in concept.alternatives.items() if bag.get(t)),
-                    default=0.0,
-                )
-            scores[number] = total / scale
+        scores: dict[str, float] = {}
+        for concept in concepts:
+            best: dict[str, float] = {}
+            for term, weight in concept.alternatives.items():
+                value = weight * self._term_weight.get(term, 0.0)
+                for group, count in self.group_postings.get(term, ()):
+                    candidate = value * math.log1p(count)
+                    if candidate > best.get(group, 0.0):
+                        best[group] = candidate
+            for group, value in best.items():
+                scores[group] = scores.get(group, 0.0) + value
+        scores = {group: value / self._group_scale[group] for group, value in scores.items()}
         top = max(scores.values(), default=0.0) or 1.0
         return {k: v / top for k, v in scores.items()}
 
@@ -341,11 +371,9 @@ class PolicyIndex:
             return SearchResult(False, [])
         section_scores = self._section_scores(concepts)
         about_roles = bool(_WHO.search(question)) or any(t in _ROLE_QUESTION for c in concepts for t in c.said)
+        unit_scores = self._score_all(concepts, about_roles)
         scored = sorted(
-            (
-                (self._unit_score(self.units[p], concepts, about_roles) * (0.55 + 0.45 * section_scores.get(self.units[p].group, 0.0)), p)
-                for p in candidates
-            ),
+            ((score * (0.55 + 0.45 * section_scores.get(self.units[p].group, 0.0)), p) for p, score in unit_scores.items()),
             reverse=True,
         )
         hits: list[Hit] = []
