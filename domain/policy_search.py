@@ -38,9 +38,13 @@ STOPWORDS = frozenset(
     exactly literally stuff bit bits quite rather kind kinds sort sorts lot loads mine ours theirs someone's there's
     here's how's who's let lets letting done doing tried trying trying try bit okay ok alright right sure fine""".split()
 )
-# Words so common in GenAI policies that matching them says little about the question.
-_GENERIC = frozenset(["genai", "ai", "tool", "tools", "policy", "council", "staff", "work", "generative", "artificial",
-                      "intelligence", "use", "may", "must", "council's"])
+# Words so common in GenAI policies that matching them says little about the question, and words that
+# frame a question ("is it allowed?") rather than say what it is about.
+_GENERIC_WORDS = (
+    "genai", "ai", "tool", "tools", "policy", "council", "staff", "work", "generative", "artificial",
+    "intelligence", "use", "may", "must", "council's",
+    "allowed", "allow", "permitted", "permit", "acceptable", "fine", "okay", "ok", "alright",
+)
 
 _stemmer = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -51,12 +55,24 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word.removesuffix("'s"))
 
 
+_GENERIC = frozenset(_stem(w) for w in _GENERIC_WORDS)
+
+
 def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower().replace("-", " ")) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
 def stems(text: str) -> list[str]:
     return [_stem(w) for w in words(text)]
+
+
+_DETERMINERS = r"(?:the|this|that|our|my|your|their|a|an)"
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """'ignore the policy' also matches 'ignore this policy' and 'ignore our policy'."""
+    parts = [_DETERMINERS if word in ("the", "this", "our", "my", "a", "an") else re.escape(word) for word in phrase.split()]
+    return r"\s+".join(parts)
 
 
 @dataclass(frozen=True)
@@ -70,7 +86,7 @@ class Vocabulary:
         self.entries = []
         for entry in entries:
             phrases = sorted((str(p).lower() for p in entry["say"]), key=len, reverse=True)
-            pattern = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?![\w])")
+            pattern = re.compile(r"(?<![\w])(?:" + "|".join(_phrase_pattern(p) for p in phrases) + r")(?![\w])")
             self.entries.append(VocabularyEntry(pattern, tuple(stems(entry["means"]))))
 
     @classmethod

@@ -17,7 +17,7 @@ def test_example_policy_evaluation():
     scores = evaluate(EXAMPLE_POLICY_PATH, ROOT / "tests/eval/questions.yaml")
     assert scores["in_scope"] >= 60 and scores["out_of_scope"] >= 10
     assert scores["out_of_scope_refused"] == f"{scores['out_of_scope']}/{scores['out_of_scope']}"
-    assert scores["top1"] >= 0.82 and scores["top3"] >= 0.92
+    assert scores["top1"] >= 0.84 and scores["top3"] >= 0.94
     assert scores["in_scope_refused"] <= 2
 
 
@@ -25,3 +25,9 @@ def test_held_out_policy_evaluation():
     scores = evaluate(ROOT / "tests/fixtures/messy-policy.txt", ROOT / "tests/eval/heldout.yaml")
     assert scores["out_of_scope_refused"] == f"{scores['out_of_scope']}/{scores['out_of_scope']}"
     assert scores["top1"] >= 0.76 and scores["top3"] >= 0.88
+
+
+def test_second_held_out_set():
+    scores = evaluate(ROOT / "tests/fixtures/messy-policy.txt", ROOT / "tests/eval/heldout-blind.yaml")
+    assert scores["out_of_scope_refused"] == f"{scores['out_of_scope']}/{scores['out_of_scope']}"
+    assert scores["top1"] >= 0.7 and scores["top3"] >= 0.9
