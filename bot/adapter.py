@@ -16,7 +16,8 @@ from typing import Any, Awaitable, Callable
 import structlog
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, CallerIdConstants
+from botframework.connector.auth import AuthenticationConstants
 
 from bot.settings import Settings
 from bot.turn import Incoming, strip_mentions
@@ -38,7 +39,15 @@ def _auth_configuration(settings: Settings) -> SimpleNamespace:
         APP_TENANTID=settings.app_tenant_id,
     )
     if settings.openid_metadata_url:
+        # Overriding one endpoint puts the SDK in "parameterized" mode, which needs them all:
+        # keep the public cloud's values for the rest.
         config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
+        config.TO_CHANNEL_FROM_BOT_LOGIN_URL = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL
+        config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+        config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+        config.OAUTH_URL = AuthenticationConstants.OAUTH_URL
+        config.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+        config.CALLER_ID = CallerIdConstants.public_azure_channel
     return config
 
 

@@ -71,7 +71,7 @@ class BotConnector:
         attempts: int = 5,
         base_delay: float = 0.25,
         max_delay: float = 20.0,
-        deadline: float = 60.0,
+        deadline: float = 10.0,
         timeout: float = 15.0,
     ) -> None:
         self._tokens = tokens

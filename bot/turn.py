@@ -122,6 +122,7 @@ def strip_mentions(text: str, bot_names: set[str]) -> tuple[str, bool]:
             return " "
         return match.group(1)
 
-    cleaned = _AT_TAG.sub(drop, text or "")
-    cleaned = cleaned.replace("&nbsp;", " ").replace("\u00a0", " ")
-    return re.sub(r"\s+", " ", cleaned).strip(), mentioned
+    if "<at>" not in (text or "").lower():
+        return (text or "").strip(), False
+    cleaned = _AT_TAG.sub(drop, text).replace("&nbsp;", " ")
+    return re.sub(r"[ \u00a0]{2,}", " ", cleaned).strip(), mentioned
