@@ -75,17 +75,13 @@ async def answer_question(turn: Turn, services: Services) -> None:
         for position, hit in enumerate(shown, start=1):
             lines.append(f"**{hit.section} {safe(hit.title)}** [{position}]: \u201c{safe(hit.text)}\u201d")
     entities = [citation_entity([(h.section, h.title, h.text) for h in shown])] if shown else []
-    await turn.reply(Message(text="\n\n".join(lines), entities=entities))
-    await turn.reply(
-        Message(
-            cards=[build_answer_actions_card(
-                question_id=question_id,
-                sections=[(h.section, h.title) for h in shown],
-                version_id=policy.version.id if policy.version else None,
-            )],
-            summary="Read the full section or rate this answer",
-        )
+    actions = build_answer_actions_card(
+        question_id=question_id,
+        sections=[(h.section, h.title) for h in shown],
+        version_id=policy.version.id if policy.version else None,
     )
+    # One message: the quoted answer with its citations, and the card of follow-up buttons under it.
+    await turn.reply(Message(text="\n\n".join(lines), entities=entities, cards=[actions]))
 
 
 async def show_section(turn: Turn, services: Services) -> None:

@@ -27,7 +27,7 @@ async def test_readyz_is_503_with_the_reason_when_the_schema_is_behind(bot):
 async def test_first_personal_message_gets_welcome_then_an_answer(bot, connector):
     response = await bot.post(message(connector, "Does this cover councillors?"))
     assert response.status == 200
-    sent = await connector.wait_for(3)
+    sent = await connector.wait_for(2)
     welcome = sent[0]["attachments"][0]["content"]
     assert "GenAI policy assistant" in json.dumps(welcome)
     assert "To reach a person" in json.dumps(welcome)  # policy 9.1: how to reach a human
@@ -55,7 +55,7 @@ async def test_invoke_gets_its_real_response_not_a_500(bot, connector):
     body = await response.json()
     assert body["statusCode"] == 200
     assert body["type"] == "application/vnd.microsoft.activity.message"
-    sent = await connector.wait_for(3)
+    sent = await connector.wait_for(2)
     assert "8.3 Human oversight" in json.dumps(sent[-1])
 
 

@@ -25,8 +25,8 @@ async def ask(bot, connector, text: str, expected: int) -> list[dict]:
 
 
 async def test_answer_quotes_passages_as_teams_citations(bot, connector):
-    sent = await ask(bot, connector, "Do I have to tell people that I used AI to write something?", 3)
-    answer, actions = sent[1], sent[2]
+    sent = await ask(bot, connector, "Do I have to tell people that I used AI to write something?", 2)
+    answer = actions = sent[1]  # one message: cited text with the card of follow-up buttons
     assert "**9.1 Disclosure of AI use** [" in answer["text"]
     entity = answer["entities"][0]
     assert entity["@type"] == "Message" and entity["type"] == "https://schema.org/Message"
@@ -41,13 +41,13 @@ async def test_answer_quotes_passages_as_teams_citations(bot, connector):
 
 
 async def test_show_whole_section_feedback_and_escalation(bot, connector):
-    sent = await ask(bot, connector, "Can I use AI to screen job applications?", 3)
-    card = sent[2]["attachments"][0]["content"]
+    sent = await ask(bot, connector, "Can I use AI to screen job applications?", 2)
+    card = sent[1]["attachments"][0]["content"]
     data = buttons(card)
     section = next(v for k, v in data.items() if k.startswith("Read section"))
     response = await bot.post(card_action(connector, "qa.section", section))
     assert response.status == 200
-    shown = (await connector.wait_for(4))[3]
+    shown = (await connector.wait_for(3))[2]
     assert "Prohibited uses" in json.dumps(shown) and "recruitment" in json.dumps(shown)
 
     response = await bot.post(card_action(connector, "qa.feedback", data["Not helpful"]))
@@ -65,8 +65,8 @@ async def test_show_whole_section_feedback_and_escalation(bot, connector):
 
 
 async def test_someone_else_cannot_rate_or_escalate_my_question(bot, connector):
-    sent = await ask(bot, connector, "Does GDPR still apply when we use AI?", 3)
-    data = buttons(sent[2]["attachments"][0]["content"])
+    sent = await ask(bot, connector, "Does GDPR still apply when we use AI?", 2)
+    data = buttons(sent[1]["attachments"][0]["content"])
     other = "99999999-0000-0000-0000-000000000000"
     body = await (await bot.post(card_action(connector, "qa.feedback", data["Helpful"], user=other))).json()
     assert "Only the person who asked" in json.dumps(body)
@@ -89,17 +89,17 @@ async def test_out_of_scope_is_refused_plainly_with_a_route_to_a_person(bot, con
 
 
 async def test_tool_questions_answer_from_the_register_first(bot, connector):
-    sent = await ask(bot, connector, "Is Claude approved?", 3)
+    sent = await ask(bot, connector, "Is Claude approved?", 2)
     assert "Claude** is not on the approved tools list, so it is presumed unauthorised" in sent[1]["text"]
-    sent = await ask(bot, connector, "Can I use Copilot to summarise a meeting?", 2)
+    sent = await ask(bot, connector, "Can I use Copilot to summarise a meeting?", 1)
     assert sent[0]["text"].startswith("**Microsoft 365 Copilot Chat** is approved with conditions")
-    sent = await ask(bot, connector, "is deepseek ok to use?", 2)
+    sent = await ask(bot, connector, "is deepseek ok to use?", 1)
     assert "**DeepSeek** is **not approved**" in sent[0]["text"]
 
 
 async def test_personal_data_is_warned_about_and_only_a_redacted_copy_kept(bot, connector):
     question = "Can I paste Jo Bloggs, 12 High Street, SW1A 1AA, jo@example.com, NI QQ123456C into ChatGPT?"
-    sent = await ask(bot, connector, question, 4)
+    sent = await ask(bot, connector, question, 3)
     assert "Please don't share personal data here" in json.dumps(sent[1])
     async with bot.services.db.sessions() as session:
         stored = (await session.execute(select(QuestionRow.text))).scalar()
@@ -120,5 +120,5 @@ async def test_answers_come_from_the_newest_published_version(bot, connector, tm
                      "## 2. Lunch\n\n2.1. Staff may eat lunch at their desks while using generative AI tools.\n")
     await bot.services.policies.publish(label="9.9", text=newer.read_text(), source_name="policy.md", published_by="t")
     bot.services.library._checked_at = 0  # skip the few seconds a process waits before re-checking
-    sent = await ask(bot, connector, "Can I eat lunch at my desk while using AI?", 2)
+    sent = await ask(bot, connector, "Can I eat lunch at my desk while using AI?", 1)
     assert "2 Lunch" in sent[0]["text"]
