@@ -244,6 +244,76 @@ def tools_list() -> None:
     asyncio.run(run())
 
 
+audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit trail.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; name the first entry that does not check out."""
+    settings = settings_or_exit()
+    from storage.audit import AuditTrail
+
+    async def run() -> int:
+        db = await _prepared_database(settings, migrate=False)
+        audit = AuditTrail(db)
+        broken = await audit.verify()
+        count = len(await audit.entries())
+        await db.dispose()
+        if broken is None:
+            typer.echo(f"audit trail intact: {count} entries")
+            return 0
+        typer.echo(f"audit trail BROKEN at entry {broken.id} ({broken.at:%Y-%m-%d %H:%M:%S} {broken.action} by {broken.actor}): "
+                   "its content or its link to the entry before it has been changed", err=True)
+        return 1
+
+    raise typer.Exit(asyncio.run(run()))
+
+
+@app.command()
+def purge(dry_run: bool = typer.Option(False, "--dry-run", help="Count what is due without deleting")) -> None:
+    """Delete records past their retention period (RETENTION_QUESTIONS_DAYS), recording that it was done."""
+    settings = settings_or_exit()
+    from storage.audit import AuditTrail
+    from storage.privacy import Records
+
+    async def run() -> dict:
+        db = await _prepared_database(settings, migrate=False)
+        counts = await Records(db, AuditTrail(db)).purge(
+            questions_days=settings.retention_questions_days, actor=f"cli:{getpass.getuser()}", dry_run=dry_run
+        )
+        await db.dispose()
+        return counts
+
+    counts = asyncio.run(run())
+    verb = "due for deletion" if dry_run else "deleted"
+    typer.echo(f"questions older than {settings.retention_questions_days} days {verb}: {counts['questions']}")
+
+
+@app.command("export-user")
+def export_user(
+    user_id: str = typer.Argument(..., help="The person's Entra object id"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of stdout"),
+) -> None:
+    """Write every record about one person as JSON (UK GDPR subject access)."""
+    settings = settings_or_exit()
+    from storage.audit import AuditTrail
+    from storage.privacy import Records
+
+    async def run() -> dict:
+        db = await _prepared_database(settings, migrate=False)
+        data = await Records(db, AuditTrail(db)).export_user(user_id)
+        await db.dispose()
+        return data
+
+    text = json.dumps(asyncio.run(run()), indent=2, default=str, ensure_ascii=False)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+    else:
+        print(text)
+
+
 @app.command()
 def manifest(
     app_id: str = typer.Option(..., "--app-id", help="The bot's Microsoft App ID (a GUID)"),

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
         frozenset(), validation_alias=AliasChoices("ALLOWED_TENANT_IDS", "allowed_tenant_ids")
     )
 
+    retention_questions_days: int = Field(
+        90, ge=1, validation_alias=AliasChoices("RETENTION_QUESTIONS_DAYS", "retention_questions_days")
+    )
+
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
     port: int = Field(3978, ge=1, le=65535, validation_alias=AliasChoices("PORT", "port"))
     log_format: Literal["auto", "console", "json"] = Field(
