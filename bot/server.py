@@ -17,7 +17,7 @@ LOCAL_BANNER = """
   GenAI policy bot: LOCAL MODE. Authentication is OFF; listening on loopback only.
   Messages:  http://{host}:{port}/api/messages
   Talk to it: policy-bot chat   (in another terminal: .venv/bin/policy-bot chat)
-         or: npx @microsoft/m365agentsplayground   (point it at the Messages URL)
+         or: npx -p @microsoft/m365agentsplayground agentsplayground -e <Messages URL> -c msteams
   Health:    http://{host}:{port}/healthz   Ready: http://{host}:{port}/readyz
 """
 

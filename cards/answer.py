@@ -33,18 +33,30 @@ def citation_entity(hits: list[tuple[str, str, str]]) -> dict:
     }
 
 
-def build_answer_actions_card(*, question_id: int, sections: list[tuple[str, str]], version_id: int | None) -> dict:
+def build_answer_actions_card(
+    *, question_id: int, sections: list[tuple[str, str]], version_id: int | None,
+    feedback: str | None = None, escalated_to: str | None = None,
+) -> dict:
+    """The buttons under an answer; after a rating or a hand-over, the same card says so and keeps the rest."""
     actions = [
         button(f"Read section {number}", VERB_SHOW_SECTION, {"section": number, "version": version_id})
         for number, _title in sections[:3]
     ]
-    actions += [
-        button("Helpful", VERB_FEEDBACK, {"question": question_id, "value": "helpful"}),
-        button("Not helpful", VERB_FEEDBACK, {"question": question_id, "value": "not_helpful"}),
-        button("Ask the governance team", VERB_ASK_GOVERNANCE, {"question": question_id}),
-    ]
+    if feedback is None:
+        actions += [
+            button("Helpful", VERB_FEEDBACK, {"question": question_id, "value": "helpful"}),
+            button("Not helpful", VERB_FEEDBACK, {"question": question_id, "value": "not_helpful"}),
+        ]
+    if escalated_to is None:
+        actions.append(button("Ask the governance team", VERB_ASK_GOVERNANCE, {"question": question_id}))
     body = [para("Was this what you needed? Quotes are from the current policy; check the full section before relying on it.", subtle=True)]
-    return to_dict(card(body, actions, fallback_text="Read the full section, rate the answer, or ask the governance team."))
+    if feedback == "helpful":
+        body = [para("Thanks for your feedback: glad it helped.", color="Good")]
+    elif feedback == "not_helpful":
+        body = [para("Thanks for telling me. The governance team reviews unhelpful answers to improve the policy and this assistant.")]
+    if escalated_to:
+        body.append(para(f"Your question has been recorded for {escalated_to} (question {question_id})."))
+    return to_dict(card(body, actions or None, fallback_text="Read the full section, rate the answer, or ask the governance team."))
 
 
 def build_not_covered_card(*, question_id: int, authority_name: str, authority_contact: str) -> dict:

@@ -113,10 +113,8 @@ async def record_feedback(turn: Turn, services: Services) -> None:
     if not await services.questions.set_feedback(question_id, turn.incoming.user_id, value):
         await _show(turn, notice_card("I couldn't record that", "Only the person who asked can rate this answer."))
         return
-    thanks = "Thanks, glad it helped." if value == "helpful" else (
-        "Thanks for telling me. The governance team reviews unhelpful answers to improve the policy and this assistant."
-    )
-    await _show(turn, notice_card("Feedback recorded", thanks))
+    record = await services.questions.get(question_id)
+    await _show(turn, _actions_after(record, services))
 
 
 async def ask_governance(turn: Turn, services: Services) -> None:
@@ -131,6 +129,9 @@ async def ask_governance(turn: Turn, services: Services) -> None:
         return
     await services.audit.append(turn.incoming.user_id, "question.escalated", f"question:{record.id}", {})
     log.info("question passed to governance", question_id=record.id)
+    if record.answered:
+        await _show(turn, _actions_after(record, services))
+        return
     await _show(
         turn,
         notice_card(
@@ -138,6 +139,17 @@ async def ask_governance(turn: Turn, services: Services) -> None:
             f"I've recorded your question for {settings.genai_authority_name}. For a quicker answer, contact them at "
             f"{safe(settings.genai_authority_contact)} and quote question number {record.id}.",
         ),
+    )
+
+
+def _actions_after(record, services: Services) -> dict:
+    """The answer's buttons again, saying what was done and keeping what is still useful."""
+    return build_answer_actions_card(
+        question_id=record.id,
+        sections=[(p["section"], p["title"]) for p in record.passages],
+        version_id=record.policy_version_id,
+        feedback=record.feedback,
+        escalated_to=services.settings.genai_authority_name if record.escalated_at else None,
     )
 
 

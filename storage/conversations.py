@@ -44,15 +44,7 @@ class ConversationRepository:
         if self._seen.get(ref.id) == ref.service_url:
             return
         async with self._db.sessions.begin() as session:
-            row = await session.get(ConversationRow, ref.id)
-            values = asdict(ref)
-            if row is None:
-                session.add(ConversationRow(**values, updated_at=_now()))
-            else:
-                for key, value in values.items():
-                    if value is not None:
-                        setattr(row, key, value)
-                row.updated_at = _now()
+            await session.execute(self._db.upsert(ConversationRow.__table__, {**asdict(ref), "updated_at": _now()}, ["id"]))
         self._seen[ref.id] = ref.service_url
 
     async def get(self, conversation_id: str) -> ConversationRef | None:

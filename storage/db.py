@@ -41,6 +41,15 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
 
+    def upsert(self, table, values: dict, key: list[str]):
+        """An atomic insert-or-update: safe when two turns or two processes write the same row at once."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = sqlite if self.is_sqlite else postgresql
+        statement = dialect.insert(table).values(**values)
+        changes = {name: statement.excluded[name] for name in values if name not in key and values[name] is not None}
+        return statement.on_conflict_do_update(index_elements=key, set_=changes)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

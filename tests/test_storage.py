@@ -122,3 +122,11 @@ async def test_policy_versions_and_the_audit_chain(db):
         await connection.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE id = :id"), {"id": entries[3].id})
     broken = await audit.verify()
     assert broken is not None and broken.id == entries[3].id
+
+
+async def test_concurrent_first_saves_of_one_conversation_do_not_collide(db):
+    """Teams (and the Playground) send installationUpdate and conversationUpdate at the same moment."""
+    ref = ConversationRef(id="a:race", kind="personal", service_url="https://smba.example/", channel_id="msteams",
+                          bot_id="28:bot", user_id="aad-9")
+    await asyncio.gather(*[ConversationRepository(db).save(ref) for _ in range(8)])
+    assert await ConversationRepository(db).get("a:race") == ref

@@ -1,0 +1,41 @@
+// Drives the Microsoft 365 Agents Playground's web UI (headless Chromium) through a policy question
+// and a card button. Usage: node playground_flow.js PLAYGROUND_URL SCREENSHOT_DIR
+const { chromium } = require('playwright-core');
+
+const [url, shots] = process.argv.slice(2);
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  try {
+    await page.goto(url, { waitUntil: 'networkidle' });
+    // The install event brings the welcome card (policy 9.1: what the bot is, how to reach a person).
+    await page.getByText('To reach a person:').first().waitFor({ timeout: 20000 });
+
+    const box = page.locator('[data-lexical-editor="true"]');
+    await box.click();
+    await page.keyboard.type('Can I use ChatGPT to draft a press release?');
+    await page.keyboard.press('Enter');
+    await page.getByText('7.1 Permitted uses').first().waitFor({ timeout: 20000 });
+    await page.getByText('ChatGPT', { exact: true }).first().waitFor({ timeout: 5000 });
+    await page.screenshot({ path: `${shots}/answer.png` });
+
+    // An Action.Execute button: the Playground sends an adaptiveCard/action invoke and shows our response card.
+    await page.getByRole('button', { name: 'Helpful', exact: true }).last().click();
+    await page.getByText('glad it helped').first().waitFor({ timeout: 20000 });
+    await page.getByRole('button', { name: 'Read section 7.1', exact: true }).last().click();
+    await page.getByText('brainstorm ideas, plan projects').first().waitFor({ timeout: 20000 });
+    await page.screenshot({ path: `${shots}/after-buttons.png` });
+    console.log('playground flow ok');
+  } catch (error) {
+    await page.screenshot({ path: `${shots}/failure.png` }).catch(() => {});
+    console.error(`playground flow FAILED: ${error.message}`);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+})();

@@ -1,0 +1,64 @@
+"""End to end in Microsoft's own local Teams client, the Microsoft 365 Agents Playground, driven by headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+NODE_BIN = HERE / "node" / "node_modules" / ".bin"
+BIN = Path(sys.executable).parent / "policy-bot"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not come up")
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"), reason="Chromium not installed (CI installs it)")
+def test_question_and_card_buttons_in_the_agents_playground(tmp_path):
+    bot_port, playground_port = free_port(), free_port()
+    env = {**os.environ, "PORT": str(bot_port), "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", "LOG_LEVEL": "WARNING"}
+    bot = subprocess.Popen([str(BIN), "serve", "--local"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=open(tmp_path / "bot.log", "w"))
+    # The Playground stops when its stdin closes, so it gets a pipe that stays open.
+    playground = subprocess.Popen(
+        [str(NODE_BIN / "agentsplayground"), "-e", f"http://127.0.0.1:{bot_port}/api/messages", "-c", "msteams",
+         "-p", str(playground_port), "--dt"],
+        stdin=subprocess.PIPE, stdout=open(tmp_path / "playground.log", "w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{bot_port}/healthz")
+        wait_http(f"http://localhost:{playground_port}/")
+        result = subprocess.run(
+            ["node", str(HERE / "node" / "playground_flow.js"), f"http://localhost:{playground_port}/", str(tmp_path)],
+            capture_output=True, text=True, timeout=180, env={**os.environ, "CHROMIUM": CHROMIUM},
+        )
+        assert result.returncode == 0, result.stdout + result.stderr + (tmp_path / "bot.log").read_text()
+        assert "Traceback" not in (tmp_path / "bot.log").read_text()
+    finally:
+        playground.terminate()
+        bot.terminate()
+        playground.wait(10)
+        bot.wait(10)
