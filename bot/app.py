@@ -8,6 +8,7 @@ from aiohttp import web
 from bot.adapter import TeamsAdapter
 from bot.bot import PolicyBot
 from bot.connector import BotConnector
+from bot.delivery import DeliveryWorker
 from bot.credentials import TokenProvider, build_credential
 from bot.routes import build_router
 from bot.services import Services
@@ -24,8 +25,11 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
     """Build the app; connections open on startup and close on cleanup, nothing at import."""
     app = web.Application(client_max_size=settings.max_body_bytes + 1024)
     tokens = TokenProvider(build_credential(settings))
-    connector = BotConnector(tokens)
+    connector = BotConnector(tokens, timeout=settings.connector_timeout)
     services = Services.build(settings, outbound or connector)
+    # Proactive messages go one attempt at a time; the outbox itself schedules the retries.
+    delivery_connector = BotConnector(tokens, attempts=1, timeout=settings.connector_timeout)
+    services.delivery = DeliveryWorker(services.outbox, outbound or delivery_connector)
     bot = PolicyBot(services, build_router())
     app[SERVICES] = services
     app[ADAPTER] = TeamsAdapter(settings, bot.on_incoming)
@@ -37,12 +41,22 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
         return web.json_response({"status": "ok"})
 
     async def readyz(request: web.Request) -> web.Response:
-        problem = await request.app[SERVICES].db.schema_problem()
+        services = request.app[SERVICES]
+        problem = await services.db.schema_problem()
         if problem:
             return web.json_response({"status": "not ready", "reason": problem}, status=503)
-        return web.json_response({"status": "ready"})
+        counts = await services.outbox.counts()
+        return web.json_response(
+            {"status": "ready", "outbox": {"pending": counts.get("pending", 0) + counts.get("sending", 0),
+                                           "failed": counts.get("failed", 0)}}
+        )
+
+    async def start(_app: web.Application) -> None:
+        services.delivery.start()
 
     async def close(_app: web.Application) -> None:
+        await services.delivery.stop()
+        await delivery_connector.close()
         await connector.close()
         await tokens.close()
         await services.db.dispose()
@@ -50,5 +64,6 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.on_startup.append(start)
     app.on_cleanup.append(close)
     return app

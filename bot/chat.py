@@ -14,6 +14,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from bot.bot import PolicyBot
+from bot.delivery import DeliveryWorker
 from bot.routes import build_router
 from bot.server import prepare
 from bot.services import Services
@@ -63,7 +64,7 @@ class Screen:
             return [line for col in element.get("columns", []) for line in self.lines_for(col, inputs, indent)]
         if kind and kind.startswith("Input."):
             inputs.append(element)
-            label = element.get("label") or element.get("placeholder") or element.get("id")
+            label = element.get("label") or element.get("title") or element.get("placeholder") or element.get("id")
             value = element.get("value")
             shown = f" [{value}]" if value not in (None, "") else ""
             error = element.get("errorMessage") if element.get("_invalid") else None
@@ -102,12 +103,20 @@ class Screen:
             if attachment.get("contentType") == ADAPTIVE_CARD:
                 self.show_card(attachment["content"])
 
+    own_conversation: str = ""
+
+    def _header(self, ref: ConversationRef) -> None:
+        if ref.id != self.own_conversation:
+            self.write(f"── sent to {ref.kind} {ref.id} ──")
+
     async def send(self, ref: ConversationRef, activity: dict, reply_to_id: str | None = None) -> str:
+        self._header(ref)
         self.show_activity(activity)
         return f"local-{next(self.ids)}"
 
     async def update(self, ref: ConversationRef, activity_id: str, activity: dict) -> None:
-        self.write("(a card above was updated)")
+        self._header(ref)
+        self.write(f"(card {activity_id} updated)")
         self.show_activity(activity)
 
 
@@ -152,7 +161,10 @@ async def run_chat(settings: Settings) -> None:
         return
     screen = Screen()
     services = Services.build(settings, screen)
+    services.delivery = DeliveryWorker(services.outbox, screen, idle_seconds=0.2)
     session = ChatSession(PolicyBot(services, build_router()), screen, getpass.getuser())
+    screen.own_conversation = session.ref.id
+    services.delivery.start()
     print("Chatting with the GenAI policy bot. Type a question, 'help', a number to press a card button, or 'quit'.")
     await session.bot.on_incoming(session.incoming(kind="install"))
     try:
@@ -165,7 +177,7 @@ async def run_chat(settings: Settings) -> None:
                 choice = screen.choices[int(text) - 1]
                 answers = {}
                 for element in choice.inputs:
-                    label = plain(str(element.get("label") or element.get("id")))
+                    label = plain(str(element.get("label") or element.get("title") or element.get("id")))
                     options = element.get("choices") or []
                     if options:
                         label += " (" + " / ".join(str(o.get("value")) for o in options) + ")"
@@ -176,4 +188,6 @@ async def run_chat(settings: Settings) -> None:
             elif text:
                 await session.say(text)
     finally:
+        await services.delivery.drain(5)
+        await services.delivery.stop()
         await services.db.dispose()

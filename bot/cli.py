@@ -244,6 +244,35 @@ def tools_list() -> None:
     asyncio.run(run())
 
 
+@app.command()
+def outbox(
+    action: str = typer.Argument("list", help="list, or retry"),
+    entry: Optional[int] = typer.Argument(None, help="With retry: one entry's id (default: every failed entry)"),
+    status: Optional[str] = typer.Option(None, "--status", help="With list: pending, sending, sent or failed"),
+) -> None:
+    """Proactive messages waiting, sent or failed; put failed ones back in the queue."""
+    settings = settings_or_exit()
+    from storage.outbox import Outbox
+
+    if action not in ("list", "retry"):
+        fail(f"outbox {action}: use 'list' or 'retry'")
+
+    async def run() -> None:
+        db = await _prepared_database(settings, migrate=False)
+        box = Outbox(db)
+        if action == "retry":
+            typer.echo(f"queued again: {await box.retry(entry)}")
+        else:
+            counts = await box.counts()
+            typer.echo("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
+            for e in await box.entries(status):
+                problem = f"\t{e.last_error}" if e.last_error else ""
+                typer.echo(f"{e.id}\t{e.status}\t{e.attempts} attempts\t{e.key}{problem}")
+        await db.dispose()
+
+    asyncio.run(run())
+
+
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit trail.")
 app.add_typer(audit_app, name="audit")
 

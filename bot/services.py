@@ -6,7 +6,11 @@ from dataclasses import dataclass
 
 from bot.settings import Settings
 from bot.turn import Outbound
+from bot.delivery import DeliveryWorker
 from storage.audit import AuditTrail
+from storage.channels import ChannelRepository
+from storage.incidents import IncidentRepository
+from storage.outbox import Outbox
 from storage.bot_state import SqlStorage
 from storage.conversations import ConversationRepository, UserRepository
 from storage.db import Database
@@ -28,7 +32,16 @@ class Services:
     state: SqlStorage
     outbound: Outbound
     library: "PolicyLibrary"
+    outbox: Outbox
+    channels: ChannelRepository
+    incidents: IncidentRepository
     commands: frozenset[str] = frozenset()
+    delivery: DeliveryWorker | None = None
+
+    def deliver_soon(self) -> None:
+        """Wake this process's delivery worker after a transaction that queued messages has committed."""
+        if self.delivery is not None:
+            self.delivery.wake()
 
     @classmethod
     def build(cls, settings: Settings, outbound: Outbound, db: Database | None = None) -> "Services":
@@ -50,4 +63,7 @@ class Services:
             state=SqlStorage(db),
             outbound=outbound,
             library=PolicyLibrary(settings, policies, tools),
+            outbox=Outbox(db, base_delay=settings.outbox_base_delay),
+            channels=ChannelRepository(db, audit),
+            incidents=IncidentRepository(db, audit),
         )

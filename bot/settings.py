@@ -63,6 +63,9 @@ class Settings(BaseSettings):
 
     admin_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("ADMIN_IDS", "admin_ids"))
     approver_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("APPROVER_IDS", "approver_ids"))
+    governance_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("GOVERNANCE_IDS", "governance_ids"))
+    security_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("SECURITY_IDS", "security_ids"))
+    dpo_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("DPO_IDS", "dpo_ids"))
     allowed_tenant_ids: IdList = Field(
         frozenset(), validation_alias=AliasChoices("ALLOWED_TENANT_IDS", "allowed_tenant_ids")
     )
@@ -70,6 +73,9 @@ class Settings(BaseSettings):
     retention_questions_days: int = Field(
         90, ge=1, validation_alias=AliasChoices("RETENTION_QUESTIONS_DAYS", "retention_questions_days")
     )
+
+    outbox_base_delay: float = Field(1.0, gt=0, validation_alias=AliasChoices("OUTBOX_BASE_DELAY_SECONDS", "outbox_base_delay"))
+    connector_timeout: float = Field(15.0, gt=0, validation_alias=AliasChoices("CONNECTOR_TIMEOUT_SECONDS", "connector_timeout"))
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
     port: int = Field(3978, ge=1, le=65535, validation_alias=AliasChoices("PORT", "port"))
@@ -85,7 +91,7 @@ class Settings(BaseSettings):
         "", validation_alias=AliasChoices("BOT_OPENID_METADATA", "openid_metadata_url")
     )
 
-    @field_validator("admin_ids", "approver_ids", "allowed_tenant_ids", mode="before")
+    @field_validator("admin_ids", "approver_ids", "governance_ids", "security_ids", "dpo_ids", "allowed_tenant_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

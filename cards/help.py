@@ -21,6 +21,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("tools", "Approved tools", "List the approved AI tools and their conditions"),
     CommandInfo("request tool", "Request a tool", "Ask the governance authority to approve an AI tool"),
     CommandInfo("report incident", "Report an incident", "Report an AI concern, incident or breach"),
+    CommandInfo("my reports", "My reports", "See the incidents you reported and their status"),
     CommandInfo("acknowledge", "Acknowledge the policy", "Confirm you have read the current policy"),
     CommandInfo("policy", "Read the policy", "Browse the policy section by section"),
 )

@@ -50,6 +50,13 @@ class Database:
         changes = {name: statement.excluded[name] for name in values if name not in key and values[name] is not None}
         return statement.on_conflict_do_update(index_elements=key, set_=changes)
 
+    def insert_ignore(self, table, values: dict, key: list[str]):
+        """Insert unless a row with the same key exists (idempotent writes)."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = sqlite if self.is_sqlite else postgresql
+        return dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

@@ -124,3 +124,63 @@ class AuditRow(Base):
     detail: Mapped[dict] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OutboxRow(Base):
+    """A proactive message, written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_key"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300))  # idempotency: one entry per (event, recipient)
+    conversation: Mapped[dict] = mapped_column(JSON)
+    activity: Mapped[dict] = mapped_column(JSON)
+    update_of: Mapped[str | None] = mapped_column(String(300))  # key of the entry whose message this replaces
+    status: Mapped[str] = mapped_column(String(20))  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    activity_id: Mapped[str | None] = mapped_column(String(300))  # what Teams called the message it accepted
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChannelRow(Base):
+    """Team channels registered by an admin for a purpose: governance, security."""
+
+    __tablename__ = "registered_channels"
+
+    purpose: Mapped[str] = mapped_column(String(40), primary_key=True)
+    conversation: Mapped[dict] = mapped_column(JSON)
+    registered_by: Mapped[str] = mapped_column(String(200))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (UniqueConstraint("reference", name="uq_incidents_reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(20))  # INC-YYYY-NNNN
+    reporter_id: Mapped[str] = mapped_column(String(64), index=True)
+    reporter_name: Mapped[str | None] = mapped_column(String(200))
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    description: Mapped[str] = mapped_column(Text)
+    tool_name: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    personal_data: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))
+    assignee_id: Mapped[str | None] = mapped_column(String(64))
+    assignee_name: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[list] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -130,3 +130,26 @@ async def test_concurrent_first_saves_of_one_conversation_do_not_collide(db):
                           bot_id="28:bot", user_id="aad-9")
     await asyncio.gather(*[ConversationRepository(db).save(ref) for _ in range(8)])
     assert await ConversationRepository(db).get("a:race") == ref
+
+
+async def test_two_outbox_workers_never_claim_the_same_entry(db):
+    from storage.outbox import Outbox
+
+    ref = ConversationRef(id="a:1", kind="personal", service_url="http://x", channel_id="msteams", bot_id="b")
+    async with db.sessions.begin() as session:
+        for n in range(60):
+            await Outbox(db).add_in(session, f"event-{n}", ref, {"type": "message", "text": str(n)})
+        await Outbox(db).add_in(session, "event-0", ref, {"type": "message", "text": "again"})  # same key: ignored
+
+    first, second = Outbox(db), Outbox(db)  # as two processes would
+    claimed: list[int] = []
+
+    async def worker(box: Outbox) -> None:
+        while entries := await box.claim(7):
+            claimed.extend(e.id for e in entries)
+            for entry in entries:
+                await box.delivered(entry.id, f"id-{entry.id}")
+
+    await asyncio.gather(worker(first), worker(second))
+    assert len(claimed) == len(set(claimed)) == 60
+    assert (await first.counts()) == {"sent": 60}

@@ -1,0 +1,99 @@
+"""The outbox's delivery worker: sends what the outbox holds, one attempt at a time, in order per conversation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+import structlog
+
+from bot.connector import BotConnector, ConnectorError, RetryableConnectorError
+from storage.outbox import Outbox, OutboxEntry
+
+log = structlog.get_logger(__name__)
+
+
+class DeliveryWorker:
+    def __init__(self, outbox: Outbox, connector: BotConnector, *, batch: int = 50, idle_seconds: float = 1.0) -> None:
+        self._outbox = outbox
+        self._connector = connector
+        self._batch = batch
+        self._idle = idle_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def wake(self) -> None:
+        """Called after a transaction that queued messages commits, so they go now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                if await self.run_once():
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox delivery round failed; retrying shortly")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._idle)
+            except asyncio.TimeoutError:
+                pass
+
+    async def run_once(self) -> int:
+        """Deliver one batch of due entries; returns how many were claimed."""
+        entries = await self._outbox.claim(self._batch)
+        by_conversation: dict[str, list[OutboxEntry]] = defaultdict(list)
+        for entry in entries:
+            by_conversation[entry.conversation.id].append(entry)
+
+        async def in_order(queue: list[OutboxEntry]) -> None:
+            for entry in queue:
+                await self._deliver(entry)
+
+        await asyncio.gather(*(in_order(queue) for queue in by_conversation.values()))
+        return len(entries)
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Deliver until nothing is due (used by the CLI and tests)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while await self.run_once() and asyncio.get_running_loop().time() < deadline:
+            pass
+
+    async def _deliver(self, entry: OutboxEntry) -> None:
+        try:
+            if entry.update_of:
+                target = await self._outbox.activity_id_of(entry.update_of)
+                if target is None:
+                    # The message to update has not gone out yet; it will, and then this can follow.
+                    await self._outbox.retry_later(entry, "waiting for the message it updates", 1.0)
+                    return
+                await self._connector.update(entry.conversation, target, {**entry.activity, "id": target})
+                activity_id = target
+            else:
+                activity_id = await self._connector.send(entry.conversation, entry.activity)
+        except RetryableConnectorError as error:
+            if not await self._outbox.retry_later(entry, str(error), error.retry_after):
+                log.error("outbox entry failed after its last attempt", entry=entry.id, key=entry.key, error=str(error))
+            return
+        except ConnectorError as error:
+            log.error("outbox entry refused by the connector", entry=entry.id, key=entry.key, status=error.status)
+            await self._outbox.failed(entry.id, str(error))
+            return
+        except Exception as error:  # a bug or an unexpected reply: keep the entry, try again later
+            log.exception("outbox entry could not be sent", entry=entry.id, key=entry.key)
+            await self._outbox.retry_later(entry, f"{type(error).__name__}", None)
+            return
+        await self._outbox.delivered(entry.id, activity_id)

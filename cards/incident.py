@@ -1,0 +1,164 @@
+"""Cards for incident reports: the form, the receipt, the triage card and the reporter's list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from microsoft_teams.cards import ChoiceSetInput, Choice, Container, Fact, FactSet, TextInput, ToggleInput
+
+from cards.common import button, card, heading, para, safe, to_dict
+from domain.incidents import (
+    CATEGORIES, LIMITS, PERSONAL_DATA, SEVERITIES, STATUSES, notification_deadline, possible_breach, time_left,
+)
+from storage.incidents import Incident
+
+VERB_REPORT_SUBMIT = "incident.submit"
+VERB_TRIAGE = "incident.triage"
+
+
+def _error(errors: dict, name: str) -> list:
+    return [para(f"⚠ {safe(errors[name])}", color="Attention", spacing="None")] if name in errors else []
+
+
+def _choices(options: dict) -> list[Choice]:
+    return [Choice(title=title, value=value) for value, title in options.items()]
+
+
+def build_incident_form_card(values: dict | None = None, errors: dict | None = None, *, now: datetime) -> dict:
+    """The report form; after a failed submission it comes back with everything typed and each problem named."""
+    values, errors = values or {}, errors or {}
+
+    def text(name: str) -> str:
+        value = values.get(name)
+        return value if isinstance(value, str) else ""
+
+    body = [
+        heading("Report an AI concern or incident"),
+        para("Reports go straight to the GenAI governance authority and the IT security team (policy section 13). "
+             "If personal data may be involved, say so: the council may need to tell the ICO within 72 hours.", subtle=True),
+    ]
+    if errors:
+        body.append(para("Please check the highlighted answers below. Everything you typed is still here.", color="Attention"))
+    body += [
+        TextInput(id="description", label="What happened?", is_multiline=True, is_required=True,
+                  max_length=LIMITS["description"], value=text("description") or None,
+                  error_message="Please say what happened."),
+        *_error(errors, "description"),
+        TextInput(id="tool_name", label="Which AI tool?", is_required=True, max_length=LIMITS["tool_name"],
+                  placeholder="e.g. ChatGPT, Copilot, or unknown", value=text("tool_name") or None),
+        *_error(errors, "tool_name"),
+        TextInput(id="occurred_at", label="When did it happen? (YYYY-MM-DD HH:MM)",
+                  value=text("occurred_at") or now.strftime("%Y-%m-%d %H:%M")),
+        *_error(errors, "occurred_at"),
+        ChoiceSetInput(id="personal_data", label="Was personal data involved?", is_required=True, style="expanded",
+                       choices=_choices(PERSONAL_DATA), value=text("personal_data") or None),
+        *_error(errors, "personal_data"),
+        ChoiceSetInput(id="category", label="What kind of incident?", is_required=True,
+                       choices=_choices(CATEGORIES), value=text("category") or None),
+        *_error(errors, "category"),
+        ChoiceSetInput(id="severity", label="How serious do you think it is?", is_required=True, style="expanded",
+                       choices=_choices(SEVERITIES), value=text("severity") or None),
+        *_error(errors, "severity"),
+        ToggleInput(id="anonymous", title="Hide my name from the triage channel", value_on="true", value_off="false",
+                    value=text("anonymous") or "false"),
+    ]
+    return to_dict(card(body, [button("Send report", VERB_REPORT_SUBMIT, style="positive")],
+                        fallback_text="Report an AI incident"))
+
+
+def _facts(incident: Incident, *, show_reporter: bool) -> FactSet:
+    facts = [
+        Fact(title="Reference", value=incident.reference),
+        Fact(title="Status", value=STATUSES[incident.status]),
+        Fact(title="Severity", value=SEVERITIES[incident.severity]),
+        Fact(title="Category", value=CATEGORIES[incident.category]),
+        Fact(title="Tool", value=safe(incident.tool_name)),
+        Fact(title="Happened", value=incident.occurred_at.strftime("%Y-%m-%d %H:%M UTC")),
+        Fact(title="Reported", value=incident.reported_at.strftime("%Y-%m-%d %H:%M UTC")),
+        Fact(title="Personal data", value=PERSONAL_DATA[incident.personal_data]),
+    ]
+    if show_reporter:
+        reporter = "Anonymous (identity held by the governance leads)" if incident.anonymous else safe(incident.reporter_name or incident.reporter_id)
+        facts.append(Fact(title="Reported by", value=reporter))
+    if incident.assignee_name or incident.assignee_id:
+        facts.append(Fact(title="Assigned to", value=safe(incident.assignee_name or incident.assignee_id)))
+    if incident.outcome:
+        facts.append(Fact(title="Outcome", value=safe(incident.outcome)))
+    return FactSet(facts=facts)
+
+
+def _breach_warning(incident: Incident, now: datetime, dpo_told: bool) -> list:
+    if not possible_breach(incident.personal_data):
+        return []
+    deadline = notification_deadline(incident.reported_at)
+    dpo = ("The Data Protection Officer has been told." if dpo_told else
+           "The Data Protection Officer could not be told automatically: please tell them now.")
+    return [Container(style="attention", items=[
+        para("**Possible personal data breach**"),
+        para(f"If this is a notifiable breach the ICO must be told by {deadline:%Y-%m-%d %H:%M} UTC "
+             f"({time_left(deadline, now)}). {dpo}"),
+    ])]
+
+
+def build_receipt_card(incident: Incident, *, now: datetime, dpo_told: bool) -> dict:
+    body = [
+        heading(f"Report received: {incident.reference}"),
+        para("Thank you. Your report is saved and has been sent to the GenAI governance authority and the IT "
+             "security team. I'll tell you here when its status changes. Type **my reports** to see your reports."),
+        _facts(incident, show_reporter=False),
+        *_breach_warning(incident, now, dpo_told),
+    ]
+    return to_dict(card(body, fallback_text=f"Report received: {incident.reference}"))
+
+
+def build_triage_card(incident: Incident, *, now: datetime, dpo_told: bool) -> dict:
+    body = [
+        heading(f"AI incident {incident.reference}: {CATEGORIES[incident.category]}"),
+        *_breach_warning(incident, now, dpo_told),
+        para(safe(incident.description)),
+        _facts(incident, show_reporter=True),
+    ]
+    for note in incident.notes[-5:]:
+        body.append(para(f"📝 {safe(note.get('by'))} ({str(note.get('at', ''))[:16].replace('T', ' ')}): {safe(note.get('text'))}",
+                         subtle=True))
+    actions = []
+    if incident.status != "resolved":
+        body += [
+            ChoiceSetInput(id="severity", label="Severity", choices=_choices(SEVERITIES), value=incident.severity),
+            TextInput(id="note", label="Note, or outcome when resolving", is_multiline=True, max_length=LIMITS["note"]),
+        ]
+        data = {"reference": incident.reference, "version": incident.version}
+        if incident.status == "new":
+            actions.append(button("Acknowledge", VERB_TRIAGE, {**data, "action": "acknowledge"}))
+        actions += [
+            button("Assign to me", VERB_TRIAGE, {**data, "action": "assign"}),
+            button("Change severity", VERB_TRIAGE, {**data, "action": "severity"}),
+            button("Add note", VERB_TRIAGE, {**data, "action": "note"}),
+            button("Resolve", VERB_TRIAGE, {**data, "action": "resolve"}, style="positive"),
+        ]
+    else:
+        body.append(TextInput(id="note", label="Note", is_multiline=True, max_length=LIMITS["note"]))
+        actions.append(button("Add note", VERB_TRIAGE, {"reference": incident.reference, "version": incident.version,
+                                                        "action": "note"}))
+    return to_dict(card(body, actions, fallback_text=f"AI incident {incident.reference}"))
+
+
+def build_status_update_text(incident: Incident, action: str) -> str:
+    what = {
+        "acknowledge": "has been acknowledged by the triage team",
+        "assign": f"is being handled by {safe(incident.assignee_name or 'a member of the triage team')}",
+        "severity": f"now has severity **{SEVERITIES[incident.severity]}**",
+        "note": "has a new note from the triage team",
+        "resolve": f"has been resolved. Outcome: {safe(incident.outcome or '')}",
+    }[action]
+    return f"Your report **{incident.reference}** {what}. Status: **{STATUSES[incident.status]}**."
+
+
+def build_my_reports_card(incidents: list[Incident]) -> dict:
+    if not incidents:
+        return to_dict(card([heading("Your reports"), para("You haven't reported any incidents. Type **report incident** to make one.")]))
+    body = [heading("Your reports")]
+    for incident in incidents[:20]:
+        body.append(para(f"**{incident.reference}**: {STATUSES[incident.status]} · {SEVERITIES[incident.severity]} · "
+                         f"{CATEGORIES[incident.category]} · reported {incident.reported_at:%Y-%m-%d}"))
+    return to_dict(card(body, fallback_text="Your reports"))

@@ -1,0 +1,33 @@
+"""register governance / register security: an admin names the channel where cards go."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.router import Route, command, command_argument
+from bot.services import Services
+from bot.turn import Turn
+from storage.channels import PURPOSES
+
+
+async def register_channel(turn: Turn, services: Services) -> None:
+    incoming = turn.incoming
+    purpose = command_argument(incoming, "register").lower()
+    if purpose not in PURPOSES:
+        await turn.reply(f"Register what? Use **register governance** or **register security** in the channel you mean.")
+        return
+    if incoming.user_id not in services.settings.admin_ids:
+        await services.audit.append(incoming.user_id, "role.refused", f"channel:{purpose}", {"action": "register"})
+        await turn.reply("Only administrators of this bot can register channels. Ask your Teams or GenAI administrator.")
+        return
+    if incoming.conversation.kind != "channel":
+        await turn.reply(f"Please use this command in the team channel you want {purpose} cards posted to, and mention me.")
+        return
+    conversation = incoming.conversation
+    # Post new threads at channel level, not inside the thread the command was typed in.
+    channel_id = conversation.teams_channel_id or conversation.id.split(";messageid=")[0]
+    await services.channels.register(purpose, replace(conversation, id=channel_id), by=incoming.user_id)
+    await turn.reply(f"Done: this channel is now where **{purpose}** cards are posted.")
+
+
+ROUTES = [Route("admin.register", command("register"), register_channel)]

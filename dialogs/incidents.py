@@ -1,0 +1,196 @@
+"""report incident, my reports, and triage by the governance and IT security teams (policy 13)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import structlog
+
+from bot.router import Route, command, command_argument, verb
+from bot.services import Services
+from bot.turn import Message, Turn
+from cards.common import notice_card, safe
+from cards.incident import (
+    VERB_REPORT_SUBMIT, VERB_TRIAGE, build_incident_form_card, build_my_reports_card, build_receipt_card,
+    build_status_update_text, build_triage_card,
+)
+from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
+from storage.incidents import Incident, Notification, StaleIncident
+from storage.records import ConversationRef
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str  # stable part of the outbox key: "governance", "security:<id>", "dpo:<id>"
+    conversation: ConversationRef | None
+    problem: str | None = None
+
+
+def _nowhere(name: str) -> ConversationRef:
+    return ConversationRef(id=f"unreachable:{name}", kind="personal", service_url="", channel_id="msteams", bot_id="")
+
+
+async def _team(services: Services, purpose: str, ids: frozenset[str]) -> list[Recipient]:
+    """A registered channel, or else each configured member 1:1."""
+    channel = await services.channels.get(purpose)
+    if channel is not None:
+        return [Recipient(purpose, channel)]
+    if not ids:
+        return [Recipient(purpose, None, f"no {purpose} channel is registered and no {purpose.upper()}_IDS are configured")]
+    return [await _person(services, f"{purpose}:{user}", user) for user in sorted(ids)]
+
+
+async def _person(services: Services, name: str, user_id: str) -> Recipient:
+    conversation = await services.conversations.personal_for(user_id)
+    if conversation is None:
+        return Recipient(name, None, f"the bot has no chat with {user_id} yet: they must open it once in Teams")
+    return Recipient(name, conversation)
+
+
+def _activity(message: Message, to: ConversationRef | None) -> dict:
+    activity = message.to_activity(to or _nowhere("x"))
+    activity.pop("conversation", None)  # the delivery worker addresses it from the stored reference
+    return activity
+
+
+async def show_form(turn: Turn, services: Services) -> None:
+    now = datetime.now(timezone.utc)
+    tool = command_argument(turn.incoming, "report incident", "report an incident", "report a concern")
+    card = build_incident_form_card({"tool_name": tool[:200]} if tool else None, now=now)
+    await turn.reply(Message(cards=[card], summary="Report an AI incident"))
+
+
+async def submit_report(turn: Turn, services: Services) -> None:
+    incoming = turn.incoming
+    now = datetime.now(timezone.utc)
+    form, errors = validate_report(incoming.data, now)
+    if form is None:
+        await _show(turn, build_incident_form_card(incoming.data, errors, now=now))
+        return
+    teams = [*await _team(services, "governance", services.settings.governance_ids),
+             *await _team(services, "security", services.settings.security_ids)]
+    dpos = await _dpos(services) if possible_breach(form.personal_data) else []
+    dpo_told = any(r.conversation for r in dpos)
+
+    def notify(incident: Incident) -> list[Notification]:
+        triage = Message(cards=[build_triage_card(incident, now=now, dpo_told=dpo_told)], summary=f"AI incident {incident.reference}")
+        notes = [
+            Notification(f"incident:{incident.reference}:card:{r.name}", r.conversation or _nowhere(r.name),
+                         _activity(triage, r.conversation), undeliverable=r.problem)
+            for r in teams
+        ]
+        dpo_text = Message(text=f"**Possible personal data breach: {incident.reference}.** An AI incident report says personal "
+                                f"data may be involved. If it is notifiable, the ICO must be told within 72 hours of "
+                                f"{incident.reported_at:%Y-%m-%d %H:%M} UTC.")
+        notes += [Notification(f"incident:{incident.reference}:{r.name}", r.conversation or _nowhere(r.name),
+                               _activity(dpo_text, r.conversation), undeliverable=r.problem) for r in dpos]
+        return notes
+
+    incident = await services.incidents.create(
+        form, reporter_id=incoming.user_id, reporter_name=incoming.user_name, notify=notify, outbox=services.outbox,
+    )
+    services.deliver_soon()
+    log.info("incident reported", reference=incident.reference, severity=incident.severity)
+    receipt = build_receipt_card(incident, now=now, dpo_told=dpo_told)
+    unreachable = [r for r in teams if r.conversation is None]
+    if unreachable:
+        log.error("incident could not be routed to every team", reference=incident.reference,
+                  problems=[r.problem for r in unreachable])
+        receipt["body"].append({"type": "TextBlock", "wrap": True, "color": "Attention", "text": (
+            f"I couldn't reach every team automatically. Please also email {safe(services.settings.genai_authority_contact)} "
+            f"quoting {incident.reference}.")})
+    await _show(turn, receipt)
+
+
+async def _dpos(services: Services) -> list[Recipient]:
+    return [await _person(services, f"dpo:{user}", user) for user in sorted(services.settings.dpo_ids)]
+
+
+async def _dpo_told(services: Services, incident: Incident) -> bool:
+    return possible_breach(incident.personal_data) and any(r.conversation for r in await _dpos(services))
+
+
+async def my_reports(turn: Turn, services: Services) -> None:
+    incidents = await services.incidents.for_reporter(turn.incoming.user_id)
+    await turn.reply(Message(cards=[build_my_reports_card(incidents)], summary="Your reports"))
+
+
+async def triage(turn: Turn, services: Services) -> None:
+    incoming = turn.incoming
+    settings = services.settings
+    data = incoming.data
+    reference = str(data.get("reference") or "")[:20]
+    action = data.get("action") if isinstance(data.get("action"), str) else ""
+    if incoming.user_id not in settings.governance_ids | settings.security_ids:
+        await services.audit.append(incoming.user_id, "role.refused", f"incident:{reference}", {"action": action[:40]})
+        await _show(turn, notice_card("You can't act on incident reports",
+                                      "Only members of the GenAI governance and IT security teams can triage incidents."))
+        return
+    incident = await services.incidents.get(reference)
+    if incident is None:
+        await _show(turn, notice_card("Incident not found", f"There is no incident {safe(reference)}."))
+        return
+    payload = {"severity": data.get("severity"), "note": data.get("note"), "outcome": data.get("note")}
+    try:
+        changes = triage_change(incident.status, action, payload)
+        version = int(data.get("version"))
+    except TriageRefused as refused:
+        card = build_triage_card(incident, now=datetime.now(timezone.utc), dpo_told=await _dpo_told(services, incident))
+        await _show(turn, _with_notice(card, str(refused)))
+        return
+    except (TypeError, ValueError):
+        version = -1
+    now = datetime.now(timezone.utc)
+    reporter = await services.conversations.personal_for(incident.reporter_id)
+    teams = [*await _team(services, "governance", settings.governance_ids),
+             *await _team(services, "security", settings.security_ids)]
+    dpo_told = await _dpo_told(services, incident)
+
+    def notify(updated: Incident) -> list[Notification]:
+        triage_card = Message(cards=[build_triage_card(updated, now=now, dpo_told=dpo_told)])
+        notes = [
+            Notification(f"incident:{updated.reference}:v{updated.version}:card:{r.name}", r.conversation,
+                         _activity(triage_card, r.conversation), update_of=f"incident:{updated.reference}:card:{r.name}")
+            for r in teams if r.conversation is not None
+        ]
+        told = Message(text=build_status_update_text(updated, action))
+        notes.append(Notification(
+            f"incident:{updated.reference}:v{updated.version}:reporter", reporter or _nowhere(updated.reporter_id),
+            _activity(told, reporter), undeliverable=None if reporter else "the reporter has no 1:1 chat with the bot"))
+        return notes
+
+    try:
+        updated = await services.incidents.change(
+            reference, version=version, changes=changes, actor_id=incoming.user_id, actor_name=incoming.user_name,
+            action=action, notify=notify, outbox=services.outbox,
+        )
+    except StaleIncident:
+        current = await services.incidents.get(reference)
+        await _show(turn, _with_notice(build_triage_card(current, now=now, dpo_told=dpo_told),
+                                       "Someone else updated this incident first; this is its current state."))
+        return
+    services.deliver_soon()
+    await _show(turn, build_triage_card(updated, now=now, dpo_told=dpo_told))
+
+
+def _with_notice(card: dict, text: str) -> dict:
+    card["body"].insert(0, {"type": "TextBlock", "wrap": True, "color": "Attention", "text": safe(text)})
+    return card
+
+
+async def _show(turn: Turn, card: dict) -> None:
+    if turn.incoming.is_card_action:
+        turn.respond_with_card(card)
+    else:
+        await turn.reply(Message(cards=[card]))
+
+
+ROUTES = [
+    Route("incident.form", command("report incident", "report an incident", "report a concern", "report a breach"), show_form),
+    Route("incident.submit", verb(VERB_REPORT_SUBMIT), submit_report),
+    Route("incident.mine", command("my reports", "my incidents"), my_reports),
+    Route("incident.triage", verb(VERB_TRIAGE), triage),
+]

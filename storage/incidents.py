@@ -1,0 +1,151 @@
+"""Incident reports: committed, with their notifications queued, before the reporter hears 'received'."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from domain.incidents import IncidentForm
+from storage.audit import AuditTrail
+from storage.db import Database
+from storage.models import IncidentRow
+from storage.records import ConversationRef
+
+
+@dataclass(frozen=True)
+class Incident:
+    reference: str
+    reporter_id: str
+    reporter_name: str | None
+    anonymous: bool
+    description: str
+    tool_name: str
+    occurred_at: datetime
+    personal_data: str
+    category: str
+    severity: str
+    status: str
+    assignee_id: str | None
+    assignee_name: str | None
+    outcome: str | None
+    notes: list
+    version: int
+    reported_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Notification:
+    key: str
+    conversation: ConversationRef
+    activity: dict
+    update_of: str | None = None
+    undeliverable: str | None = None
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _incident(row: IncidentRow) -> Incident:
+    return Incident(
+        reference=row.reference, reporter_id=row.reporter_id, reporter_name=row.reporter_name, anonymous=row.anonymous,
+        description=row.description, tool_name=row.tool_name, occurred_at=_utc(row.occurred_at),
+        personal_data=row.personal_data, category=row.category, severity=row.severity, status=row.status,
+        assignee_id=row.assignee_id, assignee_name=row.assignee_name, outcome=row.outcome, notes=list(row.notes or []),
+        version=row.version, reported_at=_utc(row.reported_at), updated_at=_utc(row.updated_at),
+    )
+
+
+class StaleIncident(Exception):
+    """Someone else changed the incident first; the caller shows them the current state."""
+
+
+Notify = Callable[[Incident], list[Notification]]
+
+
+class IncidentRepository:
+    def __init__(self, db: Database, audit: AuditTrail) -> None:
+        self._db = db
+        self._audit = audit
+
+    async def create(self, form: IncidentForm, *, reporter_id: str, reporter_name: str | None, notify: Notify, outbox) -> Incident:
+        for _attempt in range(5):
+            try:
+                return await self._create(form, reporter_id, reporter_name, notify, outbox)
+            except IntegrityError:
+                continue  # two reports took the same number at once: take the next
+        raise RuntimeError("could not allocate an incident reference")
+
+    async def _create(self, form, reporter_id, reporter_name, notify: Notify, outbox) -> Incident:
+        now = datetime.now(timezone.utc)
+        prefix = f"INC-{now.year}-"
+        async with self._db.sessions.begin() as session:
+            taken = (await session.execute(
+                select(func.max(IncidentRow.reference)).where(IncidentRow.reference.like(f"{prefix}%"))
+            )).scalar()
+            number = int(taken.rsplit("-", 1)[1]) + 1 if taken else 1
+            row = IncidentRow(
+                reference=f"{prefix}{number:04d}", reporter_id=reporter_id, reporter_name=reporter_name,
+                anonymous=form.anonymous, description=form.description, tool_name=form.tool_name,
+                occurred_at=form.occurred_at, personal_data=form.personal_data, category=form.category,
+                severity=form.severity, status="new", notes=[], version=1, reported_at=now, updated_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            incident = _incident(row)
+            await self._audit.append_in(session, reporter_id, "incident.reported", f"incident:{row.reference}",
+                                        {"category": form.category, "severity": form.severity,
+                                         "personal_data": form.personal_data, "anonymous": form.anonymous})
+            for note in notify(incident):
+                await outbox.add_in(session, note.key, note.conversation, note.activity, update_of=note.update_of,
+                                    undeliverable=note.undeliverable)
+            return incident
+
+    async def get(self, reference: str) -> Incident | None:
+        async with self._db.sessions() as session:
+            row = (await session.execute(select(IncidentRow).where(IncidentRow.reference == reference))).scalar()
+            return _incident(row) if row else None
+
+    async def for_reporter(self, reporter_id: str) -> list[Incident]:
+        async with self._db.sessions() as session:
+            rows = await session.execute(
+                select(IncidentRow).where(IncidentRow.reporter_id == reporter_id).order_by(IncidentRow.id.desc())
+            )
+            return [_incident(row) for row in rows.scalars()]
+
+    async def change(
+        self, reference: str, *, version: int, changes: dict, actor_id: str, actor_name: str | None,
+        action: str, notify: Notify, outbox,
+    ) -> Incident:
+        """Apply a triage change if nobody changed the incident since `version` (checked in the database)."""
+        now = datetime.now(timezone.utc)
+        async with self._db.sessions.begin() as session:
+            row = (await session.execute(select(IncidentRow).where(IncidentRow.reference == reference))).scalar()
+            if row is None:
+                raise LookupError(reference)
+            values = {k: v for k, v in changes.items() if k != "note"}
+            if action == "assign":
+                values.update(assignee_id=actor_id, assignee_name=actor_name)
+            if "note" in changes:
+                values["notes"] = [*(row.notes or []), {"by": actor_name or actor_id, "at": now.isoformat(), "text": changes["note"]}]
+            result = await session.execute(
+                update(IncidentRow)
+                .where(IncidentRow.id == row.id, IncidentRow.version == version)
+                .values(**values, version=IncidentRow.version + 1, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                raise StaleIncident(reference)
+            await session.refresh(row)
+            incident = _incident(row)
+            await self._audit.append_in(session, actor_id, f"incident.{action}", f"incident:{reference}",
+                                        {"version": incident.version, **{k: v for k, v in changes.items()}})
+            for note in notify(incident):
+                await outbox.add_in(session, note.key, note.conversation, note.activity, update_of=note.update_of,
+                                    undeliverable=note.undeliverable)
+            return incident

@@ -1,0 +1,163 @@
+"""The outbox: proactive messages stored with the change that causes them, delivered at least once.
+
+Each entry has an idempotency key per (event, recipient), so writing the same event twice
+queues one message. Workers claim due entries atomically (FOR UPDATE SKIP LOCKED on
+PostgreSQL; SQLite has a single writer), so two processes never send the same entry at once.
+A claim expires: an entry whose sender died is picked up again after a restart.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select, text, update
+
+from storage.db import Database
+from storage.models import OutboxRow
+from storage.records import ConversationRef
+
+CLAIM_SECONDS = 60
+MAX_ATTEMPTS = 8
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    key: str
+    conversation: ConversationRef
+    activity: dict
+    update_of: str | None
+    status: str
+    attempts: int
+    last_error: str | None
+    activity_id: str | None
+    created_at: datetime
+
+
+def _entry(row) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id, key=row.key, conversation=ConversationRef(**row.conversation), activity=row.activity,
+        update_of=row.update_of, status=row.status, attempts=row.attempts, last_error=row.last_error,
+        activity_id=row.activity_id, created_at=row.created_at,
+    )
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None, base: float = 1.0) -> float:
+    """Exponential backoff with jitter, capped at five minutes; Retry-After wins when the connector sends one."""
+    if retry_after is not None:
+        return retry_after
+    return random.uniform(0.5, 1.0) * min(300.0, base * 2.0 ** (attempts - 1))
+
+
+class Outbox:
+    def __init__(self, db: Database, *, base_delay: float = 1.0) -> None:
+        self._db = db
+        self._base_delay = base_delay
+
+    async def add_in(
+        self, session, key: str, conversation: ConversationRef, activity: dict, *,
+        update_of: str | None = None, undeliverable: str | None = None,
+    ) -> None:
+        """Queue a message inside the caller's transaction; a key already queued is left as it is.
+
+        `undeliverable` records a message that cannot be sent (no conversation with that person yet) as
+        failed, with the reason, so that it shows in `policy-bot outbox` instead of vanishing."""
+        now = _now()
+        statement = self._db.insert_ignore(
+            OutboxRow.__table__,
+            dict(key=key, conversation=asdict(conversation), activity=activity, update_of=update_of,
+                 status="failed" if undeliverable else "pending", last_error=undeliverable,
+                 attempts=0, next_attempt_at=now, created_at=now),
+            ["key"],
+        )
+        await session.execute(statement)
+
+    async def claim(self, limit: int = 20) -> list[OutboxEntry]:
+        now = _now()
+        due = (
+            select(OutboxRow.id)
+            .where(
+                ((OutboxRow.status == "pending") & (OutboxRow.next_attempt_at <= now))
+                | ((OutboxRow.status == "sending") & (OutboxRow.claimed_until < now))
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        if not self._db.is_sqlite:
+            due = due.with_for_update(skip_locked=True)
+        async with self._db.sessions.begin() as session:
+            rows = (
+                await session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_(due.scalar_subquery()))
+                    .values(status="sending", attempts=OutboxRow.attempts + 1,
+                            claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+                    .returning(OutboxRow)
+                    .execution_options(synchronize_session=False)
+                )
+            ).scalars().all()
+            return sorted((_entry(row) for row in rows), key=lambda e: e.id)
+
+    async def delivered(self, entry_id: int, activity_id: str | None) -> None:
+        async with self._db.sessions.begin() as session:
+            await session.execute(
+                update(OutboxRow).where(OutboxRow.id == entry_id)
+                .values(status="sent", activity_id=activity_id, sent_at=_now(), claimed_until=None, last_error=None)
+            )
+
+    async def retry_later(self, entry: OutboxEntry, error: str, retry_after: float | None) -> bool:
+        """Reschedule; past the last attempt the entry is marked failed (never dropped). True if rescheduled."""
+        give_up = entry.attempts >= MAX_ATTEMPTS
+        async with self._db.sessions.begin() as session:
+            await session.execute(
+                update(OutboxRow).where(OutboxRow.id == entry.id).values(
+                    status="failed" if give_up else "pending",
+                    next_attempt_at=_now() + timedelta(seconds=backoff_seconds(entry.attempts, retry_after, self._base_delay)),
+                    claimed_until=None, last_error=error[:500],
+                )
+            )
+        return not give_up
+
+    async def failed(self, entry_id: int, error: str) -> None:
+        async with self._db.sessions.begin() as session:
+            await session.execute(
+                update(OutboxRow).where(OutboxRow.id == entry_id)
+                .values(status="failed", claimed_until=None, last_error=error[:500])
+            )
+
+    async def activity_id_of(self, key: str) -> str | None:
+        async with self._db.sessions() as session:
+            return (await session.execute(select(OutboxRow.activity_id).where(OutboxRow.key == key))).scalar()
+
+    async def entries(self, status: str | None = None, limit: int = 200) -> list[OutboxEntry]:
+        async with self._db.sessions() as session:
+            query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
+            if status:
+                query = query.where(OutboxRow.status == status)
+            return [_entry(row) for row in (await session.execute(query)).scalars()]
+
+    async def counts(self) -> dict[str, int]:
+        async with self._db.sessions() as session:
+            rows = await session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+            return {status: count for status, count in rows}
+
+    async def retry(self, entry_id: int | None = None) -> int:
+        """Put failed entries (one, or all) back in the queue; returns how many."""
+        condition = OutboxRow.status == "failed"
+        if entry_id is not None:
+            condition = condition & (OutboxRow.id == entry_id)
+        async with self._db.sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxRow).where(condition).values(status="pending", attempts=0, next_attempt_at=_now())
+            )
+            return result.rowcount
+
+    async def ping(self) -> None:
+        async with self._db.sessions() as session:
+            await session.execute(text("SELECT 1"))

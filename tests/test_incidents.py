@@ -1,0 +1,181 @@
+"""Incident reports end to end over HTTP: form, commit-before-receipt, routing, triage, and delivery that survives faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import select
+
+from conftest import activity, card_action, make_settings, message, start_bot
+from storage.models import AuditRow, IncidentRow, OutboxRow
+
+ADMIN, GOV, SEC, DPO, STAFF, OUTSIDER = "aad-admin", "aad-gov", "aad-sec", "aad-dpo", "aad-staff", "aad-outsider"
+GOOD_REPORT = {
+    "description": "Copilot put a resident's name and address into a summary shared with the whole team.",
+    "tool_name": "Copilot", "occurred_at": "2026-11-20 09:30", "personal_data": "unsure",
+    "category": "data_exposed", "severity": "high", "anonymous": "false",
+}
+
+
+@pytest.fixture
+async def bot(tmp_path):
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", admin_ids=ADMIN, governance_ids=GOV, security_ids=SEC,
+        dpo_ids=DPO, outbox_base_delay=0.05, connector_timeout=1.0,
+    )
+    running, runner = await start_bot(settings)
+    yield running
+    await running.session.close()
+    await runner.cleanup()
+
+
+def channel(connector, text: str, channel_id: str, user: str = ADMIN) -> dict:
+    body = activity("message-channel", connector, text=f"<at>Test Bot</at> {text}", user=user,
+                    conversation_id=f"{channel_id};messageid=1")
+    body["channelData"] = {**body["channelData"], "channel": {"id": channel_id}}
+    return body
+
+
+async def set_up_routing(bot, connector) -> None:
+    await bot.post(channel(connector, "register governance", "19:gov@thread.tacv2"))
+    await bot.post(channel(connector, "register security", "19:sec@thread.tacv2"))
+    await bot.post(message(connector, "help", user=DPO, conversation_id="a:dpo"))
+    await bot.post(message(connector, "help", user=STAFF, conversation_id="a:staff"))
+    sent = await connector.wait_for(6)  # two confirmations; welcome and help for each of two people
+    assert "this channel is now where **governance** cards are posted" in json.dumps(sent)
+    connector.requests.clear()
+
+
+async def submit(bot, connector, values: dict, user: str = STAFF) -> dict:
+    response = await bot.post(card_action(connector, "incident.submit", values, user=user, conversation_id="a:staff"))
+    assert response.status == 200
+    return await response.json()
+
+
+def posted_to(connector, conversation: str) -> list[dict]:
+    return [r.body for r in connector.requests if f"/v3/conversations/{conversation}/activities" in r.path
+            and r.method == "POST" and "_fault" not in (r.body or {})]
+
+
+async def test_invalid_report_comes_back_with_everything_typed_and_each_problem_named(bot, connector):
+    typed = {"description": "", "tool_name": "Some chatbot", "occurred_at": "last tuesday",
+             "personal_data": "maybe", "category": "data_exposed", "severity": "high", "anonymous": "true"}
+    body = await submit(bot, connector, typed)
+    card = json.dumps(body["value"])
+    assert "Please say what happened." in card
+    assert "YYYY-MM-DD HH:MM" in card and "Please choose one of the options listed." in card
+    inputs = {e["id"]: e.get("value") for e in body["value"]["body"] if e.get("id")}
+    assert inputs["tool_name"] == "Some chatbot" and inputs["occurred_at"] == "last tuesday"
+    assert inputs["category"] == "data_exposed" and inputs["anonymous"] == "true"
+    async with bot.services.db.sessions() as session:
+        assert (await session.execute(select(IncidentRow))).first() is None
+
+
+async def test_report_is_saved_routed_to_both_teams_and_the_dpo_and_triaged(bot, connector):
+    await set_up_routing(bot, connector)
+    body = await submit(bot, connector, GOOD_REPORT)
+    receipt = json.dumps(body["value"])
+    assert "Report received: INC-2026-0001" in receipt or "Report received: INC-" in receipt
+    reference = body["value"]["body"][0]["text"].split(": ")[1]
+    async with bot.services.db.sessions() as session:  # committed before the reporter was told
+        assert (await session.execute(select(IncidentRow.reference))).scalar() == reference
+
+    await connector.wait_for(3)
+    governance, security = posted_to(connector, "19:gov@thread.tacv2"), posted_to(connector, "19:sec@thread.tacv2")
+    assert len(governance) == 1 and len(security) == 1
+    triage = json.dumps(governance[0])
+    assert "Possible personal data breach" in triage and "The Data Protection Officer has been told" in triage
+    assert "User aad-staff" in triage  # not anonymous
+    dpo = posted_to(connector, "a:dpo")
+    assert len(dpo) == 1 and reference in dpo[0]["text"]
+
+    # Only members may triage; a refusal changes nothing and is audited.
+    card_data = next(a["data"] for a in governance[0]["attachments"][0]["content"]["actions"] if a["title"] == "Acknowledge")
+    refused = await (await bot.post(card_action(connector, "incident.triage", card_data, user=OUTSIDER, channel=True))).json()
+    assert "can't act on incident reports" in json.dumps(refused)
+
+    response = await bot.post(card_action(connector, "incident.triage", card_data, user=GOV, channel=True))
+    updated = await response.json()
+    assert "Acknowledged" in json.dumps(updated["value"])
+    await connector.wait_for(6)  # two card updates in place, one message to the reporter
+    updates = [r for r in connector.requests if r.method == "PUT"]
+    assert sorted(r.path.split("/")[3] for r in updates) == ["19:gov@thread.tacv2", "19:sec@thread.tacv2"]
+    told = posted_to(connector, "a:staff")
+    assert len(told) == 1 and "has been acknowledged" in told[0]["text"]
+
+    # Teams retries the same click: nothing changes and nobody is told twice.
+    again = await (await bot.post(card_action(connector, "incident.triage", card_data, user=GOV, channel=True))).json()
+    assert "already been acknowledged" in json.dumps(again)
+    await asyncio.sleep(0.5)
+    assert len(posted_to(connector, "a:staff")) == 1
+
+    # Two members resolve at the same moment: exactly one change is recorded.
+    resolve = {**card_data, "action": "resolve", "version": 2, "note": "Summary withdrawn, team briefed."}
+    results = await asyncio.gather(*[
+        bot.post(card_action(connector, "incident.triage", resolve, user=user, channel=True)) for user in (GOV, SEC)
+    ])
+    texts = [json.dumps(await r.json()) for r in results]
+    assert sum("Someone else updated this incident first" in t for t in texts) == 1
+    async with bot.services.db.sessions() as session:
+        row = (await session.execute(select(IncidentRow))).scalar_one()
+        assert row.status == "resolved" and row.version == 3
+        actions = [a for (a,) in await session.execute(select(AuditRow.action).order_by(AuditRow.id))]
+    assert actions.count("incident.resolve") == 1 and "role.refused" in actions and "incident.reported" in actions
+    assert await bot.services.audit.verify() is None
+
+    mine = await bot.post(message(connector, "my reports", user=STAFF, conversation_id="a:staff"))
+    assert mine.status == 200
+
+
+async def test_anonymous_reports_do_not_name_the_reporter_on_triage_cards(bot, connector):
+    await set_up_routing(bot, connector)
+    await submit(bot, connector, {**GOOD_REPORT, "anonymous": "true", "personal_data": "no"})
+    await connector.wait_for(2)
+    triage = json.dumps(posted_to(connector, "19:gov@thread.tacv2")[0])
+    assert "Anonymous" in triage and "aad-staff" not in triage
+    async with bot.services.db.sessions() as session:
+        assert (await session.execute(select(IncidentRow.reporter_id))).scalar() == STAFF  # kept, for the leads
+
+
+async def test_every_notification_arrives_exactly_once_despite_500_429_and_a_hang(bot, connector):
+    await set_up_routing(bot, connector)
+    connector.faults = [(500, {}), (429, {"Retry-After": "0.3"}), (503, {})]
+    await submit(bot, connector, GOOD_REPORT)
+    connector.delay = 2.0  # the next request hangs past the 1 s timeout...
+    await asyncio.sleep(0.2)
+    connector.delay = 0.0  # ...and then the connector recovers
+    await connector.wait_for(3, timeout=20)
+    await asyncio.sleep(1.0)
+    governance, security = posted_to(connector, "19:gov@thread.tacv2"), posted_to(connector, "19:sec@thread.tacv2")
+    dpo = posted_to(connector, "a:dpo")
+    assert (len(governance), len(security), len(dpo)) == (1, 1, 1)
+    async with bot.services.db.sessions() as session:
+        statuses = [s for (s,) in await session.execute(select(OutboxRow.status))]
+    assert statuses == ["sent"] * 3
+
+
+async def test_unreachable_teams_are_recorded_not_dropped(tmp_path, connector):
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", governance_ids=GOV, outbox_base_delay=0.05)
+    running, runner = await start_bot(settings)
+    try:
+        response = await running.post(card_action(connector, "incident.submit", GOOD_REPORT, user=STAFF))
+        receipt = json.dumps(await response.json())
+        assert "Report received" in receipt and "couldn't reach every team" in receipt
+        assert "could not be told automatically" in receipt  # no DPO configured: said plainly
+        failed = await running.services.outbox.entries("failed")
+        assert {e.last_error for e in failed} == {
+            "the bot has no chat with aad-gov yet: they must open it once in Teams",
+            "no security channel is registered and no SECURITY_IDS are configured",
+        }
+    finally:
+        await running.session.close()
+        await runner.cleanup()
+
+
+async def test_only_admins_register_channels(bot, connector):
+    await bot.post(channel(connector, "register governance", "19:x@thread.tacv2", user=STAFF))
+    sent = await connector.wait_for(1)
+    assert "Only administrators" in sent[0]["text"]
+    assert await bot.services.channels.get("governance") is None
