@@ -63,7 +63,7 @@ class Services:
             state=SqlStorage(db),
             outbound=outbound,
             library=PolicyLibrary(settings, policies, tools),
-            outbox=Outbox(db, base_delay=settings.outbox_base_delay),
+            outbox=Outbox(db, base_delay=settings.outbox_base_delay, claim_seconds=settings.outbox_claim_seconds),
             channels=ChannelRepository(db, audit),
             incidents=IncidentRepository(db, audit),
         )

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     )
 
     outbox_base_delay: float = Field(1.0, gt=0, validation_alias=AliasChoices("OUTBOX_BASE_DELAY_SECONDS", "outbox_base_delay"))
+    outbox_claim_seconds: float = Field(60.0, gt=0, validation_alias=AliasChoices("OUTBOX_CLAIM_SECONDS", "outbox_claim_seconds"))
     connector_timeout: float = Field(15.0, gt=0, validation_alias=AliasChoices("CONNECTOR_TIMEOUT_SECONDS", "connector_timeout"))
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))

@@ -56,9 +56,10 @@ def backoff_seconds(attempts: int, retry_after: float | None = None, base: float
 
 
 class Outbox:
-    def __init__(self, db: Database, *, base_delay: float = 1.0) -> None:
+    def __init__(self, db: Database, *, base_delay: float = 1.0, claim_seconds: float = CLAIM_SECONDS) -> None:
         self._db = db
         self._base_delay = base_delay
+        self._claim_seconds = claim_seconds
 
     async def add_in(
         self, session, key: str, conversation: ConversationRef, activity: dict, *,
@@ -97,7 +98,7 @@ class Outbox:
                     update(OutboxRow)
                     .where(OutboxRow.id.in_(due.scalar_subquery()))
                     .values(status="sending", attempts=OutboxRow.attempts + 1,
-                            claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+                            claimed_until=now + timedelta(seconds=self._claim_seconds))
                     .returning(OutboxRow)
                     .execution_options(synchronize_session=False)
                 )

@@ -1,0 +1,135 @@
+"""SIGKILL the bot in the middle of a burst of reports, restart it: nothing acknowledged is lost or sent twice."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from conftest import ACTIVITIES
+from test_fuzz import free_port
+
+BIN = Path(sys.executable).parent / "policy-bot"
+REPORT = {"verb": "incident.submit", "description": "A chatbot exposed a case file.", "tool_name": "ChatGPT",
+          "occurred_at": "2026-11-20 09:30", "personal_data": "no", "category": "data_exposed", "severity": "high",
+          "anonymous": "false"}
+
+
+class Connector(BaseHTTPRequestHandler):
+    received: list[tuple[str, str]] = []  # (conversation, incident reference in the card)
+    lock = threading.Lock()
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        conversation = self.path.split("/")[3]
+        text = json.dumps(body)
+        if "AI incident INC-" in text:
+            reference = text.split("AI incident ")[1][:13]
+            with self.lock:
+                self.received.append((conversation, reference))
+        data = b'{"id": "x"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def start(env: dict, log: Path) -> subprocess.Popen:
+    process = subprocess.Popen([str(BIN), "serve", "--local"], env=env, stdout=subprocess.DEVNULL, stderr=open(log, "a"))
+    for _ in range(150):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", int(env["PORT"]), timeout=1)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("the bot did not start")
+
+
+def post(port: int, body: dict) -> dict | None:
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("POST", "/api/messages", body=json.dumps(body), headers={"Content-Type": "application/json"})
+        response = c.getresponse()
+        text = response.read()
+        return json.loads(text) if response.status == 200 and text else {}
+    except (OSError, http.client.HTTPException, ValueError):
+        return None  # the server died before answering: the reporter was not told it was received
+
+
+def test_sigkill_mid_burst_loses_nothing_acknowledged(tmp_path):
+    Connector.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Connector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    service_url = f"http://127.0.0.1:{server.server_address[1]}"
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", "LOG_LEVEL": "ERROR",
+           "GOVERNANCE_IDS": "aad-gov", "SECURITY_IDS": "aad-sec", "OUTBOX_CLAIM_SECONDS": "2",
+           "OUTBOX_BASE_DELAY_SECONDS": "0.1"}
+
+    def from_user(user: str, kind: str) -> dict:
+        body = json.loads(json.dumps(ACTIVITIES[kind]))
+        body["serviceUrl"] = service_url
+        body["from"] = {"id": f"29:{user}", "aadObjectId": user, "name": user}
+        body["conversation"] = {**body["conversation"], "id": f"a:{user}"}
+        return body
+
+    process = start(env, tmp_path / "bot.log")
+    for member in ("aad-gov", "aad-sec"):
+        post(port, {**from_user(member, "message-personal"), "text": "help"})
+
+    def report(n: int) -> str | None:
+        body = from_user(f"aad-staff-{n}", "invoke-adaptiveCard/action-personal")
+        body["value"] = {"action": {"type": "Action.Execute", "verb": "incident.submit", "data": REPORT}}
+        answer = post(port, body)
+        card = json.dumps(answer or {})
+        return card.split("Report received: ")[1][:13] if "Report received: " in card else None
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(report, n) for n in range(40)]
+        time.sleep(0.8)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        acknowledged = {f.result() for f in futures} - {None}
+    assert acknowledged, "no report was acknowledged before the kill; the burst was too short to test anything"
+    assert len(acknowledged) < 40, "the kill came after the burst; it tested nothing"
+
+    process = start(env, tmp_path / "bot.log")
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with sqlite3.connect(tmp_path / "bot.db") as db:
+                waiting = db.execute("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").fetchone()[0]
+            if not waiting:
+                break
+            time.sleep(0.3)
+        with sqlite3.connect(tmp_path / "bot.db") as db:
+            stored = {r for (r,) in db.execute("SELECT reference FROM incidents")}
+            failed = db.execute("SELECT count(*) FROM outbox WHERE status = 'failed'").fetchone()[0]
+        assert acknowledged <= stored, f"acknowledged but lost: {acknowledged - stored}"
+        assert failed == 0
+        counts = Counter(Connector.received)
+        for reference in stored:
+            for member in ("a:aad-gov", "a:aad-sec"):
+                assert counts[(member, reference)] >= 1, f"{reference} never reached {member}"
+        duplicates = sum(n - 1 for n in counts.values() if n > 1)
+        assert duplicates <= 2, f"{duplicates} duplicates; at most one per entry in flight at the kill is allowed"
+    finally:
+        process.terminate()
+        process.wait(10)
+        server.shutdown()
