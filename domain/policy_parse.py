@@ -33,14 +33,18 @@ class Section:
         return f"{self.number} {self.title}".strip()
 
     def full_text(self) -> str:
-        parts, subtitle = [], None
+        # Markdown needs a blank line between a list and the paragraph after it.
+        text, subtitle, previous = "", None, None
         for block in self.blocks:
             if block.subtitle and block.subtitle != subtitle:
-                parts.append(f"\n{block.subtitle}:")
+                text += f"\n\n{block.subtitle}:"
+                previous = "para"
             subtitle = block.subtitle
             prefix = f"{block.clause}. " if block.clause else ("- " if block.kind == "bullet" else "")
-            parts.append(prefix + block.text)
-        return "\n".join(parts).strip()
+            joiner = "\n" if block.kind == "bullet" and previous == "bullet" else "\n\n"
+            text += joiner + prefix + block.text
+            previous = block.kind
+        return text.strip()
 
 
 @dataclass

@@ -39,7 +39,10 @@ def wait_http(url: str, timeout: float = 30) -> None:
 @pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"), reason="Chromium not installed (CI installs it)")
 def test_question_and_card_buttons_in_the_agents_playground(tmp_path):
     bot_port, playground_port = free_port(), free_port()
-    env = {**os.environ, "PORT": str(bot_port), "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", "LOG_LEVEL": "WARNING"}
+    # The Playground has one user; making them a triage member and the DPO puts triage cards in the same chat.
+    alex = "00000000-0000-0000-0000-0000000000020"
+    env = {**os.environ, "PORT": str(bot_port), "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", "LOG_LEVEL": "WARNING",
+           "GOVERNANCE_IDS": alex, "SECURITY_IDS": alex, "DPO_IDS": alex}
     bot = subprocess.Popen([str(BIN), "serve", "--local"], env=env, stdout=subprocess.DEVNULL,
                            stderr=open(tmp_path / "bot.log", "w"))
     # The Playground stops when its stdin closes, so it gets a pipe that stays open.

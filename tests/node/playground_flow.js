@@ -30,6 +30,32 @@ const [url, shots] = process.argv.slice(2);
     await page.getByRole('button', { name: 'Read section 7.1', exact: true }).last().click();
     await page.getByText('brainstorm ideas, plan projects').first().waitFor({ timeout: 20000 });
     await page.screenshot({ path: `${shots}/after-buttons.png` });
+
+    // Report an incident through the form card.
+    await box.click();
+    await page.keyboard.type('report incident');
+    await page.keyboard.press('Enter');
+    const form = page.locator('.ac-adaptiveCard', { hasText: 'Report an AI concern or incident' }).last();
+    await form.waitFor({ timeout: 20000 });
+    await form.locator('textarea').first().fill('Copilot put a resident\'s address into a summary sent to the whole team.');
+    await form.getByPlaceholder('e.g. ChatGPT, Copilot, or unknown').fill('Copilot');
+    await form.getByText('Not sure', { exact: true }).click();
+    await form.getByRole('combobox').click();
+    await page.getByRole('option', { name: 'Personal or confidential data exposed' }).click();
+    await form.getByText('High', { exact: true }).click();
+    await form.getByRole('button', { name: 'Send report', exact: true }).click();
+    await page.getByText(/Report received: INC-\d{4}-\d{4}/).first().waitFor({ timeout: 20000 });
+    await page.getByText('Possible personal data breach').first().waitFor({ timeout: 5000 });
+    await page.screenshot({ path: `${shots}/incident-receipt.png` });
+
+    // Triage: the cards for governance and security arrive; acknowledging one updates both in place
+    // and tells the reporter.
+    const triage = page.locator('.ac-adaptiveCard', { hasText: 'AI incident INC-' });
+    await triage.first().waitFor({ timeout: 20000 });
+    await triage.first().getByRole('button', { name: 'Acknowledge', exact: true }).click();
+    await page.getByText(/has been acknowledged by the triage team/).first().waitFor({ timeout: 20000 });
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: `${shots}/incident-triaged.png` });
     console.log('playground flow ok');
   } catch (error) {
     await page.screenshot({ path: `${shots}/failure.png` }).catch(() => {});
