@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date
+
 import structlog
 from aiohttp import web
 
@@ -10,6 +13,7 @@ from bot.bot import PolicyBot
 from bot.connector import BotConnector
 from bot.delivery import DeliveryWorker
 from bot.credentials import TokenProvider, build_credential
+from bot.reminders import queue_round, round_label
 from bot.routes import build_router
 from bot.services import Services
 from bot.settings import Settings
@@ -18,6 +22,19 @@ from bot.turn import Outbound
 log = structlog.get_logger(__name__)
 
 SERVICES = web.AppKey("services", Services)
+SCHEDULE = web.AppKey("schedule", asyncio.Task)
+
+
+async def weekly_reminders(services: Services) -> None:
+    """Queue this week's reminder round once an hour; the outbox keys make repeats (and other instances) harmless."""
+    while True:
+        try:
+            plan = await queue_round(services, round_label(date.today()))
+            if plan and plan.queued:
+                log.info("queued weekly reminders", queued=plan.queued, unreachable=plan.unreachable)
+        except Exception:
+            log.exception("could not queue this week's reminders; will try again in an hour")
+        await asyncio.sleep(3600)
 ADAPTER = web.AppKey("adapter", TeamsAdapter)
 
 
@@ -29,7 +46,10 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
     services = Services.build(settings, outbound or connector)
     # Proactive messages go one attempt at a time; the outbox itself schedules the retries.
     delivery_connector = BotConnector(tokens, attempts=1, timeout=settings.connector_timeout)
-    services.delivery = DeliveryWorker(services.outbox, outbound or delivery_connector)
+    services.delivery = DeliveryWorker(
+        services.outbox, outbound or delivery_connector,
+        per_tenant_per_second=settings.rate_per_tenant, per_conversation_per_second=settings.rate_per_conversation,
+    )
     bot = PolicyBot(services, build_router())
     app[SERVICES] = services
     app[ADAPTER] = TeamsAdapter(settings, bot.on_incoming)
@@ -53,8 +73,12 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
 
     async def start(_app: web.Application) -> None:
         services.delivery.start()
+        if settings.reminders_weekly:
+            app[SCHEDULE] = asyncio.create_task(weekly_reminders(services), name="weekly-reminders")
 
     async def close(_app: web.Application) -> None:
+        if SCHEDULE in app:
+            app[SCHEDULE].cancel()
         await services.delivery.stop()
         await delivery_connector.close()
         await connector.close()

@@ -12,6 +12,7 @@ from bot.turn import Incoming, Message, Turn
 from cards.common import notice_card
 from cards.help import VERB_RUN_COMMAND
 from cards.welcome import build_welcome_card
+from dialogs.acknowledge import prompt_if_due
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +77,7 @@ class PolicyBot:
         )
         if is_new:
             await turn.reply(Message(cards=[self._welcome()], summary="Welcome to the GenAI policy assistant"))
+            await prompt_if_due(turn, self.services)
         return is_new
 
     def _welcome(self) -> dict:

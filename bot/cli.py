@@ -273,6 +273,101 @@ def outbox(
     asyncio.run(run())
 
 
+@app.command()
+def remind(
+    round_name: Optional[str] = typer.Option(None, "--round", help="Round label (default: this ISO week, e.g. 2026-W47)"),
+) -> None:
+    """Remind, 1:1, everyone who has not acknowledged the current policy; at Teams' pace, once per round."""
+    settings = settings_or_exit(log_level="WARNING")
+    from datetime import date
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from bot.connector import BotConnector
+    from bot.credentials import TokenProvider, build_credential
+    from bot.delivery import DeliveryWorker
+    from bot.reminders import queue_round, round_label
+    from bot.services import Services
+
+    async def run() -> None:
+        db = await _prepared_database(settings, migrate=settings.is_sqlite)
+        tokens = TokenProvider(build_credential(settings))
+        connector = BotConnector(tokens, attempts=1, timeout=settings.connector_timeout)
+        services = Services.build(settings, connector, db=db)
+        services.delivery = DeliveryWorker(services.outbox, connector, per_tenant_per_second=settings.rate_per_tenant,
+                                           per_conversation_per_second=settings.rate_per_conversation, idle_seconds=0.2)
+        label = round_name or round_label(date.today())
+        try:
+            plan = await queue_round(services, label)
+            if plan is None:
+                fail("no policy has been published, so there is nothing to remind anyone about")
+            total = sum((await services.outbox.counts_with_prefix(plan.key_prefix)).values())
+            services.delivery.start()
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+                task = progress.add_task(f"round {label}", total=total or 1)
+                while True:
+                    counts = await services.outbox.counts_with_prefix(plan.key_prefix)
+                    sent, failed = counts.get("sent", 0), counts.get("failed", 0)
+                    progress.update(task, completed=sent + failed,
+                                    description=f"round {label}: sent {sent}, failed {failed}")
+                    if sent + failed >= total:
+                        break
+                    await asyncio.sleep(0.5)
+            skipped = plan.already + plan.unreachable
+            typer.echo(f"round {label}: sent {sent}, failed {failed}, skipped {skipped} "
+                       f"(reminded earlier this round: {plan.already}; no 1:1 chat with the bot: {plan.unreachable})")
+            if failed:
+                typer.echo("failed reminders: see `policy-bot outbox list --status failed`; retry with `policy-bot outbox retry`")
+        finally:
+            await services.delivery.stop()
+            await connector.close()
+            await tokens.close()
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+report_app = typer.Typer(no_args_is_help=True, help="Reports for the governance team and auditors.")
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("acknowledgements")
+def report_acknowledgements(csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write one row per known person")) -> None:
+    """Who has acknowledged the current policy version (and when), for audits."""
+    settings = settings_or_exit()
+    import csv
+
+    from storage.acknowledgements import AcknowledgementRepository
+    from storage.audit import AuditTrail
+    from storage.policies import PolicyRepository
+
+    async def run():
+        db = await _prepared_database(settings, migrate=settings.is_sqlite)
+        audit = AuditTrail(db)
+        current = await PolicyRepository(db, audit).current()
+        rows = await AcknowledgementRepository(db, audit).report(current.id if current else None)
+        await audit.append(f"cli:{getpass.getuser()}", "report.exported", "report:acknowledgements",
+                           {"rows": len(rows), "file": str(csv_path) if csv_path else None})
+        await db.dispose()
+        return current, rows
+
+    current, rows = asyncio.run(run())
+    done = sum(r.current_acknowledged for r in rows)
+    label = current.label if current else "none"
+    if csv_path:
+        with csv_path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["user_id", "name", "latest_version", "acknowledged_at", "current_acknowledged"])
+            for r in rows:
+                writer.writerow([r.user_id, r.name or "", r.latest_version or "",
+                                 r.acknowledged_at.isoformat() if r.acknowledged_at else "",
+                                 "true" if r.current_acknowledged else "false"])
+        typer.echo(f"wrote {len(rows)} rows to {csv_path}", err=True)
+    typer.echo(f"current version {label}: {done} of {len(rows)} known people acknowledged")
+
+
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit trail.")
 app.add_typer(audit_app, name="audit")
 

@@ -6,6 +6,7 @@ import asyncio
 from collections import defaultdict
 
 import structlog
+from aiolimiter import AsyncLimiter
 
 from bot.connector import BotConnector, ConnectorError, RetryableConnectorError
 from storage.outbox import Outbox, OutboxEntry
@@ -14,13 +15,38 @@ log = structlog.get_logger(__name__)
 
 
 class DeliveryWorker:
-    def __init__(self, outbox: Outbox, connector: BotConnector, *, batch: int = 50, idle_seconds: float = 1.0) -> None:
+    def __init__(
+        self, outbox: Outbox, connector: BotConnector, *, batch: int = 50, idle_seconds: float = 1.0,
+        per_tenant_per_second: float = 50, per_conversation_per_second: float = 7,
+    ) -> None:
         self._outbox = outbox
         self._connector = connector
         self._batch = batch
         self._idle = idle_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        # Teams' limits: about 50 requests a second per app per tenant, 7 a second per conversation.
+        self._tenant_rate = per_tenant_per_second
+        self._conversation_rate = per_conversation_per_second
+        self._tenant_limits: dict[str, AsyncLimiter] = {}
+        self._conversation_limits: dict[str, AsyncLimiter] = {}
+        self._paused_until: dict[str, float] = {}  # a 429 pauses the whole tenant, not just one message
+
+    async def _pace(self, entry: OutboxEntry) -> None:
+        tenant = entry.conversation.tenant_id or "-"
+        if tenant not in self._tenant_limits:
+            self._tenant_limits[tenant] = AsyncLimiter(self._tenant_rate, 1)
+        conversation = entry.conversation.id
+        if conversation not in self._conversation_limits:
+            if len(self._conversation_limits) > 10_000:
+                self._conversation_limits.clear()  # only recent conversations need pacing
+            self._conversation_limits[conversation] = AsyncLimiter(self._conversation_rate, 1)
+        pause = self._paused_until.get(tenant, 0.0) - asyncio.get_running_loop().time()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        async with self._conversation_limits[conversation]:
+            async with self._tenant_limits[tenant]:
+                return
 
     def wake(self) -> None:
         """Called after a transaction that queued messages commits, so they go now rather than at the next poll."""
@@ -73,6 +99,9 @@ class DeliveryWorker:
             pass
 
     async def _deliver(self, entry: OutboxEntry) -> None:
+        await self._pace(entry)
+        if not await self._outbox.still_mine(entry):
+            return  # pacing outlasted the claim and another worker has the entry now
         try:
             if entry.update_of:
                 target = await self._outbox.activity_id_of(entry.update_of)
@@ -85,15 +114,19 @@ class DeliveryWorker:
             else:
                 activity_id = await self._connector.send(entry.conversation, entry.activity)
         except RetryableConnectorError as error:
+            if error.status == 429:
+                tenant = entry.conversation.tenant_id or "-"
+                resume = asyncio.get_running_loop().time() + (error.retry_after if error.retry_after is not None else 1.0)
+                self._paused_until[tenant] = max(self._paused_until.get(tenant, 0.0), resume)
             if not await self._outbox.retry_later(entry, str(error), error.retry_after):
                 log.error("outbox entry failed after its last attempt", entry=entry.id, key=entry.key, error=str(error))
             return
         except ConnectorError as error:
             log.error("outbox entry refused by the connector", entry=entry.id, key=entry.key, status=error.status)
-            await self._outbox.failed(entry.id, str(error))
+            await self._outbox.failed(entry, str(error))
             return
         except Exception as error:  # a bug or an unexpected reply: keep the entry, try again later
             log.exception("outbox entry could not be sent", entry=entry.id, key=entry.key)
             await self._outbox.retry_later(entry, f"{type(error).__name__}", None)
             return
-        await self._outbox.delivered(entry.id, activity_id)
+        await self._outbox.delivered(entry, activity_id)

@@ -66,9 +66,10 @@ class PolicyLibrary:
         self.forget_tools()
         return added
 
-    async def current(self) -> LoadedPolicy:
+    async def current(self, *, fresh: bool = False) -> LoadedPolicy:
+        """The current version; `fresh` re-checks now instead of trusting the last few seconds' answer."""
         now = time.monotonic()
-        if self._loaded is not None and now - self._checked_at < FRESHNESS_SECONDS:
+        if not fresh and self._loaded is not None and now - self._checked_at < FRESHNESS_SECONDS:
             return self._loaded
         current_id = await self._policies.current_id()
         if self._loaded is None or self._loaded.version is None or self._loaded.version.id != current_id:

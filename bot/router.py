@@ -33,6 +33,17 @@ def command(*words: str) -> Selector:
     return selector
 
 
+def exact(*words: str) -> Selector:
+    """A message that is exactly the command, with nothing after it."""
+    phrases = tuple(normalise_command(w) for w in words)
+
+    def selector(incoming: Incoming) -> bool:
+        return incoming.kind == "message" and not incoming.verb and normalise_command(incoming.text) in phrases
+
+    selector.commands = phrases  # type: ignore[attr-defined]
+    return selector
+
+
 def command_argument(incoming: Incoming, *words: str) -> str:
     """The text after the command word(s), as the user typed it."""
     text = incoming.text.strip()

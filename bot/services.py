@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.settings import Settings
 from bot.turn import Outbound
 from bot.delivery import DeliveryWorker
+from storage.acknowledgements import AcknowledgementRepository
 from storage.audit import AuditTrail
 from storage.channels import ChannelRepository
 from storage.incidents import IncidentRepository
@@ -35,6 +36,7 @@ class Services:
     outbox: Outbox
     channels: ChannelRepository
     incidents: IncidentRepository
+    acknowledgements: AcknowledgementRepository
     commands: frozenset[str] = frozenset()
     delivery: DeliveryWorker | None = None
 
@@ -66,4 +68,5 @@ class Services:
             outbox=Outbox(db, base_delay=settings.outbox_base_delay, claim_seconds=settings.outbox_claim_seconds),
             channels=ChannelRepository(db, audit),
             incidents=IncidentRepository(db, audit),
+            acknowledgements=AcknowledgementRepository(db, audit),
         )

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
 
     outbox_base_delay: float = Field(1.0, gt=0, validation_alias=AliasChoices("OUTBOX_BASE_DELAY_SECONDS", "outbox_base_delay"))
     outbox_claim_seconds: float = Field(60.0, gt=0, validation_alias=AliasChoices("OUTBOX_CLAIM_SECONDS", "outbox_claim_seconds"))
+    rate_per_tenant: float = Field(50, gt=0, validation_alias=AliasChoices("RATE_PER_TENANT", "rate_per_tenant"))
+    rate_per_conversation: float = Field(7, gt=0, validation_alias=AliasChoices("RATE_PER_CONVERSATION", "rate_per_conversation"))
+    reminders_weekly: bool = Field(False, validation_alias=AliasChoices("REMINDERS_WEEKLY", "reminders_weekly"))
     connector_timeout: float = Field(15.0, gt=0, validation_alias=AliasChoices("CONNECTOR_TIMEOUT_SECONDS", "connector_timeout"))
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))

@@ -23,6 +23,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("report incident", "Report an incident", "Report an AI concern, incident or breach"),
     CommandInfo("my reports", "My reports", "See the incidents you reported and their status"),
     CommandInfo("acknowledge", "Acknowledge the policy", "Confirm you have read the current policy"),
+    CommandInfo("my status", "My status", "Which policy version you acknowledged, and your open reports"),
     CommandInfo("policy", "Read the policy", "Browse the policy section by section"),
 )
 

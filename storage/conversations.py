@@ -65,6 +65,19 @@ class ConversationRepository:
             return _ref(row) if row else None
 
 
+    async def personal_for_many(self, user_ids: list[str]) -> dict[str, ConversationRef]:
+        """Each person's most recent 1:1 conversation, for many people in one query."""
+        if not user_ids:
+            return {}
+        async with self._db.sessions() as session:
+            rows = (await session.execute(
+                select(ConversationRow)
+                .where(ConversationRow.user_id.in_(user_ids), ConversationRow.kind == "personal")
+                .order_by(ConversationRow.updated_at)
+            )).scalars()
+            return {row.user_id: _ref(row) for row in rows}
+
+
 class UserRepository:
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -144,6 +144,7 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claim_token: Mapped[str | None] = mapped_column(String(32))  # who holds the claim: only they may send or settle it
     last_error: Mapped[str | None] = mapped_column(String(500))
     activity_id: Mapped[str | None] = mapped_column(String(300))  # what Teams called the message it accepted
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -184,3 +185,19 @@ class IncidentRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AcknowledgementRow(Base):
+    """A person's confirmation that they have read and understood one policy version (policy 17)."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("user_id", "version_id", name="uq_ack_user_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_name: Mapped[str | None] = mapped_column(String(200))
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"), index=True)
+    version_label: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str | None] = mapped_column(String(300))
+    acknowledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

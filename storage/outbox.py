@@ -9,6 +9,7 @@ A claim expires: an entry whose sender died is picked up again after a restart.
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -30,6 +31,7 @@ def _now() -> datetime:
 class OutboxEntry:
     id: int
     key: str
+    claim_token: str | None
     conversation: ConversationRef
     activity: dict
     update_of: str | None
@@ -42,7 +44,7 @@ class OutboxEntry:
 
 def _entry(row) -> OutboxEntry:
     return OutboxEntry(
-        id=row.id, key=row.key, conversation=ConversationRef(**row.conversation), activity=row.activity,
+        id=row.id, key=row.key, claim_token=row.claim_token, conversation=ConversationRef(**row.conversation), activity=row.activity,
         update_of=row.update_of, status=row.status, attempts=row.attempts, last_error=row.last_error,
         activity_id=row.activity_id, created_at=row.created_at,
     )
@@ -81,6 +83,7 @@ class Outbox:
 
     async def claim(self, limit: int = 20) -> list[OutboxEntry]:
         now = _now()
+        token = uuid.uuid4().hex
         due = (
             select(OutboxRow.id)
             .where(
@@ -97,7 +100,7 @@ class Outbox:
                 await session.execute(
                     update(OutboxRow)
                     .where(OutboxRow.id.in_(due.scalar_subquery()))
-                    .values(status="sending", attempts=OutboxRow.attempts + 1,
+                    .values(status="sending", attempts=OutboxRow.attempts + 1, claim_token=token,
                             claimed_until=now + timedelta(seconds=self._claim_seconds))
                     .returning(OutboxRow)
                     .execution_options(synchronize_session=False)
@@ -105,10 +108,23 @@ class Outbox:
             ).scalars().all()
             return sorted((_entry(row) for row in rows), key=lambda e: e.id)
 
-    async def delivered(self, entry_id: int, activity_id: str | None) -> None:
+    async def still_mine(self, entry: OutboxEntry) -> bool:
+        """Renew the claim just before sending; False if it expired and someone else has taken the entry."""
+        async with self._db.sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == entry.id, OutboxRow.claim_token == entry.claim_token, OutboxRow.status == "sending")
+                .values(claimed_until=_now() + timedelta(seconds=self._claim_seconds))
+            )
+            return result.rowcount == 1
+
+    def _held(self, entry: OutboxEntry):
+        return (OutboxRow.id == entry.id) & (OutboxRow.claim_token == entry.claim_token)
+
+    async def delivered(self, entry: OutboxEntry, activity_id: str | None) -> None:
         async with self._db.sessions.begin() as session:
             await session.execute(
-                update(OutboxRow).where(OutboxRow.id == entry_id)
+                update(OutboxRow).where(self._held(entry))
                 .values(status="sent", activity_id=activity_id, sent_at=_now(), claimed_until=None, last_error=None)
             )
 
@@ -117,7 +133,7 @@ class Outbox:
         give_up = entry.attempts >= MAX_ATTEMPTS
         async with self._db.sessions.begin() as session:
             await session.execute(
-                update(OutboxRow).where(OutboxRow.id == entry.id).values(
+                update(OutboxRow).where(self._held(entry)).values(
                     status="failed" if give_up else "pending",
                     next_attempt_at=_now() + timedelta(seconds=backoff_seconds(entry.attempts, retry_after, self._base_delay)),
                     claimed_until=None, last_error=error[:500],
@@ -125,16 +141,29 @@ class Outbox:
             )
         return not give_up
 
-    async def failed(self, entry_id: int, error: str) -> None:
+    async def failed(self, entry: OutboxEntry, error: str) -> None:
         async with self._db.sessions.begin() as session:
             await session.execute(
-                update(OutboxRow).where(OutboxRow.id == entry_id)
+                update(OutboxRow).where(self._held(entry))
                 .values(status="failed", claimed_until=None, last_error=error[:500])
             )
 
     async def activity_id_of(self, key: str) -> str | None:
         async with self._db.sessions() as session:
             return (await session.execute(select(OutboxRow.activity_id).where(OutboxRow.key == key))).scalar()
+
+    async def keys_with_prefix(self, prefix: str) -> set[str]:
+        async with self._db.sessions() as session:
+            rows = await session.execute(select(OutboxRow.key).where(OutboxRow.key.startswith(prefix, autoescape=True)))
+            return {key for (key,) in rows}
+
+    async def counts_with_prefix(self, prefix: str) -> dict[str, int]:
+        async with self._db.sessions() as session:
+            rows = await session.execute(
+                select(OutboxRow.status, func.count()).where(OutboxRow.key.startswith(prefix, autoescape=True))
+                .group_by(OutboxRow.status)
+            )
+            return {status: count for status, count in rows}
 
     async def entries(self, status: str | None = None, limit: int = 200) -> list[OutboxEntry]:
         async with self._db.sessions() as session:

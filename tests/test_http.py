@@ -27,11 +27,12 @@ async def test_readyz_is_503_with_the_reason_when_the_schema_is_behind(bot):
 async def test_first_personal_message_gets_welcome_then_an_answer(bot, connector):
     response = await bot.post(message(connector, "Does this cover councillors?"))
     assert response.status == 200
-    sent = await connector.wait_for(2)
+    sent = await connector.wait_for(3)
     welcome = sent[0]["attachments"][0]["content"]
     assert "GenAI policy assistant" in json.dumps(welcome)
     assert "To reach a person" in json.dumps(welcome)  # policy 9.1: how to reach a human
-    answer = sent[1]
+    assert "Please confirm you have read the GenAI policy" in json.dumps(sent[1])  # acknowledgement prompt
+    answer = sent[2]
     assert "councillors" in answer["text"].lower()
     assert answer["conversation"]["id"] == "a02ade87-9833-449b-87fd-47e2ce98d729"
     path = connector.requests[0].path
@@ -40,11 +41,11 @@ async def test_first_personal_message_gets_welcome_then_an_answer(bot, connector
 
 async def test_welcome_is_sent_once_per_user(bot, connector):
     await bot.post(activity("installationUpdate-personal", connector))
-    await connector.wait_for(1)
+    await connector.wait_for(2)
     await bot.post(message(connector, "help"))
-    sent = await connector.wait_for(2)
-    assert len(sent) == 2
-    assert "What I can do" in json.dumps(sent[1])
+    sent = await connector.wait_for(3)
+    assert len(sent) == 3
+    assert "What I can do" in json.dumps(sent[2])
 
 
 async def test_invoke_gets_its_real_response_not_a_500(bot, connector):
@@ -55,7 +56,7 @@ async def test_invoke_gets_its_real_response_not_a_500(bot, connector):
     body = await response.json()
     assert body["statusCode"] == 200
     assert body["type"] == "application/vnd.microsoft.activity.message"
-    sent = await connector.wait_for(2)
+    sent = await connector.wait_for(4)
     assert "8.3 Human oversight" in json.dumps(sent[-1])
 
 
@@ -70,7 +71,7 @@ async def test_unknown_verb_answers_200_with_a_card_saying_so(bot, connector):
 async def test_help_button_runs_the_command(bot, connector):
     response = await bot.post(card_action(connector, "command.run", {"command": "tools"}))
     assert response.status == 200
-    sent = await connector.wait_for(2)
+    sent = await connector.wait_for(3)
     assert "Approved AI tools" in json.dumps(sent[-1])
 
 
@@ -127,6 +128,6 @@ async def test_tenant_allow_list(tmp_path, connector):
 async def test_reply_is_retried_when_the_connector_throttles(bot, connector):
     connector.faults = [(429, {"Retry-After": "0.2"}), (503, {})]
     await bot.post(activity("installationUpdate-personal", connector))
-    sent = await connector.wait_for(1)
-    assert len(sent) == 1
+    sent = await connector.wait_for(2)
+    assert len(sent) == 2
     assert [r.body.get("_fault") for r in connector.requests[:2]] == [429, 503]

@@ -25,8 +25,8 @@ async def ask(bot, connector, text: str, expected: int) -> list[dict]:
 
 
 async def test_answer_quotes_passages_as_teams_citations(bot, connector):
-    sent = await ask(bot, connector, "Do I have to tell people that I used AI to write something?", 2)
-    answer = actions = sent[1]  # one message: cited text with the card of follow-up buttons
+    sent = await ask(bot, connector, "Do I have to tell people that I used AI to write something?", 3)
+    answer = actions = sent[2]  # one message: cited text with the card of follow-up buttons
     assert "**9.1 Disclosure of AI use** [" in answer["text"]
     entity = answer["entities"][0]
     assert entity["@type"] == "Message" and entity["type"] == "https://schema.org/Message"
@@ -41,13 +41,13 @@ async def test_answer_quotes_passages_as_teams_citations(bot, connector):
 
 
 async def test_show_whole_section_feedback_and_escalation(bot, connector):
-    sent = await ask(bot, connector, "Can I use AI to screen job applications?", 2)
-    card = sent[1]["attachments"][0]["content"]
+    sent = await ask(bot, connector, "Can I use AI to screen job applications?", 3)
+    card = sent[2]["attachments"][0]["content"]
     data = buttons(card)
     section = next(v for k, v in data.items() if k.startswith("Read section"))
     response = await bot.post(card_action(connector, "qa.section", section))
     assert response.status == 200
-    shown = (await connector.wait_for(3))[2]
+    shown = (await connector.wait_for(4))[3]
     assert "Prohibited uses" in json.dumps(shown) and "recruitment" in json.dumps(shown)
 
     response = await bot.post(card_action(connector, "qa.feedback", data["Not helpful"]))
@@ -69,8 +69,8 @@ async def test_show_whole_section_feedback_and_escalation(bot, connector):
 
 
 async def test_someone_else_cannot_rate_or_escalate_my_question(bot, connector):
-    sent = await ask(bot, connector, "Does GDPR still apply when we use AI?", 2)
-    data = buttons(sent[1]["attachments"][0]["content"])
+    sent = await ask(bot, connector, "Does GDPR still apply when we use AI?", 3)
+    data = buttons(sent[2]["attachments"][0]["content"])
     other = "99999999-0000-0000-0000-000000000000"
     body = await (await bot.post(card_action(connector, "qa.feedback", data["Helpful"], user=other))).json()
     assert "Only the person who asked" in json.dumps(body)
@@ -82,8 +82,8 @@ async def test_someone_else_cannot_rate_or_escalate_my_question(bot, connector):
 
 
 async def test_out_of_scope_is_refused_plainly_with_a_route_to_a_person(bot, connector):
-    sent = await ask(bot, connector, "What is the mileage rate for using my own car?", 2)
-    card = sent[1]["attachments"][0]["content"]
+    sent = await ask(bot, connector, "What is the mileage rate for using my own car?", 3)
+    card = sent[2]["attachments"][0]["content"]
     assert "The policy doesn't cover that" in json.dumps(card)
     assert "ai-board@testshire.gov.uk" in json.dumps(card)
     assert "Ask the governance team" in buttons(card)
@@ -93,8 +93,8 @@ async def test_out_of_scope_is_refused_plainly_with_a_route_to_a_person(bot, con
 
 
 async def test_tool_questions_answer_from_the_register_first(bot, connector):
-    sent = await ask(bot, connector, "Is Claude approved?", 2)
-    assert "Claude** is not on the approved tools list, so it is presumed unauthorised" in sent[1]["text"]
+    sent = await ask(bot, connector, "Is Claude approved?", 3)
+    assert "Claude** is not on the approved tools list, so it is presumed unauthorised" in sent[2]["text"]
     sent = await ask(bot, connector, "Can I use Copilot to summarise a meeting?", 1)
     assert sent[0]["text"].startswith("**Microsoft 365 Copilot Chat** is approved with conditions")
     sent = await ask(bot, connector, "is deepseek ok to use?", 1)
@@ -103,8 +103,8 @@ async def test_tool_questions_answer_from_the_register_first(bot, connector):
 
 async def test_personal_data_is_warned_about_and_only_a_redacted_copy_kept(bot, connector):
     question = "Can I paste Jo Bloggs, 12 High Street, SW1A 1AA, jo@example.com, NI QQ123456C into ChatGPT?"
-    sent = await ask(bot, connector, question, 3)
-    assert "Please don't share personal data here" in json.dumps(sent[1])
+    sent = await ask(bot, connector, question, 4)
+    assert "Please don't share personal data here" in json.dumps(sent[2])
     async with bot.services.db.sessions() as session:
         stored = (await session.execute(select(QuestionRow.text))).scalar()
     for secret in ("jo@example.com", "QQ123456C", "SW1A 1AA", "Jo Bloggs"):
@@ -113,12 +113,12 @@ async def test_personal_data_is_warned_about_and_only_a_redacted_copy_kept(bot, 
 
 
 async def test_a_very_long_question_is_refused_politely(bot, connector):
-    sent = await ask(bot, connector, "policy " * 600, 2)
-    assert "I can read questions of up to 2000" in sent[1]["text"]
+    sent = await ask(bot, connector, "policy " * 600, 3)
+    assert "I can read questions of up to 2000" in sent[2]["text"]
 
 
 async def test_answers_come_from_the_newest_published_version(bot, connector, tmp_path):
-    await ask(bot, connector, "help", 2)
+    await ask(bot, connector, "help", 3)
     newer = tmp_path / "policy.md"
     newer.write_text("# AI policy\n\n## 1. Purpose\n\n1.1. This short policy sets out rules for using generative AI.\n\n"
                      "## 2. Lunch\n\n2.1. Staff may eat lunch at their desks while using generative AI tools.\n")

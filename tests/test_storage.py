@@ -148,7 +148,7 @@ async def test_two_outbox_workers_never_claim_the_same_entry(db):
         while entries := await box.claim(7):
             claimed.extend(e.id for e in entries)
             for entry in entries:
-                await box.delivered(entry.id, f"id-{entry.id}")
+                await box.delivered(entry, f"id-{entry.id}")
 
     await asyncio.gather(worker(first), worker(second))
     assert len(claimed) == len(set(claimed)) == 60

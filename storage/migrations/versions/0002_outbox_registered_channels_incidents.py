@@ -51,6 +51,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claim_token', sa.String(length=32), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('activity_id', sa.String(length=300), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
