@@ -35,12 +35,14 @@ class DeliveryWorker:
     async def _pace(self, entry: OutboxEntry) -> None:
         tenant = entry.conversation.tenant_id or "-"
         if tenant not in self._tenant_limits:
-            self._tenant_limits[tenant] = AsyncLimiter(self._tenant_rate, 1)
+            # Capacity 1: evenly spaced sends. A bucket of 50 would allow a burst on top of the steady
+            # rate, which Teams' sliding window sees as throttle-worthy.
+            self._tenant_limits[tenant] = AsyncLimiter(1, 1 / self._tenant_rate)
         conversation = entry.conversation.id
         if conversation not in self._conversation_limits:
             if len(self._conversation_limits) > 10_000:
                 self._conversation_limits.clear()  # only recent conversations need pacing
-            self._conversation_limits[conversation] = AsyncLimiter(self._conversation_rate, 1)
+            self._conversation_limits[conversation] = AsyncLimiter(1, 1 / self._conversation_rate)
         pause = self._paused_until.get(tenant, 0.0) - asyncio.get_running_loop().time()
         if pause > 0:
             await asyncio.sleep(pause)

@@ -103,7 +103,8 @@ class FakeConnector:
 
     url: str = ""
     requests: list[Recorded] = field(default_factory=list)
-    faults: list[tuple[int, dict]] = field(default_factory=list)  # (status, headers), used first
+    # (status, headers), used first; status 0 is a hang: the request is never processed or answered in time
+    faults: list[tuple[int, dict]] = field(default_factory=list)
     delay: float = 0.0
     members: list[dict] = field(default_factory=list)
     _ids: int = 0
@@ -138,6 +139,9 @@ class FakeConnector:
         if self.faults:
             status, headers = self.faults.pop(0)
             self.requests.append(Recorded(request.method, request.path, {"_fault": status}, dict(request.headers)))
+            if status == 0:
+                await asyncio.sleep(5)
+                return web.json_response({"error": "gave up"}, status=504)
             return web.json_response({"error": "injected"}, status=status, headers=headers)
         self.requests.append(Recorded(request.method, request.path, body, dict(request.headers)))
         self._arrived.set()
