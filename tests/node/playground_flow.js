@@ -16,6 +16,11 @@ const [url, shots] = process.argv.slice(2);
     // The install event brings the welcome card (policy 9.1: what the bot is, how to reach a person).
     await page.getByText('To reach a person:').first().waitFor({ timeout: 20000 });
 
+    // Then the acknowledgement prompt (policy 17): confirm, and see it recorded.
+    await page.getByText('Please confirm you have read the GenAI policy').first().waitFor({ timeout: 20000 });
+    await page.getByRole('button', { name: 'I have read and understood the policy', exact: true }).first().click();
+    await page.getByText(/Thank you\. Recorded: version/).first().waitFor({ timeout: 20000 });
+
     const box = page.locator('[data-lexical-editor="true"]');
     await box.click();
     await page.keyboard.type('Can I use ChatGPT to draft a press release?');
