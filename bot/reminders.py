@@ -9,7 +9,7 @@ from bot.services import Services
 from bot.turn import Message
 from cards.acknowledge import build_reminder_text
 
-BATCH = 500
+BATCH = 1000
 
 
 def round_label(today: date) -> str:
@@ -39,15 +39,17 @@ async def queue_round(services: Services, label: str) -> RoundPlan | None:
     for start in range(0, len(to_queue), BATCH):
         chunk = to_queue[start:start + BATCH]
         refs = await services.conversations.personal_for_many(chunk)
+        messages = []
+        for user in chunk:
+            ref = refs.get(user)
+            if ref is None:
+                unreachable += 1
+                continue
+            activity = Message(text=text).to_activity(ref)
+            activity.pop("conversation", None)
+            messages.append((f"{prefix}{user}", ref, activity))
         async with services.db.sessions.begin() as session:
-            for user in chunk:
-                ref = refs.get(user)
-                if ref is None:
-                    unreachable += 1
-                    continue
-                activity = Message(text=text).to_activity(ref)
-                activity.pop("conversation", None)
-                await services.outbox.add_in(session, f"{prefix}{user}", ref, activity)
-                queued += 1
+            await services.outbox.add_many_in(session, messages)
+        queued += len(messages)
     services.deliver_soon()
     return RoundPlan(prefix, queued, len(existing), unreachable)

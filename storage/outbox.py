@@ -81,6 +81,18 @@ class Outbox:
         )
         await session.execute(statement)
 
+    async def add_many_in(self, session, messages: list[tuple[str, ConversationRef, dict]]) -> None:
+        """Queue many messages in one statement (reminder rounds); keys already queued are left alone."""
+        if not messages:
+            return
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        now = _now()
+        dialect = sqlite if self._db.is_sqlite else postgresql
+        rows = [dict(key=key, conversation=asdict(ref), activity=activity, update_of=None, status="pending",
+                     attempts=0, next_attempt_at=now, created_at=now) for key, ref, activity in messages]
+        await session.execute(dialect.insert(OutboxRow.__table__).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+
     async def claim(self, limit: int = 20) -> list[OutboxEntry]:
         now = _now()
         token = uuid.uuid4().hex
