@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from bot.turn import Outbound
@@ -18,6 +19,9 @@ from storage.db import Database
 from storage.policies import PolicyRepository
 from storage.questions import QuestionRepository
 from storage.tools import ToolRepository
+
+if TYPE_CHECKING:
+    from bot.library import PolicyLibrary
 
 
 @dataclass

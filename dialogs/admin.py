@@ -14,7 +14,7 @@ async def register_channel(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
     purpose = command_argument(incoming, "register").lower()
     if purpose not in PURPOSES:
-        await turn.reply(f"Register what? Use **register governance** or **register security** in the channel you mean.")
+        await turn.reply("Register what? Use **register governance** or **register security** in the channel you mean.")
         return
     if incoming.user_id not in services.settings.admin_ids:
         await services.audit.append(incoming.user_id, "role.refused", f"channel:{purpose}", {"action": "register"})
