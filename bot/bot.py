@@ -26,7 +26,7 @@ class PolicyBot:
         services.commands = frozenset(router.commands())
 
     async def on_incoming(self, incoming: Incoming) -> dict | None:
-        turn = Turn(incoming, self.services.outbound)
+        turn = Turn(incoming, self.services.outbound, self._queue_reply)
         try:
             await self._run(turn)
         except Exception:
@@ -62,6 +62,13 @@ class PolicyBot:
         if not isinstance(command, str) or command not in self.services.commands:
             return incoming
         return replace(incoming, kind="message", text=command, verb=None, data={})
+
+    async def _queue_reply(self, key: str, conversation, activity: dict) -> None:
+        log.warning("reply could not be sent now; queued in the outbox", conversation_kind=conversation.kind)
+        activity = {k: v for k, v in activity.items() if k != "conversation"}
+        async with self.services.db.sessions.begin() as session:
+            await self.services.outbox.add_in(session, key, conversation, activity)
+        self.services.deliver_soon()
 
     async def _first_contact(self, turn: Turn) -> bool:
         incoming = turn.incoming

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Awaitable, Callable, Protocol
 
 from storage.records import ConversationRef
 
@@ -77,12 +77,16 @@ class Outbound(Protocol):
     async def update(self, ref: ConversationRef, activity_id: str, activity: dict) -> None: ...
 
 
+Fallback = Callable[[str, ConversationRef, dict], Awaitable[None]]
+
+
 class Turn:
     """One incoming activity and the ways to answer it."""
 
-    def __init__(self, incoming: Incoming, outbound: Outbound) -> None:
+    def __init__(self, incoming: Incoming, outbound: Outbound, fallback: Fallback | None = None) -> None:
         self.incoming = incoming
         self._outbound = outbound
+        self._fallback = fallback
         self.invoke_response: dict | None = None
         self.sent: list[dict] = []
 
@@ -93,7 +97,15 @@ class Turn:
         self.sent.append(activity)
         # Channel threads need the reply addressed to the thread's root; 1:1 chats take a plain send.
         reply_to = None if self.incoming.is_personal else self.incoming.activity_id
-        return await self._outbound.send(self.incoming.conversation, activity, reply_to)
+        try:
+            return await self._outbound.send(self.incoming.conversation, activity, reply_to)
+        except Exception:
+            if self._fallback is None:
+                raise
+            # Still failing after the in-turn retries: the outbox keeps trying, so the answer is not lost.
+            key = f"reply:{self.incoming.conversation.id}:{self.incoming.activity_id}:{len(self.sent)}"
+            await self._fallback(key, self.incoming.conversation, activity)
+            return None
 
     async def update_card(self, activity_id: str, card: dict) -> None:
         activity = Message(cards=[card]).to_activity(self.incoming.conversation)

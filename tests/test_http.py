@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from conftest import activity, card_action, make_settings, message, start_bot
@@ -131,3 +132,25 @@ async def test_reply_is_retried_when_the_connector_throttles(bot, connector):
     sent = await connector.wait_for(2)
     assert len(sent) == 2
     assert [r.body.get("_fault") for r in connector.requests[:2]] == [429, 503]
+
+
+async def test_a_reply_that_still_fails_after_its_retries_is_delivered_from_the_outbox(tmp_path, connector):
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", outbox_base_delay=0.05)
+    running, runner = await start_bot(settings)
+    try:
+        await running.post(message(connector, "help"))
+        await connector.wait_for(3)
+        connector.faults = [(503, {})] * 6  # more failures than a reply's own retries
+        response = await running.post(message(connector, "tools"))
+        assert response.status == 200
+        sent = await connector.wait_for(4, timeout=30)
+        assert "Approved AI tools" in json.dumps(sent[-1])
+        assert len([r for r in connector.requests if (r.body or {}).get("_fault") == 503]) == 6
+        for _ in range(50):  # the worker records the send just after the connector accepts it
+            if (await running.services.outbox.counts()) == {"sent": 1}:
+                break
+            await asyncio.sleep(0.05)
+        assert (await running.services.outbox.counts()) == {"sent": 1}
+    finally:
+        await running.session.close()
+        await runner.cleanup()
