@@ -25,6 +25,7 @@ class DeliveryWorker:
         self._idle = idle_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._stopping = False
         # Teams' limits: about 50 requests a second per app per tenant, 7 a second per conversation.
         self._tenant_rate = per_tenant_per_second
         self._conversation_rate = per_conversation_per_second
@@ -57,8 +58,17 @@ class DeliveryWorker:
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace_seconds: float = 20.0) -> None:
+        """Finish the batch in hand, then stop. Cancelling mid-batch could leave a send sent but unrecorded,
+        or a database commit waiting on a connection that shutdown has already closed."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except asyncio.TimeoutError:
+            log.warning("outbox worker did not finish its batch in time; stopping it", grace_seconds=grace_seconds)
             self._task.cancel()
             try:
                 await self._task
@@ -66,7 +76,7 @@ class DeliveryWorker:
                 pass
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 if await self.run_once():
                     continue
@@ -82,6 +92,8 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Deliver one batch of due entries; returns how many were claimed."""
+        if self._stopping and self._task is not None:
+            return 0
         entries = await self._outbox.claim(self._batch)
         by_conversation: dict[str, list[OutboxEntry]] = defaultdict(list)
         for entry in entries:
