@@ -94,8 +94,10 @@ def policy_publish(
     path: Path = typer.Argument(..., help="Markdown, plain text or Word (.docx) policy"),
     version: str = typer.Option(..., "--version", help="Version label, e.g. 2.1 or 2026-11"),
     by: str = typer.Option(None, "--by", help="Who is publishing (defaults to your login name)"),
+    remind: bool = typer.Option(True, "--remind/--no-remind",
+                                help="Queue a 1:1 request to acknowledge the new version for everyone the bot knows"),
 ) -> None:
-    """Publish a policy file as the new current version."""
+    """Publish a policy file as the new current version, and ask everyone to acknowledge it."""
     settings = settings_or_exit()
     from bot.library import placeholders
     from domain.policy_parse import parse_policy
@@ -119,10 +121,21 @@ def policy_publish(
                 label=version, text=text, source_name=path.name, published_by=by or getpass.getuser()
             )
         except DuplicateVersion as exc:
-            fail(str(exc))
-        finally:
             await db.dispose()
+            fail(str(exc))
         typer.echo(f"published version {published.label} ({len(numbered)} sections, sha256 {published.sha256[:12]}…)")
+        if remind:
+            from bot.connector import BotConnector
+            from bot.credentials import TokenProvider
+            from bot.reminders import queue_round
+            from bot.services import Services
+
+            # Only queued here: the running service's delivery workers send them at Teams' pace.
+            services = Services.build(settings, BotConnector(TokenProvider(None)), db=db)
+            plan = await queue_round(services, f"published-{published.label}")
+            typer.echo(f"asked {plan.queued} people to acknowledge it (sent by the running service; "
+                       f"{plan.unreachable} without a 1:1 chat with the bot)")
+        await db.dispose()
 
     asyncio.run(run())
 

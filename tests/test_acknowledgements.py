@@ -160,3 +160,18 @@ async def test_reminder_round_survives_429_and_a_restart_and_reminds_each_person
     code, stdout, _ = await run_cli("remind", "--round", "test-round", env=env)  # same round again: nobody twice
     assert "sent 25, failed 0, skipped 25" in stdout
     assert sum(1 for r in connector.requests if "Reminder:" in json.dumps(r.body or {})) == sum(reminded.values())
+
+
+async def test_publishing_a_new_version_asks_everyone_again(bot, connector, tmp_path):
+    for user in ("aad-p1", "aad-p2"):
+        await bot.post(message(connector, "hi", user=user, conversation_id=f"a:{user}"))
+    before = len(await connector.wait_for(4))
+    policy = tmp_path / "policy-v2.md"
+    policy.write_text(EXAMPLE_POLICY_PATH.read_text().replace("## 16. Review", "## 16. Review and updates"))
+    code, stdout, stderr = await run_cli("policy", "publish", str(policy), "--version", "2.0",
+                                         env={"DATABASE_URL": bot.database_url})
+    assert code == 0 and "asked 2 people to acknowledge it" in stdout, stderr
+    bot.services.deliver_soon()
+    await connector.wait_for(before + 2, timeout=10)
+    asked = [r for r in connector.requests if "version **2.0**" in json.dumps(r.body or {})]
+    assert sorted(r.path.split("/")[3] for r in asked) == ["a:aad-p1", "a:aad-p2"]

@@ -104,7 +104,8 @@ def test_ask_json_and_batch_print_only_json(tmp_path):
 def test_policy_publish_and_list(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}
     policy = ROOT / "domain/data/example-policy.md"
-    assert run("policy", "publish", str(policy), "--version", "2.0", "--by", "tester", env=env).returncode == 0
+    published = run("policy", "publish", str(policy), "--version", "2.0", "--by", "tester", env=env)
+    assert published.returncode == 0 and "asked 0 people to acknowledge it" in published.stdout
     again = run("policy", "publish", str(policy), "--version", "2.0", env=env)
     assert again.returncode == 2 and "already published" in again.stderr
     missing = run("policy", "publish", str(tmp_path / "nope.md"), "--version", "3", env=env)
