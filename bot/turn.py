@@ -112,6 +112,13 @@ class Turn:
         activity["id"] = activity_id
         await self._outbound.update(self.incoming.conversation, activity_id, activity)
 
+    async def show(self, card: dict) -> None:
+        """Replace the clicked card when answering a card action; otherwise send the card as a message."""
+        if self.incoming.is_card_action:
+            self.respond_with_card(card)
+        else:
+            await self.reply(Message(cards=[card]))
+
     def respond_with_card(self, card: dict) -> None:
         """The card that replaces the one clicked (Universal Actions invoke response)."""
         self.invoke_response = {"statusCode": 200, "type": ADAPTIVE_CARD, "value": card}

@@ -53,7 +53,7 @@ async def acknowledge(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
     policy = await services.library.current(fresh=True)
     if policy.version is None:
-        await _show(turn, notice_card("Nothing to acknowledge", "No policy has been published yet."))
+        await turn.show(notice_card("Nothing to acknowledge", "No policy has been published yet."))
         return
     if str(incoming.data.get("version")) != str(policy.version.id):
         card = await acknowledge_card(services, incoming.user_id) or build_acknowledged_card(
@@ -61,14 +61,14 @@ async def acknowledge(turn: Turn, services: Services) -> None:
             first=False)
         card["body"].insert(0, {"type": "TextBlock", "wrap": True, "color": "Attention",
                                 "text": "A newer version of the policy has been published since this card was sent. Please read what changed."})
-        await _show(turn, card)
+        await turn.show(card)
         return
     first = await services.acknowledgements.record(
         user_id=incoming.user_id, user_name=incoming.user_name, version=policy.version,
         conversation_id=incoming.conversation.id,
     )
     last = await services.acknowledgements.latest_for(incoming.user_id)
-    await _show(turn, build_acknowledged_card(version_label=policy.version.label, at=last.acknowledged_at, first=first))
+    await turn.show(build_acknowledged_card(version_label=policy.version.label, at=last.acknowledged_at, first=first))
 
 
 async def read_policy(turn: Turn, services: Services) -> None:
@@ -84,7 +84,7 @@ async def read_policy(turn: Turn, services: Services) -> None:
     position = max(0, min(position, len(sections) - 1))
     card = build_policy_page_card(section=sections[position], position=position, total=len(sections),
                                   version_id=policy.version.id, version_label=policy.version.label)
-    await _show(turn, card)
+    await turn.show(card)
 
 
 async def my_status(turn: Turn, services: Services) -> None:
@@ -125,12 +125,6 @@ async def governance_report(turn: Turn, services: Services) -> None:
     await turn.reply(Message(cards=[build_ack_report_card(current_label=current.label, done=done, total=total,
                                                           previous=previous)], summary="Policy acknowledgements"))
 
-
-async def _show(turn: Turn, card: dict) -> None:
-    if turn.incoming.is_card_action:
-        turn.respond_with_card(card)
-    else:
-        await turn.reply(Message(cards=[card]))
 
 
 ROUTES = [

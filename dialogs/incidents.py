@@ -68,7 +68,7 @@ async def submit_report(turn: Turn, services: Services) -> None:
     now = datetime.now(timezone.utc)
     form, errors = validate_report(incoming.data, now)
     if form is None:
-        await _show(turn, build_incident_form_card(incoming.data, errors, now=now))
+        await turn.show(build_incident_form_card(incoming.data, errors, now=now))
         return
     teams = [*await _team(services, "governance", services.settings.governance_ids),
              *await _team(services, "security", services.settings.security_ids)]
@@ -102,7 +102,7 @@ async def submit_report(turn: Turn, services: Services) -> None:
         receipt["body"].append({"type": "TextBlock", "wrap": True, "color": "Attention", "text": (
             f"I couldn't reach every team automatically. Please also email {safe(services.settings.genai_authority_contact)} "
             f"quoting {incident.reference}.")})
-    await _show(turn, receipt)
+    await turn.show(receipt)
 
 
 async def _dpos(services: Services) -> list[Recipient]:
@@ -126,12 +126,12 @@ async def triage(turn: Turn, services: Services) -> None:
     action = data.get("action") if isinstance(data.get("action"), str) else ""
     if incoming.user_id not in settings.governance_ids | settings.security_ids:
         await services.audit.append(incoming.user_id, "role.refused", f"incident:{reference}", {"action": action[:40]})
-        await _show(turn, notice_card("You can't act on incident reports",
+        await turn.show(notice_card("You can't act on incident reports",
                                       "Only members of the GenAI governance and IT security teams can triage incidents."))
         return
     incident = await services.incidents.get(reference)
     if incident is None:
-        await _show(turn, notice_card("Incident not found", f"There is no incident {safe(reference)}."))
+        await turn.show(notice_card("Incident not found", f"There is no incident {safe(reference)}."))
         return
     payload = {"severity": data.get("severity"), "note": data.get("note"), "outcome": data.get("note")}
     try:
@@ -139,7 +139,7 @@ async def triage(turn: Turn, services: Services) -> None:
         version = int(data.get("version"))
     except TriageRefused as refused:
         card = build_triage_card(incident, now=datetime.now(timezone.utc), dpo_told=await _dpo_told(services, incident))
-        await _show(turn, _with_notice(card, str(refused)))
+        await turn.show(_with_notice(card, str(refused)))
         return
     except (TypeError, ValueError):
         version = -1
@@ -169,23 +169,17 @@ async def triage(turn: Turn, services: Services) -> None:
         )
     except StaleIncident:
         current = await services.incidents.get(reference)
-        await _show(turn, _with_notice(build_triage_card(current, now=now, dpo_told=dpo_told),
+        await turn.show(_with_notice(build_triage_card(current, now=now, dpo_told=dpo_told),
                                        "Someone else updated this incident first; this is its current state."))
         return
     services.deliver_soon()
-    await _show(turn, build_triage_card(updated, now=now, dpo_told=dpo_told))
+    await turn.show(build_triage_card(updated, now=now, dpo_told=dpo_told))
 
 
 def _with_notice(card: dict, text: str) -> dict:
     card["body"].insert(0, {"type": "TextBlock", "wrap": True, "color": "Attention", "text": safe(text)})
     return card
 
-
-async def _show(turn: Turn, card: dict) -> None:
-    if turn.incoming.is_card_action:
-        turn.respond_with_card(card)
-    else:
-        await turn.reply(Message(cards=[card]))
 
 
 ROUTES = [

@@ -108,13 +108,13 @@ async def record_feedback(turn: Turn, services: Services) -> None:
     except (TypeError, ValueError):
         question_id = -1
     if value not in ("helpful", "not_helpful") or question_id < 0:
-        await _show(turn, notice_card("I couldn't record that", "That feedback button is not one I recognise."))
+        await turn.show(notice_card("I couldn't record that", "That feedback button is not one I recognise."))
         return
     if not await services.questions.set_feedback(question_id, turn.incoming.user_id, value):
-        await _show(turn, notice_card("I couldn't record that", "Only the person who asked can rate this answer."))
+        await turn.show(notice_card("I couldn't record that", "Only the person who asked can rate this answer."))
         return
     record = await services.questions.get(question_id)
-    await _show(turn, _actions_after(record, services))
+    await turn.show(_actions_after(record, services))
 
 
 async def ask_governance(turn: Turn, services: Services) -> None:
@@ -125,15 +125,14 @@ async def ask_governance(turn: Turn, services: Services) -> None:
     record = await services.questions.mark_escalated(question_id, turn.incoming.user_id) if question_id >= 0 else None
     settings = services.settings
     if record is None:
-        await _show(turn, notice_card("I couldn't pass that on", "Only the person who asked can pass this question on."))
+        await turn.show(notice_card("I couldn't pass that on", "Only the person who asked can pass this question on."))
         return
     await services.audit.append(turn.incoming.user_id, "question.escalated", f"question:{record.id}", {})
     log.info("question passed to governance", question_id=record.id)
     if record.answered:
-        await _show(turn, _actions_after(record, services))
+        await turn.show(_actions_after(record, services))
         return
-    await _show(
-        turn,
+    await turn.show(
         notice_card(
             "Question recorded for the governance team",
             f"I've recorded your question for {settings.genai_authority_name}. For a quicker answer, contact them at "
@@ -152,13 +151,6 @@ def _actions_after(record, services: Services) -> dict:
         escalated_to=services.settings.genai_authority_name if record.escalated_at else None,
     )
 
-
-async def _show(turn: Turn, card: dict) -> None:
-    """Answer a button in place when it came from a card action, otherwise as a new message."""
-    if turn.incoming.is_card_action:
-        turn.respond_with_card(card)
-    else:
-        await turn.reply(Message(cards=[card]))
 
 
 ROUTES = [

@@ -91,6 +91,10 @@ async def test_out_of_scope_is_refused_plainly_with_a_route_to_a_person(bot, con
         row = (await session.execute(select(QuestionRow))).scalars().one()
         assert row.answered is False and row.passages == []
 
+    passed_on = await (await bot.post(card_action(connector, "qa.escalate", buttons(card)["Ask the governance team"]))).json()
+    assert "Question recorded for the governance team" in json.dumps(passed_on)
+    assert f"quote question number {row.id}" in json.dumps(passed_on)
+
 
 async def test_tool_questions_answer_from_the_register_first(bot, connector):
     sent = await ask(bot, connector, "Is Claude approved?", 3)
