@@ -65,7 +65,6 @@ class PolicyBot:
 
     async def _queue_reply(self, key: str, conversation, activity: dict) -> None:
         log.warning("reply could not be sent now; queued in the outbox", conversation_kind=conversation.kind)
-        activity = {k: v for k, v in activity.items() if k != "conversation"}
         async with self.services.db.sessions.begin() as session:
             await self.services.outbox.add_in(session, key, conversation, activity)
         self.services.deliver_soon()

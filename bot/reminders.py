@@ -45,9 +45,7 @@ async def queue_round(services: Services, label: str) -> RoundPlan | None:
             if ref is None:
                 unreachable += 1
                 continue
-            activity = Message(text=text).to_activity(ref)
-            activity.pop("conversation", None)
-            messages.append((f"{prefix}{user}", ref, activity))
+            messages.append((f"{prefix}{user}", ref, Message(text=text).to_activity(ref)))
         async with services.db.sessions.begin() as session:
             await services.outbox.add_many_in(session, messages)
         queued += len(messages)

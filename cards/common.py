@@ -47,5 +47,11 @@ def button(title: str, verb: str, data: dict | None = None, *, style: str | None
     return ExecuteAction(title=title, verb=verb, data={"verb": verb, **(data or {})}, style=style)
 
 
+def with_notice(card: dict, text: str) -> dict:
+    """The same card with a warning line at the top (a stale click, a refused change)."""
+    card["body"].insert(0, {"type": "TextBlock", "wrap": True, "color": "Attention", "text": safe(text)})
+    return card
+
+
 def notice_card(title: str, text: str, actions: list | None = None) -> dict:
     return to_dict(card([heading(title), para(text)], actions, fallback_text=f"{title}: {text}"))

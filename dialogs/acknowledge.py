@@ -9,7 +9,7 @@ from cards.acknowledge import (
     VERB_ACKNOWLEDGE, VERB_READ, build_ack_report_card, build_acknowledge_card, build_acknowledged_card,
     build_policy_page_card, build_status_card,
 )
-from cards.common import button, notice_card
+from cards.common import button, notice_card, with_notice
 from cards.help import VERB_RUN_COMMAND
 from domain.acknowledgements import changes_between
 from domain.policy_parse import parse_policy
@@ -24,7 +24,7 @@ async def acknowledge_card(services: Services, user_id: str) -> dict | None:
     last = await services.acknowledgements.latest_for(user_id)
     changes = None
     if last is not None:
-        previous = next((v for v in await services.policies.all() if v.id == last.version_id), None)
+        previous = await services.policies.get(last.version_id)
         if previous is not None:
             changes = changes_between(parse_policy(previous.text, placeholders(services.settings)), policy.document)
     return build_acknowledge_card(version_id=policy.version.id, version_label=policy.version.label,
@@ -59,9 +59,8 @@ async def acknowledge(turn: Turn, services: Services) -> None:
         card = await acknowledge_card(services, incoming.user_id) or build_acknowledged_card(
             version_label=policy.version.label, at=(await services.acknowledgements.latest_for(incoming.user_id)).acknowledged_at,
             first=False)
-        card["body"].insert(0, {"type": "TextBlock", "wrap": True, "color": "Attention",
-                                "text": "A newer version of the policy has been published since this card was sent. Please read what changed."})
-        await turn.show(card)
+        await turn.show(with_notice(
+            card, "A newer version of the policy has been published since this card was sent. Please read what changed."))
         return
     first = await services.acknowledgements.record(
         user_id=incoming.user_id, user_name=incoming.user_name, version=policy.version,
@@ -124,7 +123,6 @@ async def governance_report(turn: Turn, services: Services) -> None:
     await services.audit.append(incoming.user_id, "report.viewed", "report:acknowledgements", {"version": current.label})
     await turn.reply(Message(cards=[build_ack_report_card(current_label=current.label, done=done, total=total,
                                                           previous=previous)], summary="Policy acknowledgements"))
-
 
 
 ROUTES = [

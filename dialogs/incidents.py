@@ -10,7 +10,7 @@ import structlog
 from bot.router import Route, command, command_argument, verb
 from bot.services import Services
 from bot.turn import Message, Turn
-from cards.common import notice_card, safe
+from cards.common import notice_card, safe, with_notice
 from cards.incident import (
     VERB_REPORT_SUBMIT, VERB_TRIAGE, build_incident_form_card, build_my_reports_card, build_receipt_card,
     build_status_update_text, build_triage_card,
@@ -51,9 +51,7 @@ async def _person(services: Services, name: str, user_id: str) -> Recipient:
 
 
 def _activity(message: Message, to: ConversationRef | None) -> dict:
-    activity = message.to_activity(to or _nowhere("x"))
-    activity.pop("conversation", None)  # the delivery worker addresses it from the stored reference
-    return activity
+    return message.to_activity(to or _nowhere("x"))
 
 
 async def show_form(turn: Turn, services: Services) -> None:
@@ -139,7 +137,7 @@ async def triage(turn: Turn, services: Services) -> None:
         version = int(data.get("version"))
     except TriageRefused as refused:
         card = build_triage_card(incident, now=datetime.now(timezone.utc), dpo_told=await _dpo_told(services, incident))
-        await turn.show(_with_notice(card, str(refused)))
+        await turn.show(with_notice(card, str(refused)))
         return
     except (TypeError, ValueError):
         version = -1
@@ -169,17 +167,11 @@ async def triage(turn: Turn, services: Services) -> None:
         )
     except StaleIncident:
         current = await services.incidents.get(reference)
-        await turn.show(_with_notice(build_triage_card(current, now=now, dpo_told=dpo_told),
+        await turn.show(with_notice(build_triage_card(current, now=now, dpo_told=dpo_told),
                                        "Someone else updated this incident first; this is its current state."))
         return
     services.deliver_soon()
     await turn.show(build_triage_card(updated, now=now, dpo_told=dpo_told))
-
-
-def _with_notice(card: dict, text: str) -> dict:
-    card["body"].insert(0, {"type": "TextBlock", "wrap": True, "color": "Attention", "text": safe(text)})
-    return card
-
 
 
 ROUTES = [

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 from storage.db import Database
 from storage.models import OutboxRow
@@ -50,6 +50,11 @@ def _entry(row) -> OutboxEntry:
     )
 
 
+def _stored(activity: dict) -> dict:
+    """The worker addresses each message from its stored conversation reference, not the activity's own field."""
+    return {k: v for k, v in activity.items() if k != "conversation"}
+
+
 def backoff_seconds(attempts: int, retry_after: float | None = None, base: float = 1.0) -> float:
     """Exponential backoff with jitter, capped at five minutes; Retry-After wins when the connector sends one."""
     if retry_after is not None:
@@ -74,7 +79,7 @@ class Outbox:
         now = _now()
         statement = self._db.insert_ignore(
             OutboxRow.__table__,
-            dict(key=key, conversation=asdict(conversation), activity=activity, update_of=update_of,
+            dict(key=key, conversation=asdict(conversation), activity=_stored(activity), update_of=update_of,
                  status="failed" if undeliverable else "pending", last_error=undeliverable,
                  attempts=0, next_attempt_at=now, created_at=now),
             ["key"],
@@ -89,7 +94,7 @@ class Outbox:
 
         now = _now()
         dialect = sqlite if self._db.is_sqlite else postgresql
-        rows = [dict(key=key, conversation=asdict(ref), activity=activity, update_of=None, status="pending",
+        rows = [dict(key=key, conversation=asdict(ref), activity=_stored(activity), update_of=None, status="pending",
                      attempts=0, next_attempt_at=now, created_at=now) for key, ref, activity in messages]
         await session.execute(dialect.insert(OutboxRow.__table__).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
@@ -199,7 +204,3 @@ class Outbox:
                 update(OutboxRow).where(condition).values(status="pending", attempts=0, next_attempt_at=_now())
             )
             return result.rowcount
-
-    async def ping(self) -> None:
-        async with self._db.sessions() as session:
-            await session.execute(text("SELECT 1"))

@@ -48,6 +48,11 @@ class PolicyRepository:
             row = (await session.execute(select(PolicyVersionRow).order_by(PolicyVersionRow.id.desc()).limit(1))).scalar()
             return _version(row) if row else None
 
+    async def get(self, version_id: int) -> PolicyVersion | None:
+        async with self._db.sessions() as session:
+            row = await session.get(PolicyVersionRow, version_id)
+            return _version(row) if row else None
+
     async def current_id(self) -> int | None:
         async with self._db.sessions() as session:
             return (await session.execute(select(PolicyVersionRow.id).order_by(PolicyVersionRow.id.desc()).limit(1))).scalar()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from storage.db import Database
 from storage.models import QuestionRow
@@ -64,10 +64,3 @@ class QuestionRepository:
             if row.escalated_at is None:
                 row.escalated_at = datetime.now(timezone.utc)
             return _record(row)
-
-    async def for_user(self, user_id: str) -> list[QuestionRecord]:
-        async with self._db.sessions() as session:
-            rows = (
-                await session.execute(select(QuestionRow).where(QuestionRow.user_id == user_id).order_by(QuestionRow.id))
-            ).scalars()
-            return [_record(row) for row in rows]
