@@ -6,6 +6,7 @@ import asyncio
 import copy
 import json
 import os
+import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,22 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 def pytest_collection_modifyitems(config, items):
     if os.environ.get("CI") and not POSTGRES_URL:
         raise pytest.UsageError("CI must run the PostgreSQL tests: TEST_DATABASE_URL is not set")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def send_json(handler, body: dict | list, status: int = 200) -> None:
+    """Answer from a http.server handler (the fake servers tests run in threads)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 # ---------- databases ----------

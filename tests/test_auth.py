@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from conftest import activity, make_settings, start_bot
+from conftest import activity, make_settings, send_json, start_bot
 from storage.conversations import ConversationRepository
 
 APP_ID = "5d2e1f3a-0000-4000-8000-00000000b07a"
@@ -39,12 +39,7 @@ def openid():
             else:
                 self.send_error(404)
                 return
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, body)
 
         def log_message(self, *args) -> None:
             pass

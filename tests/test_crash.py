@@ -16,8 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from conftest import ACTIVITIES
-from test_fuzz import free_port
+from conftest import ACTIVITIES, free_port, send_json
 
 BIN = Path(sys.executable).parent / "policy-bot"
 REPORT = {"verb": "incident.submit", "description": "A chatbot exposed a case file.", "tool_name": "ChatGPT",
@@ -37,12 +36,7 @@ class Connector(BaseHTTPRequestHandler):
             reference = text.split("AI incident ")[1][:13]
             with self.lock:
                 self.received.append((conversation, reference))
-        data = b'{"id": "x"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, {"id": "x"})
 
     def log_message(self, *args) -> None:
         pass

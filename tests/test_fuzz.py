@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,28 +16,17 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import ACTIVITIES
+from conftest import ACTIVITIES, free_port, send_json
 
 BIN = Path(sys.executable).parent / "policy-bot"
 FUZZ_CASES = int(os.environ.get("FUZZ_CASES", "10000"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Connector(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
-        body = b'{"id": "fuzz"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, {"id": "fuzz"})
 
     do_POST = do_PUT = do_GET = _answer
 

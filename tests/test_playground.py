@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,16 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
+
 HERE = Path(__file__).parent
 NODE_BIN = HERE / "node" / "node_modules" / ".bin"
 BIN = Path(sys.executable).parent / "policy-bot"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout: float = 30) -> None:
