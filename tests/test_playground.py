@@ -43,7 +43,7 @@ def test_question_and_card_buttons_in_the_agents_playground(tmp_path):
     playground = subprocess.Popen(
         [str(NODE_BIN / "agentsplayground"), "-e", f"http://127.0.0.1:{bot_port}/api/messages", "-c", "msteams",
          "-p", str(playground_port), "--dt"],
-        stdin=subprocess.PIPE, stdout=open(tmp_path / "playground.log", "w"), stderr=subprocess.STDOUT,
+        stdin=subprocess.PIPE, stdout=open(tmp_path / "playground.log", "w"), stderr=subprocess.STDOUT, cwd=tmp_path,
     )
     try:
         wait_http(f"http://127.0.0.1:{bot_port}/healthz")
