@@ -83,6 +83,7 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
         await delivery_connector.close()
         await connector.close()
         await tokens.close()
+        await services.approvers.close()
         await services.db.dispose()
 
     app.router.add_post("/api/messages", messages)

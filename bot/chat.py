@@ -79,7 +79,18 @@ class Screen:
 
     def _collect(self, actions: list[dict], inputs: list[dict]) -> None:
         for action in actions:
-            if action.get("type") in ("Action.Execute", "Action.Submit"):
+            if action.get("type") == "Action.ShowCard":
+                # A button that opens a small form: its own inputs come with the parent card's.
+                inner = action.get("card") or {}
+                own: list[dict] = []
+                for element in inner.get("body", []):
+                    self.lines_for(element, own)
+                for nested in inner.get("actions", []):
+                    if nested.get("type") == "Action.Execute":
+                        data = nested.get("data") if isinstance(nested.get("data"), dict) else {}
+                        self.choices.append(Choice(action.get("title", "?"), nested.get("verb") or data.get("verb"),
+                                                   data, [*inputs, *own]))
+            elif action.get("type") in ("Action.Execute", "Action.Submit"):
                 data = action.get("data") if isinstance(action.get("data"), dict) else {}
                 self.choices.append(Choice(action.get("title", "?"), action.get("verb") or data.get("verb"), data, inputs))
 
@@ -190,4 +201,5 @@ async def run_chat(settings: Settings) -> None:
     finally:
         await services.delivery.drain(5)
         await services.delivery.stop()
+        await services.approvers.close()
         await services.db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 
 from azure.core.credentials_async import AsyncTokenCredential
@@ -12,18 +13,29 @@ BOT_SCOPE = "https://api.botframework.com/.default"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
 
-def build_credential(settings: Settings) -> AsyncTokenCredential | None:
-    """None in local mode, where the connector is on loopback and wants no token."""
+def ssl_context(settings: Settings) -> ssl.SSLContext:
+    """Outbound HTTPS trust: the system's certificate authorities, or CA_BUNDLE instead when set."""
+    return ssl.create_default_context(cafile=str(settings.ca_bundle) if settings.ca_bundle else None)
+
+
+def build_credential(settings: Settings, *, tenant: str | None = None) -> AsyncTokenCredential | None:
+    """None in local mode, where the connector is on loopback and wants no token.
+
+    Bot Framework tokens come from the bot's own tenant (botframework.com for multi-tenant bots);
+    Microsoft Graph needs the council's tenant, passed as `tenant`."""
     if not settings.app_id:
         return None
     from azure.identity.aio import CertificateCredential, ClientSecretCredential, ManagedIdentityCredential
 
-    tenant = settings.app_tenant_id or "botframework.com"
+    options: dict = {"authority": settings.authority_host}
+    if settings.ca_bundle:
+        options["connection_verify"] = str(settings.ca_bundle)
+    tenant = tenant or settings.app_tenant_id or "botframework.com"
     if settings.app_type == "UserAssignedMSI":
         return ManagedIdentityCredential(client_id=settings.app_id)
     if settings.app_certificate_path:
-        return CertificateCredential(tenant, settings.app_id, certificate_path=str(settings.app_certificate_path))
-    return ClientSecretCredential(tenant, settings.app_id, settings.app_password)
+        return CertificateCredential(tenant, settings.app_id, certificate_path=str(settings.app_certificate_path), **options)
+    return ClientSecretCredential(tenant, settings.app_id, settings.app_password, **options)
 
 
 class TokenProvider:

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 from bot.turn import Outbound
 from bot.delivery import DeliveryWorker
+from bot.approvers import ApproverDirectory
 from storage.acknowledgements import AcknowledgementRepository
+from storage.approvals import ApprovalRepository
 from storage.audit import AuditTrail
 from storage.channels import ChannelRepository
 from storage.incidents import IncidentRepository
@@ -41,6 +43,8 @@ class Services:
     channels: ChannelRepository
     incidents: IncidentRepository
     acknowledgements: AcknowledgementRepository
+    approvals: ApprovalRepository
+    approvers: ApproverDirectory
     commands: frozenset[str] = frozenset()
     delivery: DeliveryWorker | None = None
 
@@ -73,4 +77,6 @@ class Services:
             channels=ChannelRepository(db, audit),
             incidents=IncidentRepository(db, audit),
             acknowledgements=AcknowledgementRepository(db, audit),
+            approvals=ApprovalRepository(db, audit, tools),
+            approvers=ApproverDirectory(settings),
         )

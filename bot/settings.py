@@ -63,6 +63,10 @@ class Settings(BaseSettings):
 
     admin_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("ADMIN_IDS", "admin_ids"))
     approver_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("APPROVER_IDS", "approver_ids"))
+    approver_group_id: str = Field("", validation_alias=AliasChoices("APPROVER_GROUP_ID", "approver_group_id"))
+    approver_cache_seconds: float = Field(
+        300, ge=0, validation_alias=AliasChoices("APPROVER_CACHE_SECONDS", "approver_cache_seconds")
+    )
     governance_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("GOVERNANCE_IDS", "governance_ids"))
     security_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("SECURITY_IDS", "security_ids"))
     dpo_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("DPO_IDS", "dpo_ids"))
@@ -90,6 +94,13 @@ class Settings(BaseSettings):
         "INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level")
     )
     max_body_bytes: int = Field(256 * 1024, validation_alias=AliasChoices("MAX_BODY_BYTES", "max_body_bytes"))
+    # Microsoft Graph and Entra ID endpoints: the public cloud unless a sovereign cloud (or a test) says otherwise.
+    graph_url: str = Field("https://graph.microsoft.com", validation_alias=AliasChoices("GRAPH_URL", "graph_url"))
+    authority_host: str = Field(
+        "https://login.microsoftonline.com", validation_alias=AliasChoices("AZURE_AUTHORITY_HOST", "authority_host")
+    )
+    # Extra certificate authorities for outbound HTTPS, e.g. a council's TLS-inspecting proxy.
+    ca_bundle: Path | None = Field(None, validation_alias=AliasChoices("CA_BUNDLE", "ca_bundle"))
     # Where the Bot Framework token validator finds its OpenID metadata; tests point it at loopback.
     openid_metadata_url: str = Field(
         "", validation_alias=AliasChoices("BOT_OPENID_METADATA", "openid_metadata_url")
@@ -107,6 +118,20 @@ class Settings(BaseSettings):
     def _async_driver(cls, value: str) -> str:
         return normalise_database_url(value)
 
+    @field_validator("ca_bundle")
+    @classmethod
+    def _bundle_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no certificate file at {value}")
+        return value
+
+    @field_validator("graph_url", "authority_host")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("must be an https:// address")
+        return value.rstrip("/")
+
     @field_validator("policy_path")
     @classmethod
     def _policy_exists(cls, value: Path) -> Path:
@@ -123,6 +148,12 @@ class Settings(BaseSettings):
                 )
         if self.app_id and self.app_type == "SingleTenant" and not self.app_tenant_id:
             raise ValueError("MicrosoftAppTenantId is needed for a SingleTenant bot")
+        if self.approver_group_id:
+            if not self.app_id:
+                raise ValueError("APPROVER_GROUP_ID needs the bot's credentials (MicrosoftAppId) to ask Microsoft Graph "
+                                 "who is in the group; without them use APPROVER_IDS")
+            if self.app_type != "UserAssignedMSI" and not self.app_tenant_id:
+                raise ValueError("APPROVER_GROUP_ID needs MicrosoftAppTenantId, the council's tenant, to ask Microsoft Graph")
         return self
 
     @property

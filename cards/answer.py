@@ -35,10 +35,13 @@ def citation_entity(hits: list[tuple[str, str, str]]) -> dict:
 
 def build_answer_actions_card(
     *, question_id: int, sections: list[tuple[str, str]], version_id: int | None,
-    feedback: str | None = None, escalated_to: str | None = None,
+    feedback: str | None = None, escalated_to: str | None = None, unregistered_tools: tuple[str, ...] = (),
 ) -> dict:
     """The buttons under an answer; after a rating or a hand-over, the same card says so and keeps the rest."""
     actions = [
+        button(f"Request approval for {name}"[:60], VERB_REQUEST_TOOL, {"tool_name": name}, style="positive")
+        for name in unregistered_tools[:2]
+    ] + [
         button(f"Read section {number}", VERB_SHOW_SECTION, {"section": number, "version": version_id})
         for number, _title in sections[:3]
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from microsoft_teams.cards import AdaptiveCard, CardElement, ExecuteAction, TextBlock
+from microsoft_teams.cards import AdaptiveCard, CardElement, ExecuteAction, RefreshDefinition, TextBlock
 
 CARD_VERSION = "1.5"
 
@@ -25,13 +25,17 @@ def to_dict(card: AdaptiveCard) -> dict:
     return data
 
 
-def card(body: list[CardElement], actions: list | None = None, *, fallback_text: str | None = None) -> AdaptiveCard:
+def card(
+    body: list[CardElement], actions: list | None = None, *, fallback_text: str | None = None,
+    refresh: RefreshDefinition | None = None,
+) -> AdaptiveCard:
     return AdaptiveCard(
         version=CARD_VERSION,
         body=body,
         actions=actions or None,
         fallback_text=fallback_text,
         msteams={"width": "full"},
+        refresh=refresh,
     )
 
 
@@ -55,3 +59,14 @@ def with_notice(card: dict, text: str) -> dict:
 
 def notice_card(title: str, text: str, actions: list | None = None) -> dict:
     return to_dict(card([heading(title), para(text)], actions, fallback_text=f"{title}: {text}"))
+
+
+def field_error(errors: dict, name: str) -> list:
+    """The problem with one form input, shown right under it."""
+    return [para(f"⚠ {safe(errors[name])}", color="Attention", spacing="None")] if name in errors else []
+
+
+def typed(values: dict | None, name: str) -> str | None:
+    """What the user typed into an input, to put back in the form; None for nothing (or not text)."""
+    value = (values or {}).get(name)
+    return value if isinstance(value, str) and value else None

@@ -20,6 +20,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("help", "Help", "Show what I can do"),
     CommandInfo("tools", "Approved tools", "List the approved AI tools and their conditions"),
     CommandInfo("request tool", "Request a tool", "Ask the governance authority to approve an AI tool"),
+    CommandInfo("my requests", "My requests", "See the AI tools you asked for and their decisions"),
     CommandInfo("report incident", "Report an incident", "Report an AI concern, incident or breach"),
     CommandInfo("my reports", "My reports", "See the incidents you reported and their status"),
     CommandInfo("acknowledge", "Acknowledge the policy", "Confirm you have read the current policy"),

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from microsoft_teams.cards import ChoiceSetInput, Choice, Container, Fact, FactSet, TextInput, ToggleInput
 
-from cards.common import button, card, heading, para, safe, to_dict
+from cards.common import button, card, field_error, heading, para, safe, to_dict
 from domain.incidents import (
     CATEGORIES, LIMITS, PERSONAL_DATA, SEVERITIES, STATUSES, notification_deadline, possible_breach, time_left,
 )
@@ -14,10 +14,6 @@ from storage.incidents import Incident
 
 VERB_REPORT_SUBMIT = "incident.submit"
 VERB_TRIAGE = "incident.triage"
-
-
-def _error(errors: dict, name: str) -> list:
-    return [para(f"⚠ {safe(errors[name])}", color="Attention", spacing="None")] if name in errors else []
 
 
 def _choices(options: dict) -> list[Choice]:
@@ -43,22 +39,22 @@ def build_incident_form_card(values: dict | None = None, errors: dict | None = N
         TextInput(id="description", label="What happened?", is_multiline=True, is_required=True,
                   max_length=LIMITS["description"], value=text("description") or None,
                   error_message="Please say what happened."),
-        *_error(errors, "description"),
+        *field_error(errors, "description"),
         TextInput(id="tool_name", label="Which AI tool?", is_required=True, max_length=LIMITS["tool_name"],
                   placeholder="e.g. ChatGPT, Copilot, or unknown", value=text("tool_name") or None),
-        *_error(errors, "tool_name"),
+        *field_error(errors, "tool_name"),
         TextInput(id="occurred_at", label="When did it happen? (YYYY-MM-DD HH:MM)",
                   value=text("occurred_at") or now.strftime("%Y-%m-%d %H:%M")),
-        *_error(errors, "occurred_at"),
+        *field_error(errors, "occurred_at"),
         ChoiceSetInput(id="personal_data", label="Was personal data involved?", is_required=True, style="expanded",
                        choices=_choices(PERSONAL_DATA), value=text("personal_data") or None),
-        *_error(errors, "personal_data"),
+        *field_error(errors, "personal_data"),
         ChoiceSetInput(id="category", label="What kind of incident?", is_required=True,
                        choices=_choices(CATEGORIES), value=text("category") or None),
-        *_error(errors, "category"),
+        *field_error(errors, "category"),
         ChoiceSetInput(id="severity", label="How serious do you think it is?", is_required=True, style="expanded",
                        choices=_choices(SEVERITIES), value=text("severity") or None),
-        *_error(errors, "severity"),
+        *field_error(errors, "severity"),
         ToggleInput(id="anonymous", title="Hide my name from the triage channel", value_on="true", value_off="false",
                     value=text("anonymous") or "false"),
     ]

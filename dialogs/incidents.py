@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import structlog
 
+from bot.recipients import Recipient, activity_for, nowhere, person, team
 from bot.router import Route, command, command_argument, verb
 from bot.services import Services
 from bot.turn import Message, Turn
@@ -16,42 +16,10 @@ from cards.incident import (
     build_status_update_text, build_triage_card,
 )
 from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
-from storage.incidents import Incident, Notification, StaleIncident
-from storage.records import ConversationRef
+from storage.incidents import Incident, StaleIncident
+from storage.records import Notification
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Recipient:
-    name: str  # stable part of the outbox key: "governance", "security:<id>", "dpo:<id>"
-    conversation: ConversationRef | None
-    problem: str | None = None
-
-
-def _nowhere(name: str) -> ConversationRef:
-    return ConversationRef(id=f"unreachable:{name}", kind="personal", service_url="", channel_id="msteams", bot_id="")
-
-
-async def _team(services: Services, purpose: str, ids: frozenset[str]) -> list[Recipient]:
-    """A registered channel, or else each configured member 1:1."""
-    channel = await services.channels.get(purpose)
-    if channel is not None:
-        return [Recipient(purpose, channel)]
-    if not ids:
-        return [Recipient(purpose, None, f"no {purpose} channel is registered and no {purpose.upper()}_IDS are configured")]
-    return [await _person(services, f"{purpose}:{user}", user) for user in sorted(ids)]
-
-
-async def _person(services: Services, name: str, user_id: str) -> Recipient:
-    conversation = await services.conversations.personal_for(user_id)
-    if conversation is None:
-        return Recipient(name, None, f"the bot has no chat with {user_id} yet: they must open it once in Teams")
-    return Recipient(name, conversation)
-
-
-def _activity(message: Message, to: ConversationRef | None) -> dict:
-    return message.to_activity(to or _nowhere("x"))
 
 
 async def show_form(turn: Turn, services: Services) -> None:
@@ -68,23 +36,23 @@ async def submit_report(turn: Turn, services: Services) -> None:
     if form is None:
         await turn.show(build_incident_form_card(incoming.data, errors, now=now))
         return
-    teams = [*await _team(services, "governance", services.settings.governance_ids),
-             *await _team(services, "security", services.settings.security_ids)]
+    teams = [*await team(services, "governance", services.settings.governance_ids),
+             *await team(services, "security", services.settings.security_ids)]
     dpos = await _dpos(services) if possible_breach(form.personal_data) else []
     dpo_told = any(r.conversation for r in dpos)
 
     def notify(incident: Incident) -> list[Notification]:
         triage = Message(cards=[build_triage_card(incident, now=now, dpo_told=dpo_told)], summary=f"AI incident {incident.reference}")
         notes = [
-            Notification(f"incident:{incident.reference}:card:{r.name}", r.conversation or _nowhere(r.name),
-                         _activity(triage, r.conversation), undeliverable=r.problem)
+            Notification(f"incident:{incident.reference}:card:{r.name}", r.conversation or nowhere(r.name),
+                         activity_for(triage, r), undeliverable=r.problem)
             for r in teams
         ]
         dpo_text = Message(text=f"**Possible personal data breach: {incident.reference}.** An AI incident report says personal "
                                 f"data may be involved. If it is notifiable, the ICO must be told within 72 hours of "
                                 f"{incident.reported_at:%Y-%m-%d %H:%M} UTC.")
-        notes += [Notification(f"incident:{incident.reference}:{r.name}", r.conversation or _nowhere(r.name),
-                               _activity(dpo_text, r.conversation), undeliverable=r.problem) for r in dpos]
+        notes += [Notification(f"incident:{incident.reference}:{r.name}", r.conversation or nowhere(r.name),
+                               activity_for(dpo_text, r), undeliverable=r.problem) for r in dpos]
         return notes
 
     incident = await services.incidents.create(
@@ -104,7 +72,7 @@ async def submit_report(turn: Turn, services: Services) -> None:
 
 
 async def _dpos(services: Services) -> list[Recipient]:
-    return [await _person(services, f"dpo:{user}", user) for user in sorted(services.settings.dpo_ids)]
+    return [await person(services, f"dpo:{user}", user) for user in sorted(services.settings.dpo_ids)]
 
 
 async def _dpo_told(services: Services, incident: Incident) -> bool:
@@ -143,21 +111,21 @@ async def triage(turn: Turn, services: Services) -> None:
         version = -1
     now = datetime.now(timezone.utc)
     reporter = await services.conversations.personal_for(incident.reporter_id)
-    teams = [*await _team(services, "governance", settings.governance_ids),
-             *await _team(services, "security", settings.security_ids)]
+    teams = [*await team(services, "governance", settings.governance_ids),
+             *await team(services, "security", settings.security_ids)]
     dpo_told = await _dpo_told(services, incident)
 
     def notify(updated: Incident) -> list[Notification]:
         triage_card = Message(cards=[build_triage_card(updated, now=now, dpo_told=dpo_told)])
         notes = [
             Notification(f"incident:{updated.reference}:v{updated.version}:card:{r.name}", r.conversation,
-                         _activity(triage_card, r.conversation), update_of=f"incident:{updated.reference}:card:{r.name}")
+                         activity_for(triage_card, r), update_of=f"incident:{updated.reference}:card:{r.name}")
             for r in teams if r.conversation is not None
         ]
         told = Message(text=build_status_update_text(updated, action))
         notes.append(Notification(
-            f"incident:{updated.reference}:v{updated.version}:reporter", reporter or _nowhere(updated.reporter_id),
-            _activity(told, reporter), undeliverable=None if reporter else "the reporter has no 1:1 chat with the bot"))
+            f"incident:{updated.reference}:v{updated.version}:reporter", reporter or nowhere(updated.reporter_id),
+            told.to_activity(reporter or nowhere(updated.reporter_id)), undeliverable=None if reporter else "the reporter has no 1:1 chat with the bot"))
         return notes
 
     try:

@@ -79,6 +79,7 @@ async def answer_question(turn: Turn, services: Services) -> None:
         question_id=question_id,
         sections=[(h.section, h.title) for h in shown],
         version_id=policy.version.id if policy.version else None,
+        unregistered_tools=tuple(m.name for m in mentions if m.tool is None),
     )
     # One message: the quoted answer with its citations, and the card of follow-up buttons under it.
     await turn.reply(Message(text="\n\n".join(lines), entities=entities, cards=[actions]))
@@ -114,7 +115,7 @@ async def record_feedback(turn: Turn, services: Services) -> None:
         await turn.show(notice_card("I couldn't record that", "Only the person who asked can rate this answer."))
         return
     record = await services.questions.get(question_id)
-    await turn.show(_actions_after(record, services))
+    await turn.show(await _actions_after(record, services))
 
 
 async def ask_governance(turn: Turn, services: Services) -> None:
@@ -130,7 +131,7 @@ async def ask_governance(turn: Turn, services: Services) -> None:
     await services.audit.append(turn.incoming.user_id, "question.escalated", f"question:{record.id}", {})
     log.info("question passed to governance", question_id=record.id)
     if record.answered:
-        await turn.show(_actions_after(record, services))
+        await turn.show(await _actions_after(record, services))
         return
     await turn.show(
         notice_card(
@@ -141,9 +142,11 @@ async def ask_governance(turn: Turn, services: Services) -> None:
     )
 
 
-def _actions_after(record, services: Services) -> dict:
+async def _actions_after(record, services: Services) -> dict:
     """The answer's buttons again, saying what was done and keeping what is still useful."""
+    mentions = (await services.library.tool_finder()).find(record.text)
     return build_answer_actions_card(
+        unregistered_tools=tuple(m.name for m in mentions if m.tool is None),
         question_id=record.id,
         sections=[(p["section"], p["title"]) for p in record.passages],
         version_id=record.policy_version_id,

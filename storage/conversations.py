@@ -92,6 +92,16 @@ class UserRepository:
         except IntegrityError:  # another process inserted the same new user first
             return await self._claim_welcome(user_id, name, teams_user_id, tenant_id)
 
+    async def teams_ids(self, user_ids: list[str]) -> dict[str, str]:
+        """The Teams user ids (29:…) the bot has seen for these Entra object ids."""
+        if not user_ids:
+            return {}
+        async with self._db.sessions() as session:
+            rows = await session.execute(
+                select(UserRow.id, UserRow.teams_user_id).where(UserRow.id.in_(user_ids), UserRow.teams_user_id.is_not(None))
+            )
+            return {user_id: teams_id for user_id, teams_id in rows}
+
     async def _claim_welcome(self, user_id: str, name: str | None, teams_user_id: str | None, tenant_id: str | None) -> bool:
         now = _now()
         async with self._db.sessions.begin() as session:

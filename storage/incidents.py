@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 
 from domain.incidents import IncidentForm
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import IncidentRow
-from storage.records import ConversationRef
+from storage.records import Notification
+from storage.references import next_reference, with_fresh_reference
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,6 @@ class Incident:
     version: int
     reported_at: datetime
     updated_at: datetime
-
-
-@dataclass(frozen=True)
-class Notification:
-    key: str
-    conversation: ConversationRef
-    activity: dict
-    update_of: str | None = None
-    undeliverable: str | None = None
 
 
 def _utc(value: datetime) -> datetime:
@@ -74,23 +65,13 @@ class IncidentRepository:
         self._audit = audit
 
     async def create(self, form: IncidentForm, *, reporter_id: str, reporter_name: str | None, notify: Notify, outbox) -> Incident:
-        for _attempt in range(5):
-            try:
-                return await self._create(form, reporter_id, reporter_name, notify, outbox)
-            except IntegrityError:
-                continue  # two reports took the same number at once: take the next
-        raise RuntimeError("could not allocate an incident reference")
+        return await with_fresh_reference(lambda: self._create(form, reporter_id, reporter_name, notify, outbox))
 
     async def _create(self, form, reporter_id, reporter_name, notify: Notify, outbox) -> Incident:
         now = datetime.now(timezone.utc)
-        prefix = f"INC-{now.year}-"
         async with self._db.sessions.begin() as session:
-            taken = (await session.execute(
-                select(func.max(IncidentRow.reference)).where(IncidentRow.reference.like(f"{prefix}%"))
-            )).scalar()
-            number = int(taken.rsplit("-", 1)[1]) + 1 if taken else 1
             row = IncidentRow(
-                reference=f"{prefix}{number:04d}", reporter_id=reporter_id, reporter_name=reporter_name,
+                reference=await next_reference(session, IncidentRow.reference, "INC", now), reporter_id=reporter_id, reporter_name=reporter_name,
                 anonymous=form.anonymous, description=form.description, tool_name=form.tool_name,
                 occurred_at=form.occurred_at, personal_data=form.personal_data, category=form.category,
                 severity=form.severity, status="new", notes=[], version=1, reported_at=now, updated_at=now,
@@ -101,9 +82,7 @@ class IncidentRepository:
             await self._audit.append_in(session, reporter_id, "incident.reported", f"incident:{row.reference}",
                                         {"category": form.category, "severity": form.severity,
                                          "personal_data": form.personal_data, "anonymous": form.anonymous})
-            for note in notify(incident):
-                await outbox.add_in(session, note.key, note.conversation, note.activity, update_of=note.update_of,
-                                    undeliverable=note.undeliverable)
+            await outbox.add_notifications_in(session, notify(incident))
             return incident
 
     async def get(self, reference: str) -> Incident | None:
@@ -145,7 +124,5 @@ class IncidentRepository:
             incident = _incident(row)
             await self._audit.append_in(session, actor_id, f"incident.{action}", f"incident:{reference}",
                                         {"version": incident.version, **{k: v for k, v in changes.items()}})
-            for note in notify(incident):
-                await outbox.add_in(session, note.key, note.conversation, note.activity, update_of=note.update_of,
-                                    undeliverable=note.undeliverable)
+            await outbox.add_notifications_in(session, notify(incident))
             return incident

@@ -201,3 +201,32 @@ class AcknowledgementRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     conversation_id: Mapped[str | None] = mapped_column(String(300))
     acknowledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApprovalRequestRow(Base):
+    """A request to use an AI tool (policy 7), and the governance authority's decision on it."""
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (UniqueConstraint("reference", name="uq_approval_requests_reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(20))  # REQ-YYYY-NNNN
+    requester_id: Mapped[str] = mapped_column(String(64), index=True)
+    requester_name: Mapped[str | None] = mapped_column(String(200))
+    tool_name: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text)
+    data_classification: Mapped[str] = mapped_column(String(30))
+    data_description: Mapped[str] = mapped_column(Text)
+    expected_output: Mapped[str] = mapped_column(Text)
+    output_use: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(30))
+    vendor_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(30))
+    decided_by_id: Mapped[str | None] = mapped_column(String(64))
+    decided_by_name: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)  # conditions, or the reason for rejecting
+    thread: Mapped[list] = mapped_column(JSON)  # questions from approvers and the requester's answers
+    version: Mapped[int] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -86,6 +86,11 @@ class Outbox:
         )
         await session.execute(statement)
 
+    async def add_notifications_in(self, session, notifications: list) -> None:
+        for note in notifications:
+            await self.add_in(session, note.key, note.conversation, note.activity, update_of=note.update_of,
+                              undeliverable=note.undeliverable)
+
     async def add_many_in(self, session, messages: list[tuple[str, ConversationRef, dict]]) -> None:
         """Queue many messages in one statement (reminder rounds); keys already queued are left alone."""
         if not messages:
@@ -182,11 +187,13 @@ class Outbox:
             )
             return {status: count for status, count in rows}
 
-    async def entries(self, status: str | None = None, limit: int = 200) -> list[OutboxEntry]:
+    async def entries(self, status: str | None = None, limit: int = 200, *, prefix: str | None = None) -> list[OutboxEntry]:
         async with self._db.sessions() as session:
             query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
             if status:
                 query = query.where(OutboxRow.status == status)
+            if prefix:
+                query = query.where(OutboxRow.key.startswith(prefix, autoescape=True))
             return [_entry(row) for row in (await session.execute(query)).scalars()]
 
     async def counts(self) -> dict[str, int]:

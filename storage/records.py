@@ -70,3 +70,14 @@ class AuditEntry:
     detail: dict
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A proactive message to queue in the outbox with the change that causes it."""
+
+    key: str
+    conversation: ConversationRef
+    activity: dict
+    update_of: str | None = None
+    undeliverable: str | None = None

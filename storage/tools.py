@@ -27,28 +27,37 @@ class ToolRepository:
 
     async def upsert(self, tools: list[Tool], *, actor: str) -> tuple[int, int]:
         """Add or replace register entries by name; returns (added, updated)."""
+        async with self._db.sessions.begin() as session:
+            return await self.upsert_in(session, tools, actor=actor)
+
+    async def upsert_in(
+        self, session, tools: list[Tool], *, actor: str, detail: dict | None = None, keep_aliases: bool = False,
+    ) -> tuple[int, int]:
+        """The same inside the caller's transaction, so a decision and the register change commit together."""
         added = updated = 0
         now = datetime.now(timezone.utc)
-        async with self._db.sessions.begin() as session:
-            for tool in tools:
-                key = tool_key(tool.name)
-                row = (await session.execute(select(ToolRow).where(ToolRow.key == key))).scalar_one_or_none()
-                values = dict(
-                    name=tool.name, aliases=list(tool.aliases), category=tool.category, status=tool.status,
-                    conditions=tool.conditions, approved_by=tool.approved_by, approved_on=tool.approved_on,
-                    review_due=tool.review_due, updated_at=now,
-                )
-                if row is None:
-                    session.add(ToolRow(key=key, **values))
-                    added += 1
-                else:
-                    for name, value in values.items():
-                        setattr(row, name, value)
-                    updated += 1
-                await self._audit.append_in(
-                    session, actor, "register.updated", f"tool:{key}",
-                    {"status": tool.status, "conditions": tool.conditions, "category": tool.category},
-                )
+        for tool in tools:
+            key = tool_key(tool.name)
+            row = (await session.execute(select(ToolRow).where(ToolRow.key == key))).scalar_one_or_none()
+            values = dict(
+                name=tool.name, aliases=list(tool.aliases), category=tool.category, status=tool.status,
+                conditions=tool.conditions, approved_by=tool.approved_by, approved_on=tool.approved_on,
+                review_due=tool.review_due, updated_at=now,
+            )
+            if row is None:
+                session.add(ToolRow(key=key, **values))
+                added += 1
+            else:
+                if keep_aliases:
+                    values["aliases"] = sorted({*(row.aliases or []), *tool.aliases})
+                for name, value in values.items():
+                    setattr(row, name, value)
+                updated += 1
+            await self._audit.append_in(
+                session, actor, "register.updated", f"tool:{key}",
+                {"status": tool.status, "conditions": tool.conditions, "category": tool.category,
+                 "review_due": tool.review_due, **(detail or {})},
+            )
         return added, updated
 
     async def all(self) -> list[Tool]:

@@ -250,3 +250,23 @@ def card_action(connector: FakeConnector, verb: str, data: dict | None = None, *
     invoke = activity(kind, connector, **changes)
     invoke["value"] = {"action": {"type": "Action.Execute", "title": verb, "verb": verb, "data": {"verb": verb, **(data or {})}}}
     return invoke
+
+
+def channel_message(connector: FakeConnector, text: str, channel_id: str, *, user: str) -> dict:
+    """A message in a team channel that @mentions the bot."""
+    body = activity("message-channel", connector, text=f"<at>Test Bot</at> {text}", user=user,
+                    conversation_id=f"{channel_id};messageid=1")
+    body["channelData"] = {**body["channelData"], "channel": {"id": channel_id}}
+    return body
+
+
+def posted_to(connector: FakeConnector, conversation: str) -> list[dict]:
+    """New messages the bot posted into one conversation (not updates, not injected faults)."""
+    return [r.body for r in connector.requests if f"/v3/conversations/{conversation}/activities" in r.path
+            and r.method == "POST" and "_fault" not in (r.body or {})]
+
+
+def updated_in(connector: FakeConnector, conversation: str) -> list[dict]:
+    """Messages the bot updated in place (updateActivity) in one conversation."""
+    return [r.body for r in connector.requests if f"/v3/conversations/{conversation}/activities/" in r.path
+            and r.method == "PUT" and "_fault" not in (r.body or {})]

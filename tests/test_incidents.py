@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from conftest import activity, card_action, make_settings, message, start_bot
+from conftest import card_action, channel_message, make_settings, message, posted_to, start_bot
 from storage.models import AuditRow, IncidentRow, OutboxRow
 
 ADMIN, GOV, SEC, DPO, STAFF, OUTSIDER = "aad-admin", "aad-gov", "aad-sec", "aad-dpo", "aad-staff", "aad-outsider"
@@ -31,16 +31,9 @@ async def bot(tmp_path):
     await runner.cleanup()
 
 
-def channel(connector, text: str, channel_id: str, user: str = ADMIN) -> dict:
-    body = activity("message-channel", connector, text=f"<at>Test Bot</at> {text}", user=user,
-                    conversation_id=f"{channel_id};messageid=1")
-    body["channelData"] = {**body["channelData"], "channel": {"id": channel_id}}
-    return body
-
-
 async def set_up_routing(bot, connector) -> None:
-    await bot.post(channel(connector, "register governance", "19:gov@thread.tacv2"))
-    await bot.post(channel(connector, "register security", "19:sec@thread.tacv2"))
+    await bot.post(channel_message(connector, "register governance", "19:gov@thread.tacv2", user=ADMIN))
+    await bot.post(channel_message(connector, "register security", "19:sec@thread.tacv2", user=ADMIN))
     await bot.post(message(connector, "help", user=DPO, conversation_id="a:dpo"))
     await bot.post(message(connector, "help", user=STAFF, conversation_id="a:staff"))
     sent = await connector.wait_for(6)  # two confirmations; welcome and help for each of two people
@@ -52,11 +45,6 @@ async def submit(bot, connector, values: dict, user: str = STAFF) -> dict:
     response = await bot.post(card_action(connector, "incident.submit", values, user=user, conversation_id="a:staff"))
     assert response.status == 200
     return await response.json()
-
-
-def posted_to(connector, conversation: str) -> list[dict]:
-    return [r.body for r in connector.requests if f"/v3/conversations/{conversation}/activities" in r.path
-            and r.method == "POST" and "_fault" not in (r.body or {})]
 
 
 async def test_invalid_report_comes_back_with_everything_typed_and_each_problem_named(bot, connector):
@@ -173,7 +161,7 @@ async def test_unreachable_teams_are_recorded_not_dropped(tmp_path, connector):
 
 
 async def test_only_admins_register_channels(bot, connector):
-    await bot.post(channel(connector, "register governance", "19:x@thread.tacv2", user=STAFF))
+    await bot.post(channel_message(connector, "register governance", "19:x@thread.tacv2", user=STAFF))
     sent = await connector.wait_for(1)
     assert "Only administrators" in sent[0]["text"]
     assert await bot.services.channels.get("governance") is None

@@ -1,0 +1,44 @@
+"""Where proactive cards go: a registered team channel, or else each configured person 1:1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services import Services
+from bot.turn import Message
+from storage.records import ConversationRef
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str  # stable part of the outbox key: "governance", "security:<id>", "dpo:<id>"
+    conversation: ConversationRef | None
+    problem: str | None = None  # why the message cannot be delivered, recorded in the outbox
+    user_id: str | None = None  # set when the message goes to one person 1:1
+
+
+def nowhere(name: str) -> ConversationRef:
+    """Stands in for a conversation the bot does not have, so the undeliverable message is still recorded."""
+    return ConversationRef(id=f"unreachable:{name}", kind="personal", service_url="", channel_id="msteams", bot_id="")
+
+
+async def team(services: Services, purpose: str, ids: frozenset[str], *, setting: str | None = None) -> list[Recipient]:
+    """A registered channel, or else each configured member 1:1."""
+    channel = await services.channels.get(purpose)
+    if channel is not None:
+        return [Recipient(purpose, channel)]
+    if not ids:
+        setting = setting or f"{purpose.upper()}_IDS"
+        return [Recipient(purpose, None, f"no {purpose} channel is registered and no {setting} are configured")]
+    return [await person(services, f"{purpose}:{user}", user) for user in sorted(ids)]
+
+
+async def person(services: Services, name: str, user_id: str) -> Recipient:
+    conversation = await services.conversations.personal_for(user_id)
+    if conversation is None:
+        return Recipient(name, None, f"the bot has no chat with {user_id} yet: they must open it once in Teams", user_id)
+    return Recipient(name, conversation, user_id=user_id)
+
+
+def activity_for(message: Message, recipient: Recipient) -> dict:
+    return message.to_activity(recipient.conversation or nowhere(recipient.name))

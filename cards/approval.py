@@ -1,0 +1,211 @@
+"""Cards for AI tool requests: the form, the receipt, the approvers' card in its three views, and the question card."""
+
+from __future__ import annotations
+
+from microsoft_teams.cards import (
+    AdaptiveCard, Choice, ChoiceSetInput, Container, ExecuteAction, Fact, FactSet, RefreshDefinition, ShowCardAction,
+    TextInput,
+)
+
+from cards.common import CARD_VERSION, button, card, field_error, heading, para, safe, to_dict, typed
+from domain.approvals import CATEGORIES, DATA_CLASSIFICATIONS, LIMITS, STATUSES, consequences
+from storage.approvals import ApprovalRequest
+
+VERB_REQUEST_SUBMIT = "approval.submit"
+VERB_DECIDE = "approval.decide"
+VERB_REFRESH = "approval.refresh"
+VERB_ANSWER = "approval.answer"
+MAX_REFRESH_USERS = 60  # Teams refreshes a card automatically for at most 60 users
+
+STATUS_STYLE = {"pending": "accent", "approved": "good", "approved_with_conditions": "warning", "rejected": "attention"}
+
+
+def _choices(options: dict) -> list[Choice]:
+    return [Choice(title=title, value=value) for value, title in options.items()]
+
+
+def build_request_form_card(values: dict | None = None, errors: dict | None = None) -> dict:
+    """The request form; after a failed submission it comes back with everything typed and each problem named."""
+    errors = errors or {}
+
+    def text_input(name: str, label: str, *, multiline: bool = True, required: bool = True, placeholder: str | None = None):
+        return [TextInput(id=name, label=label, is_multiline=multiline or None, is_required=required or None,
+                          max_length=LIMITS[name], placeholder=placeholder, value=typed(values, name)),
+                *field_error(errors, name)]
+
+    body = [
+        heading("Request approval for an AI tool"),
+        para("Any AI tool not on the approved list is presumed unauthorised (policy section 4). Tell the GenAI "
+             "governance authority what you want to use and how; they decide here in Teams (policy section 7).",
+             subtle=True),
+    ]
+    if errors:
+        body.append(para("Please check the highlighted answers below. Everything you typed is still here.", color="Attention"))
+    body += [
+        *text_input("tool_name", "Which AI tool?", multiline=False, placeholder="e.g. Otter.ai, Gemini, a supplier's product"),
+        *text_input("purpose", "What do you want to use it for?"),
+        ChoiceSetInput(id="data_classification", label="The most sensitive data you would put into it", is_required=True,
+                       choices=_choices(DATA_CLASSIFICATIONS), value=typed(values, "data_classification")),
+        *field_error(errors, "data_classification"),
+        *text_input("data_description", "What data is that? Describe it", placeholder="e.g. anonymised survey answers"),
+        *text_input("expected_output", "What do you expect it to produce?"),
+        *text_input("output_use", "How will the output be used or shared?"),
+        ChoiceSetInput(id="category", label="What kind of tool is it?", is_required=True, choices=_choices(CATEGORIES),
+                       value=typed(values, "category")),
+        *field_error(errors, "category"),
+        *text_input("vendor_url", "The tool's or supplier's web address (optional)", multiline=False, required=False,
+                    placeholder="https://"),
+    ]
+    return to_dict(card(body, [button("Send request", VERB_REQUEST_SUBMIT, style="positive")],
+                        fallback_text="Request approval for an AI tool"))
+
+
+def _request_facts(request: ApprovalRequest) -> FactSet:
+    facts = [
+        Fact(title="Reference", value=request.reference),
+        Fact(title="Status", value=STATUSES[request.status]),
+        Fact(title="Requested by", value=safe(request.requester_name or request.requester_id)),
+        Fact(title="Requested", value=request.requested_at.strftime("%Y-%m-%d %H:%M UTC")),
+        Fact(title="Tool", value=safe(request.tool_name)),
+        Fact(title="Kind of tool", value=CATEGORIES[request.category]),
+        Fact(title="Purpose", value=safe(request.purpose)),
+        Fact(title="Data", value=f"{DATA_CLASSIFICATIONS[request.data_classification]}: {safe(request.data_description)}"),
+        Fact(title="Expected output", value=safe(request.expected_output)),
+        Fact(title="Use of output", value=safe(request.output_use)),
+    ]
+    if request.vendor_url:
+        facts.append(Fact(title="Web address", value=safe(request.vendor_url)))
+    return FactSet(facts=facts)
+
+
+def _consequences(request: ApprovalRequest) -> list:
+    items = [para("**What the policy requires**", spacing="Medium")]
+    for found in consequences(request.data_classification, request.category):
+        items.append(para(f"**{found.title}.** {found.text}", spacing="Small"))
+    return [Container(style="emphasis", items=items)]
+
+
+def _thread(request: ApprovalRequest) -> list:
+    lines = []
+    for entry in request.thread[-6:]:
+        who = safe(entry.get("by"))
+        when = str(entry.get("at", ""))[:16].replace("T", " ")
+        label = "❓ Question from" if entry.get("kind") == "question" else "💬 Answer from"
+        lines.append(para(f"{label} {who} ({when}): {safe(entry.get('text'))}", subtle=entry.get("kind") == "answer"))
+    return lines
+
+
+def _outcome(request: ApprovalRequest) -> list:
+    if request.status == "pending":
+        waiting = ("Waiting for the requester to answer the approvers' question." if request.open_question
+                   else "Waiting for a decision by the GenAI governance authority.")
+        return [para(waiting, subtle=True)]
+    when = request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""
+    verb = {"approved": "Approved", "approved_with_conditions": "Approved with conditions", "rejected": "Rejected"}[request.status]
+    items = [para(f"**{verb}** by {safe(request.decided_by_name or request.decided_by_id)} on {when}")]
+    if request.decision_note:
+        label = "Reason" if request.status == "rejected" else "Conditions"
+        items.append(para(f"{label}: {safe(request.decision_note)}"))
+    return [Container(style=STATUS_STYLE[request.status], items=items)]
+
+
+def _decision_form(title: str, input_id: str, label: str, submit: str, action: str, data: dict) -> ShowCardAction:
+    inner = AdaptiveCard(version=CARD_VERSION, body=[
+        TextInput(id=input_id, label=label, is_multiline=True, is_required=True, max_length=LIMITS["note"]),
+    ], actions=[ExecuteAction(title=submit, verb=VERB_DECIDE, data={"verb": VERB_DECIDE, **data, "action": action})])
+    return ShowCardAction(title=title, card=inner)
+
+
+def build_approval_card(request: ApprovalRequest, *, approver_view: bool, refresh_user_ids: list[str] | None = None) -> dict:
+    """The approvers' card. Approvers see the decision buttons; everyone else, and everyone after a decision, sees the status.
+
+    While the request is pending the card asks Teams to refresh it for the approvers (Universal Actions),
+    so each of them gets the view with buttons from the bot, checked against their own identity."""
+    body = [
+        heading(f"AI tool request {request.reference}: {safe(request.tool_name)}"),
+        _request_facts(request),
+        *_consequences(request),
+        *_thread(request),
+        *_outcome(request),
+    ]
+    actions = []
+    pending = request.status == "pending"
+    if pending and approver_view:
+        data = {"reference": request.reference, "version": request.version}
+        actions = [
+            button("Approve", VERB_DECIDE, {**data, "action": "approve"}, style="positive"),
+            _decision_form("Approve with conditions", "conditions", "Conditions of approval", "Approve with these conditions",
+                           "approve_conditions", data),
+            _decision_form("Reject", "reason", "Reason for rejecting", "Reject the request", "reject", data),
+            _decision_form("Ask for more information", "question", "Your question for the requester", "Send the question",
+                           "ask", data),
+        ]
+    refresh = None
+    if pending:
+        refresh = RefreshDefinition(
+            action=ExecuteAction(title="Refresh", verb=VERB_REFRESH, data={"verb": VERB_REFRESH, "reference": request.reference}),
+            user_ids=(refresh_user_ids or [])[:MAX_REFRESH_USERS] if refresh_user_ids is not None else None,
+        )
+    return to_dict(card(body, actions, refresh=refresh, fallback_text=f"AI tool request {request.reference}"))
+
+
+def build_receipt_card(request: ApprovalRequest, *, unreachable: str | None = None) -> dict:
+    body = [
+        heading(f"Request sent: {request.reference}"),
+        para(f"Your request to use **{safe(request.tool_name)}** is with the GenAI governance authority. I'll tell you "
+             "here when it is decided, or if they need more information. Please don't use the tool for council work "
+             "until it is approved. Type **my requests** to see your requests."),
+        _request_facts(request),
+        *_consequences(request),
+    ]
+    if unreachable:
+        body.append(para(unreachable, color="Attention"))
+    return to_dict(card(body, fallback_text=f"Request sent: {request.reference}"))
+
+
+def build_my_requests_card(requests: list[ApprovalRequest]) -> dict:
+    if not requests:
+        return to_dict(card([heading("Your tool requests"),
+                             para("You haven't asked for any AI tools. Type **request tool** to ask for one.")]))
+    body = [heading("Your tool requests")]
+    for request in requests[:20]:
+        extra = " · question waiting for your answer" if request.status == "pending" and request.open_question else ""
+        note = f" · {safe(request.decision_note)}" if request.decision_note else ""
+        body.append(para(f"**{request.reference}** {safe(request.tool_name)}: {STATUSES[request.status]}{note}{extra} · "
+                         f"asked {request.requested_at:%Y-%m-%d}"))
+    return to_dict(card(body, fallback_text="Your tool requests"))
+
+
+def build_question_card(request: ApprovalRequest, *, typed_answer: str | None = None, error: str | None = None) -> dict:
+    question = request.open_question or {}
+    body = [
+        heading(f"A question about your request {request.reference}"),
+        para(f"{safe(question.get('by'))} from the GenAI governance authority asks about **{safe(request.tool_name)}**:"),
+        Container(style="emphasis", items=[para(safe(question.get("text")))]),
+        TextInput(id="answer", label="Your answer", is_multiline=True, is_required=True, max_length=LIMITS["answer"],
+                  value=typed_answer),
+    ]
+    if error:
+        body.append(para(f"⚠ {safe(error)}", color="Attention", spacing="None"))
+    data = {"reference": request.reference, "version": request.version}
+    return to_dict(card(body, [button("Send answer", VERB_ANSWER, data, style="positive")],
+                        fallback_text=f"A question about your request {request.reference}"))
+
+
+def build_answered_card(request: ApprovalRequest) -> dict:
+    return to_dict(card([heading(f"Answer sent: {request.reference}"),
+                         para("Thank you. The approvers can see your answer on the request; I'll tell you when it is decided."),
+                         *_thread(request)], fallback_text=f"Answer sent: {request.reference}"))
+
+
+def build_decision_text(request: ApprovalRequest) -> str:
+    who = safe(request.decided_by_name or "the GenAI governance authority")
+    tool = safe(request.tool_name)
+    if request.status == "approved":
+        return (f"Your request **{request.reference}** to use **{tool}** has been **approved** by {who}. It is now on the "
+                "approved tools list. Remember to review what it produces before you rely on it (policy 8.3).")
+    if request.status == "approved_with_conditions":
+        return (f"Your request **{request.reference}** to use **{tool}** has been **approved with conditions** by {who}. "
+                f"Conditions: {safe(request.decision_note)}")
+    return (f"Your request **{request.reference}** to use **{tool}** has been **rejected** by {who}. "
+            f"Reason: {safe(request.decision_note)}. Please don't use it for council work.")

@@ -1,0 +1,271 @@
+"""request tool, my requests, and the governance authority's decisions on the approvers' card (policy 4 and 7)."""
+
+from __future__ import annotations
+
+import structlog
+
+from bot.approvers import DirectoryUnavailable
+from bot.recipients import Recipient, activity_for, nowhere, team
+from bot.router import Route, command, command_argument, verb
+from bot.services import Services
+from bot.turn import Message, Turn
+from cards.answer import VERB_REQUEST_TOOL
+from cards.approval import (
+    VERB_ANSWER, VERB_DECIDE, VERB_REFRESH, VERB_REQUEST_SUBMIT, build_answered_card, build_approval_card,
+    build_decision_text, build_my_requests_card, build_question_card, build_receipt_card, build_request_form_card,
+)
+from cards.common import notice_card, safe, with_notice
+from domain.approvals import (
+    ACTIONS, FINAL_STATUSES, LIMITS, STATUSES, DecisionRefused, decide, may_decide, validate_answer, validate_request,
+)
+from storage.approvals import ApprovalRequest, StaleRequest
+from storage.records import Notification
+
+log = structlog.get_logger(__name__)
+
+REQUEST_COMMANDS = ("request tool", "request a tool", "request approval", "request an ai tool", "new tool request")
+NOTE_INPUT = {"approve_conditions": "conditions", "reject": "reason", "ask": "question"}
+CARD_KEY = "approval:{reference}:card:"
+
+
+async def show_form(turn: Turn, services: Services) -> None:
+    incoming = turn.incoming
+    if incoming.verb == VERB_REQUEST_TOOL:
+        tool = incoming.data.get("tool_name") if isinstance(incoming.data.get("tool_name"), str) else ""
+    else:
+        tool = command_argument(incoming, *REQUEST_COMMANDS)
+    card = build_request_form_card({"tool_name": tool[:LIMITS["tool_name"]]} if tool else None)
+    await turn.reply(Message(cards=[card], summary="Request approval for an AI tool"))
+    if incoming.is_card_action:
+        turn.respond_with_text("The request form is below.")
+
+
+async def _approvers(services: Services) -> list[Recipient]:
+    return await team(services, "governance", await services.approvers.all(),
+                      setting="APPROVER_IDS (nor an APPROVER_GROUP_ID with members)")
+
+
+async def _refresh_user_ids(services: Services, recipients: list[Recipient]) -> list[str]:
+    """Approvers' Teams user ids (29:…), which Teams needs to refresh a channel card for each of them."""
+    approvers = sorted(await services.approvers.all())
+    found = await services.users.teams_ids(approvers)
+    channel = next((r.conversation for r in recipients if r.user_id is None and r.conversation), None)
+    members = getattr(services.outbound, "members", None)
+    if channel is not None and members is not None and len(found) < len(approvers):
+        try:
+            roster = await members(channel)
+        except Exception as exc:  # the roster is a nicety: cards still work for those already known
+            log.warning("could not read the team roster for approvers' Teams ids", error=str(exc)[:200])
+            roster = []
+        wanted = set(approvers)
+        found.update({m["aadObjectId"]: m["id"] for m in roster
+                      if isinstance(m, dict) and m.get("aadObjectId") in wanted and m.get("id")})
+    return sorted(found.values())
+
+
+def _card_for(request: ApprovalRequest, recipient_user: str | None, refresh_ids: list[str] | None) -> dict:
+    """A 1:1 card shows the approver's buttons at once; a channel card shows them only through refresh."""
+    approver_view = recipient_user is not None and recipient_user != request.requester_id
+    return build_approval_card(request, approver_view=approver_view, refresh_user_ids=refresh_ids)
+
+
+async def submit_request(turn: Turn, services: Services) -> None:
+    incoming = turn.incoming
+    form, errors = validate_request(incoming.data)
+    if form is None:
+        await turn.show(build_request_form_card(incoming.data, errors))
+        return
+    recipients = await _approvers(services)
+    refresh_ids = await _refresh_user_ids(services, recipients)
+
+    def notify(request: ApprovalRequest) -> list[Notification]:
+        return [
+            Notification(CARD_KEY.format(reference=request.reference) + r.name, r.conversation or nowhere(r.name),
+                         activity_for(Message(cards=[_card_for(request, r.user_id, refresh_ids)],
+                                              summary=f"AI tool request {request.reference}: {request.tool_name}"), r),
+                         undeliverable=r.problem)
+            for r in recipients
+        ]
+
+    request = await services.approvals.create(form, requester_id=incoming.user_id, requester_name=incoming.user_name,
+                                              notify=notify, outbox=services.outbox)
+    services.deliver_soon()
+    log.info("tool requested", reference=request.reference, classification=request.data_classification)
+    unreachable = None
+    if not any(r.conversation for r in recipients):
+        log.error("tool request could not be routed to any approver", reference=request.reference,
+                  problems=[r.problem for r in recipients])
+        unreachable = (f"I couldn't reach the approvers automatically. Please email "
+                       f"{safe(services.settings.genai_authority_contact)} quoting {request.reference}.")
+    await turn.show(build_receipt_card(request, unreachable=unreachable))
+
+
+async def my_requests(turn: Turn, services: Services) -> None:
+    requests = await services.approvals.for_requester(turn.incoming.user_id)
+    await turn.reply(Message(cards=[build_my_requests_card(requests)], summary="Your tool requests"))
+
+
+def _reference(data: dict) -> str:
+    return str(data.get("reference") or "")[:20]
+
+
+async def refresh(turn: Turn, services: Services) -> None:
+    """Teams asks for each approver's own view of a channel card (Universal Actions refresh)."""
+    incoming = turn.incoming
+    request = await services.approvals.get(_reference(incoming.data))
+    if request is None:
+        turn.respond_with_card(notice_card("Request not found", "This tool request no longer exists."))
+        return
+    try:
+        allowed = await services.approvers.is_approver(incoming.user_id)
+    except DirectoryUnavailable:
+        allowed = False
+    mine = [incoming.user_teams_id] if incoming.user_teams_id else None
+    approver_view = may_decide(incoming.user_id, request.requester_id, allowed) is None
+    turn.respond_with_card(build_approval_card(request, approver_view=approver_view, refresh_user_ids=mine))
+
+
+def _decided_view(request: ApprovalRequest, actor_id: str, action: str) -> dict:
+    """The final card; with "Already … by X at T" unless this is the decider's own click arriving again."""
+    card = build_approval_card(request, approver_view=False)
+    if request.decided_by_id == actor_id and request.status == ACTIONS.get(action):
+        return card  # Teams retried the invoke: same answer, nothing new
+    when = request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""
+    return with_notice(card, f"Already {STATUSES[request.status].lower()} by "
+                             f"{request.decided_by_name or request.decided_by_id} at {when}.")
+
+
+async def decide_request(turn: Turn, services: Services) -> None:
+    incoming = turn.incoming
+    data = incoming.data
+    reference = _reference(data)
+    action = data.get("action") if isinstance(data.get("action"), str) else ""
+    request = await services.approvals.get(reference)
+    if request is None:
+        await turn.show(notice_card("Request not found", f"There is no tool request {safe(reference)}."))
+        return
+    try:
+        allowed = await services.approvers.is_approver(incoming.user_id)
+    except DirectoryUnavailable:
+        await turn.show(with_notice(build_approval_card(request, approver_view=False),
+                                    "I couldn't check the approvers group just now, so nothing was changed. "
+                                    "Please try again in a minute."))
+        return
+    refusal = may_decide(incoming.user_id, request.requester_id, allowed)
+    if refusal:
+        await services.audit.append(incoming.user_id, "role.refused", f"approval:{reference}", {"action": action[:40]})
+        await turn.show(with_notice(build_approval_card(request, approver_view=False), refusal))
+        return
+    try:
+        decision = decide(request.status, action, data.get(NOTE_INPUT.get(action, "")))
+        version = int(data.get("version"))
+    except DecisionRefused as refused:
+        if request.status in FINAL_STATUSES:
+            await turn.show(_decided_view(request, incoming.user_id, action))
+        else:
+            await turn.show(with_notice(build_approval_card(request, approver_view=True), str(refused)))
+        return
+    except (TypeError, ValueError):
+        version = -1
+    originals = await services.outbox.entries(prefix=CARD_KEY.format(reference=reference))
+    requester = await services.conversations.personal_for(request.requester_id)
+
+    def notify(updated: ApprovalRequest) -> list[Notification]:
+        notes = _card_updates(originals, updated)
+        told = (Message(cards=[build_question_card(updated)], summary=f"A question about {reference}")
+                if decision.status is None else Message(text=build_decision_text(updated)))
+        notes.append(Notification(
+            f"approval:{reference}:v{updated.version}:requester", requester or nowhere(updated.requester_id),
+            told.to_activity(requester or nowhere(updated.requester_id)),
+            undeliverable=None if requester else "the requester has no 1:1 chat with the bot"))
+        return notes
+
+    try:
+        updated = await services.approvals.decide(reference, version=version, decision=decision, actor_id=incoming.user_id,
+                                                  actor_name=incoming.user_name, notify=notify, outbox=services.outbox)
+    except StaleRequest:
+        current = await services.approvals.get(reference)
+        if current.status in FINAL_STATUSES:
+            await turn.show(_decided_view(current, incoming.user_id, action))
+        else:
+            await turn.show(with_notice(build_approval_card(current, approver_view=True),
+                                        "Someone acted on this request first; this is its current state."))
+        return
+    if updated.status in ("approved", "approved_with_conditions"):
+        services.library.forget_tools()
+    services.deliver_soon()
+    log.info("tool request decided", reference=reference, action=decision.action, status=updated.status)
+    mine = [incoming.user_teams_id] if incoming.user_teams_id else None
+    await turn.show(build_approval_card(updated, approver_view=True, refresh_user_ids=mine))
+
+
+def _card_updates(originals: list, updated: ApprovalRequest) -> list[Notification]:
+    """Update in place every approvers' card that went out for this request."""
+    notes = []
+    for original in originals:
+        if original.update_of is not None or original.status == "failed":
+            continue
+        name = original.key.split(":card:", 1)[1]
+        user = name.split(":", 1)[1] if ":" in name else None
+        card = _card_for(updated, user, _kept_refresh_ids(original.activity))
+        notes.append(Notification(f"approval:{updated.reference}:v{updated.version}:card:{name}", original.conversation,
+                                  Message(cards=[card]).to_activity(original.conversation), update_of=original.key))
+    return notes
+
+
+def _kept_refresh_ids(activity: dict) -> list[str] | None:
+    """The refresh list the original card went out with, so an updated pending card keeps refreshing for the approvers."""
+    for attachment in activity.get("attachments", []):
+        refresh_def = (attachment.get("content") or {}).get("refresh") or {}
+        if "userIds" in refresh_def:
+            return list(refresh_def["userIds"])
+    return None
+
+
+async def answer_question(turn: Turn, services: Services) -> None:
+    incoming = turn.incoming
+    request = await services.approvals.get(_reference(incoming.data))
+    if request is None or request.requester_id != incoming.user_id:
+        await turn.show(notice_card("I couldn't send that", "Only the person who made this request can answer its questions."))
+        return
+    if request.status != "pending" or request.open_question is None:
+        await turn.show(notice_card(f"Nothing to answer on {request.reference}",
+                                    "This request has no open question now. Type **my requests** to see where it stands."))
+        return
+    answer, problem = validate_answer(incoming.data)
+    if answer is None:
+        typed = incoming.data.get("answer") if isinstance(incoming.data.get("answer"), str) else None
+        await turn.show(build_question_card(request, typed_answer=typed, error=problem))
+        return
+    try:
+        version = int(incoming.data.get("version"))
+    except (TypeError, ValueError):
+        version = -1
+    originals = await services.outbox.entries(prefix=CARD_KEY.format(reference=request.reference))
+
+    try:
+        updated = await services.approvals.answer(request.reference, version=version, requester_id=incoming.user_id,
+                                                  answer=answer, notify=lambda updated: _card_updates(originals, updated),
+                                                  outbox=services.outbox)
+    except StaleRequest:
+        current = await services.approvals.get(request.reference)
+        if current.status == "pending" and current.open_question:
+            await turn.show(with_notice(build_question_card(current, typed_answer=answer),
+                                        "The approvers changed their question; your answer is still here to send."))
+        else:
+            await turn.show(notice_card(f"Nothing to answer on {current.reference}",
+                                        "This request has changed since the question was asked. Type **my requests** to see where it stands."))
+        return
+    services.deliver_soon()
+    await turn.show(build_answered_card(updated))
+
+
+ROUTES = [
+    Route("approval.form", command(*REQUEST_COMMANDS), show_form),
+    Route("approval.form-button", verb(VERB_REQUEST_TOOL), show_form),
+    Route("approval.submit", verb(VERB_REQUEST_SUBMIT), submit_request),
+    Route("approval.mine", command("my requests", "my tool requests"), my_requests),
+    Route("approval.refresh", verb(VERB_REFRESH), refresh),
+    Route("approval.decide", verb(VERB_DECIDE), decide_request),
+    Route("approval.answer", verb(VERB_ANSWER), answer_question),
+]

@@ -1,0 +1,189 @@
+"""Tool approval requests: stored with their notifications; decided once, in the database, whoever clicks first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy import select, update
+
+from domain.approvals import REGISTER_CATEGORIES, Decision, RequestForm, review_due
+from storage.audit import AuditTrail
+from storage.db import Database
+from storage.models import ApprovalRequestRow
+from storage.records import Notification, Tool
+from storage.references import next_reference, with_fresh_reference
+from storage.tools import ToolRepository
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    reference: str
+    requester_id: str
+    requester_name: str | None
+    tool_name: str
+    purpose: str
+    data_classification: str
+    data_description: str
+    expected_output: str
+    output_use: str
+    category: str
+    vendor_url: str | None
+    status: str
+    decided_by_id: str | None
+    decided_by_name: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    thread: list
+    version: int
+    requested_at: datetime
+    updated_at: datetime
+
+    @property
+    def open_question(self) -> dict | None:
+        """The approvers' latest question, if the requester has not answered it yet."""
+        if self.thread and self.thread[-1].get("kind") == "question":
+            return self.thread[-1]
+        return None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _request(row: ApprovalRequestRow) -> ApprovalRequest:
+    return ApprovalRequest(
+        reference=row.reference, requester_id=row.requester_id, requester_name=row.requester_name,
+        tool_name=row.tool_name, purpose=row.purpose, data_classification=row.data_classification,
+        data_description=row.data_description, expected_output=row.expected_output, output_use=row.output_use,
+        category=row.category, vendor_url=row.vendor_url, status=row.status, decided_by_id=row.decided_by_id,
+        decided_by_name=row.decided_by_name, decided_at=_utc(row.decided_at), decision_note=row.decision_note,
+        thread=list(row.thread or []), version=row.version, requested_at=_utc(row.requested_at),
+        updated_at=_utc(row.updated_at),
+    )
+
+
+class StaleRequest(Exception):
+    """Someone acted on the request first; the caller shows the current state."""
+
+
+Notify = Callable[[ApprovalRequest], list[Notification]]
+
+
+class ApprovalRepository:
+    def __init__(self, db: Database, audit: AuditTrail, tools: ToolRepository) -> None:
+        self._db = db
+        self._audit = audit
+        self._tools = tools
+
+    async def create(self, form: RequestForm, *, requester_id: str, requester_name: str | None, notify: Notify,
+                     outbox) -> ApprovalRequest:
+        return await with_fresh_reference(lambda: self._create(form, requester_id, requester_name, notify, outbox))
+
+    async def _create(self, form: RequestForm, requester_id, requester_name, notify: Notify, outbox) -> ApprovalRequest:
+        now = datetime.now(timezone.utc)
+        async with self._db.sessions.begin() as session:
+            row = ApprovalRequestRow(
+                reference=await next_reference(session, ApprovalRequestRow.reference, "REQ", now),
+                requester_id=requester_id, requester_name=requester_name, tool_name=form.tool_name,
+                purpose=form.purpose, data_classification=form.data_classification,
+                data_description=form.data_description, expected_output=form.expected_output,
+                output_use=form.output_use, category=form.category, vendor_url=form.vendor_url, status="pending",
+                thread=[], version=1, requested_at=now, updated_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            request = _request(row)
+            await self._audit.append_in(session, requester_id, "approval.requested", f"approval:{row.reference}",
+                                        {"tool": form.tool_name, "data_classification": form.data_classification,
+                                         "category": form.category, "to": "pending"})
+            await outbox.add_notifications_in(session, notify(request))
+            return request
+
+    async def get(self, reference: str) -> ApprovalRequest | None:
+        async with self._db.sessions() as session:
+            row = (await session.execute(
+                select(ApprovalRequestRow).where(ApprovalRequestRow.reference == reference))).scalar()
+            return _request(row) if row else None
+
+    async def for_requester(self, requester_id: str) -> list[ApprovalRequest]:
+        async with self._db.sessions() as session:
+            rows = await session.execute(select(ApprovalRequestRow)
+                                         .where(ApprovalRequestRow.requester_id == requester_id)
+                                         .order_by(ApprovalRequestRow.id.desc()))
+            return [_request(row) for row in rows.scalars()]
+
+    async def decide(self, reference: str, *, version: int, decision: Decision, actor_id: str,
+                     actor_name: str | None, notify: Notify, outbox) -> ApprovalRequest:
+        """Record a decision or a question, if nobody acted since `version` (checked by the database)."""
+        now = datetime.now(timezone.utc)
+        async with self._db.sessions.begin() as session:
+            row = (await session.execute(
+                select(ApprovalRequestRow).where(ApprovalRequestRow.reference == reference))).scalar()
+            if row is None:
+                raise LookupError(reference)
+            previous = row.status
+            if decision.status is None:
+                entry = {"kind": "question", "by": actor_name or actor_id, "by_id": actor_id, "at": now.isoformat(),
+                         "text": decision.note}
+                values = {"thread": [*(row.thread or []), entry]}
+            else:
+                values = {"status": decision.status, "decided_by_id": actor_id, "decided_by_name": actor_name,
+                          "decided_at": now, "decision_note": decision.note}
+            changed = await session.execute(
+                update(ApprovalRequestRow)
+                .where(ApprovalRequestRow.id == row.id, ApprovalRequestRow.version == version,
+                       ApprovalRequestRow.status == "pending")
+                .values(**values, version=ApprovalRequestRow.version + 1, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if changed.rowcount != 1:
+                raise StaleRequest(reference)
+            await session.refresh(row)
+            request = _request(row)
+            await self._audit.append_in(session, actor_id, f"approval.{decision.action}", f"approval:{reference}",
+                                        {"from": previous, "to": request.status, "note": decision.note,
+                                         "version": request.version})
+            if decision.status in ("approved", "approved_with_conditions"):
+                await self._register(session, request, actor_id)
+            await outbox.add_notifications_in(session, notify(request))
+            return request
+
+    async def _register(self, session, request: ApprovalRequest, actor_id: str) -> None:
+        decided_on = request.decided_at.date()
+        tool = Tool(
+            name=request.tool_name, category=REGISTER_CATEGORIES[request.category],
+            status="approved" if request.status == "approved" else "approved with conditions",
+            conditions=request.decision_note, approved_by=request.decided_by_name or actor_id,
+            approved_on=decided_on, review_due=review_due(decided_on),
+        )
+        await self._tools.upsert_in(session, [tool], actor=actor_id, detail={"request": request.reference},
+                                    keep_aliases=True)
+
+    async def answer(self, reference: str, *, version: int, requester_id: str, answer: str, notify: Notify,
+                     outbox) -> ApprovalRequest:
+        """The requester's answer to an open question; the request stays pending."""
+        now = datetime.now(timezone.utc)
+        async with self._db.sessions.begin() as session:
+            row = (await session.execute(
+                select(ApprovalRequestRow).where(ApprovalRequestRow.reference == reference))).scalar()
+            if row is None or row.requester_id != requester_id:
+                raise LookupError(reference)
+            entry = {"kind": "answer", "by": row.requester_name or requester_id, "by_id": requester_id,
+                     "at": now.isoformat(), "text": answer}
+            changed = await session.execute(
+                update(ApprovalRequestRow)
+                .where(ApprovalRequestRow.id == row.id, ApprovalRequestRow.version == version,
+                       ApprovalRequestRow.status == "pending")
+                .values(thread=[*(row.thread or []), entry], version=ApprovalRequestRow.version + 1, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if changed.rowcount != 1:
+                raise StaleRequest(reference)
+            await session.refresh(row)
+            request = _request(row)
+            await self._audit.append_in(session, requester_id, "approval.answered", f"approval:{reference}",
+                                        {"from": "pending", "to": "pending", "version": request.version})
+            await outbox.add_notifications_in(session, notify(request))
+            return request
