@@ -149,6 +149,19 @@ class FakeConnector:
                 pass
         return self.activities()
 
+    async def wait_for_text(self, text: str, timeout: float = 5.0, *, conversation: str | None = None) -> dict:
+        """The first activity (optionally in one conversation) whose JSON contains `text`."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for r in self.requests:
+                if (r.method in ("POST", "PUT") and "/activities" in r.path and "_fault" not in (r.body or {})
+                        and (conversation is None or f"/v3/conversations/{conversation}/" in r.path)
+                        and text in json.dumps(r.body)):
+                    return r.body
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no activity containing {text!r} reached the connector")
+            await asyncio.sleep(0.05)
+
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else None
         if self.delay:

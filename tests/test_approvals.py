@@ -231,15 +231,10 @@ async def test_approval_adds_the_tool_to_the_register_and_answers_change(bot, co
 async def test_an_approver_cannot_decide_their_own_request(bot, connector):
     await bot.post(message(connector, "hello", user=APP2, conversation_id="a:app2"))
     await invoke(bot, connector, "approval.submit", GOOD_REQUEST, APP1, conversation_id="a:app1")
-    cards = {}
-    for _ in range(50):
-        cards = {conversation: [a["attachments"][0]["content"] for a in posted_to(connector, conversation)
-                                if "AI tool request" in json.dumps(a)] for conversation in ("a:app1", "a:app2")}
-        if all(cards.values()):
-            break
-        await asyncio.sleep(0.1)
-    assert "actions" not in cards["a:app1"][0]  # the requester, although an approver, gets the read-only card
-    data = execute_data(actions_of(cards["a:app2"][0])["Approve"])
+    cards = {conversation: (await connector.wait_for_text("AI tool request", conversation=conversation))
+             ["attachments"][0]["content"] for conversation in ("a:app1", "a:app2")}
+    assert "actions" not in cards["a:app1"]  # the requester, although an approver, gets the read-only card
+    data = execute_data(actions_of(cards["a:app2"])["Approve"])
     refused = await invoke(bot, connector, "approval.decide", data, APP1)
     assert "You cannot decide your own request" in json.dumps(refused)
     forged = await invoke(bot, connector, "approval.decide", {**data, "action": "approve", "reference": "REQ-1999-0001"}, APP2)

@@ -1,0 +1,135 @@
+"""Approvers from an Entra ID group: azure-identity's real client-credentials flow and our Graph paging, over HTTPS.
+
+A local token endpoint and a local Microsoft Graph run on loopback with a certificate from a test CA
+(trustme); the bot trusts that CA through CA_BUNDLE, as a council behind a TLS-inspecting proxy would."""
+
+from __future__ import annotations
+
+import json
+import ssl
+from urllib.parse import parse_qs
+
+import pytest
+import trustme
+from aiohttp import web
+
+from conftest import card_action, free_port, make_settings, message, start_bot
+from test_auth import APP_ID, openid, token  # noqa: F401  (openid is a fixture)
+
+TENANT_ID = "11111111-2222-3333-4444-555555555555"
+GROUP = "aaaaaaaa-0000-4000-8000-0000000000ab"
+MEMBER, OTHER_MEMBER, STAFF, OUTSIDER = "aad-member-1", "aad-member-2", "aad-staff", "aad-outsider"
+REQUEST = {
+    "tool_name": "Gamma", "purpose": "Draft slide decks for internal briefings.", "data_classification": "public",
+    "data_description": "Published council reports.", "expected_output": "Slides.", "output_use": "Internal briefings.",
+    "category": "public",
+}
+
+
+class FakeMicrosoft:
+    """The Entra ID token endpoint and the Graph group-members API, recording what they were asked."""
+
+    def __init__(self) -> None:
+        self.token_requests: list[dict] = []
+        self.graph_requests: list[str] = []
+        self.url = ""
+
+    async def token(self, request: web.Request) -> web.Response:
+        form = {k: v[0] for k, v in parse_qs(await request.text()).items()}
+        self.token_requests.append({"tenant": request.match_info["tenant"], **form})
+        if form.get("client_secret") != "s3cret-value":
+            return web.json_response({"error": "invalid_client"}, status=401)
+        return web.json_response({"access_token": f"token-for-{form.get('scope')}", "token_type": "Bearer",
+                                  "expires_in": 3600, "ext_expires_in": 3600})
+
+    async def members(self, request: web.Request) -> web.Response:
+        self.graph_requests.append(str(request.rel_url))
+        if request.headers.get("Authorization") != f"Bearer token-for-{self.url}/.default":
+            return web.json_response({"error": {"code": "InvalidAuthenticationToken"}}, status=401)
+        if request.match_info["group"] != GROUP:
+            return web.json_response({"error": {"code": "Request_ResourceNotFound"}}, status=404)
+        if request.query.get("page") == "2":
+            return web.json_response({"value": [{"@odata.type": "#microsoft.graph.user", "id": OTHER_MEMBER}]})
+        return web.json_response({"value": [{"@odata.type": "#microsoft.graph.user", "id": MEMBER}],
+                                  "@odata.nextLink": f"{self.url}/v1.0/groups/{GROUP}/transitiveMembers/microsoft.graph.user?page=2"})
+
+
+@pytest.fixture
+async def microsoft(tmp_path):
+    authority = trustme.CA()
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    server_ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_ssl)
+    fake = FakeMicrosoft()
+    app = web.Application()
+    app.router.add_post("/{tenant}/oauth2/v2.0/token", fake.token)
+    app.router.add_get("/v1.0/groups/{group}/transitiveMembers/microsoft.graph.user", fake.members)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl)
+    await site.start()
+    fake.url = f"https://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    yield fake
+    await runner.cleanup()
+
+
+def secured_settings(tmp_path, openid_url: str, microsoft_url: str, **overrides):
+    values = dict(
+        app_id=APP_ID, app_password="s3cret-value", app_type="SingleTenant", app_tenant_id=TENANT_ID,
+        openid_metadata_url=f"{openid_url}/.well-known/openid-configuration", approver_group_id=GROUP,
+        authority_host=microsoft_url, graph_url=microsoft_url, ca_bundle=tmp_path / "ca.pem", outbox_base_delay=0.05,
+    )
+    values.update(overrides)
+    return make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", **values)
+
+
+async def post(bot, connector, body: dict) -> dict | None:
+    response = await bot.post(body, headers={"Authorization": f"Bearer {token(connector.url)}"})
+    assert response.status == 200, await response.text()
+    return await response.json() if response.content_type == "application/json" else None
+
+
+async def test_members_of_the_approver_group_may_decide(tmp_path, openid, microsoft, connector):  # noqa: F811
+    bot, runner = await start_bot(secured_settings(tmp_path, openid, microsoft.url))
+    try:
+        await post(bot, connector, message(connector, "hello", user=OTHER_MEMBER, conversation_id="a:member2"))
+        receipt = await post(bot, connector, card_action(connector, "approval.submit", REQUEST, user=STAFF))
+        assert "Request sent" in json.dumps(receipt)
+        # The member (on the second page of the group) gets the card 1:1.
+        card = (await connector.wait_for_text("AI tool request", conversation="a:member2"))["attachments"][0]["content"]
+        approve = next(a for a in card["actions"] if a["title"] == "Approve")
+        # Outbound calls to the connector carried a Bot Framework token from the same (fake) Entra ID.
+        assert {r.headers.get("Authorization") for r in connector.requests} == {
+            "Bearer token-for-https://api.botframework.com/.default"}
+
+        refused = await post(bot, connector, card_action(connector, "approval.decide", approve["data"], user=OUTSIDER))
+        assert "You are not an approver for AI tool requests" in json.dumps(refused)
+        decided = await post(bot, connector, card_action(connector, "approval.decide", approve["data"], user=MEMBER))
+        assert "Approved" in json.dumps(decided) and "not an approver" not in json.dumps(decided)
+
+        graph_scope = [r for r in microsoft.token_requests if r["scope"] == f"{microsoft.url}/.default"]
+        assert len(graph_scope) == 1 and graph_scope[0]["tenant"] == TENANT_ID
+        assert graph_scope[0]["grant_type"] == "client_credentials" and graph_scope[0]["client_id"] == APP_ID
+        assert len(microsoft.graph_requests) == 2  # two pages, read once and then served from the cache
+        assert "$select=id" in microsoft.graph_requests[0] and "page=2" in microsoft.graph_requests[1]
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
+
+
+async def test_when_graph_cannot_be_reached_nothing_changes_and_the_approver_is_told(tmp_path, openid, microsoft, connector):  # noqa: F811
+    nobody = f"https://127.0.0.1:{free_port()}"
+    bot, runner = await start_bot(secured_settings(tmp_path, openid, microsoft.url, graph_url=nobody))
+    try:
+        await post(bot, connector, card_action(connector, "approval.submit", REQUEST, user=STAFF))
+        [row] = await bot.services.approvals.for_requester(STAFF)
+        data = {"verb": "approval.decide", "reference": row.reference, "version": row.version, "action": "approve"}
+        answer = await post(bot, connector, card_action(connector, "approval.decide", data, user=MEMBER))
+        assert "couldn't check the approvers group just now" in json.dumps(answer)
+        assert (await bot.services.approvals.get(row.reference)).status == "pending"
+        failed = await bot.services.outbox.entries("failed")
+        assert [e.last_error for e in failed] == [
+            "no governance channel is registered and no APPROVER_IDS (nor an APPROVER_GROUP_ID with members) are configured"]
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
