@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,24 @@ HERE = Path(__file__).parent
 NODE_BIN = HERE / "node" / "node_modules" / ".bin"
 BIN = Path(sys.executable).parent / "policy-bot"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def megans_tool_request(service_url: str) -> dict:
+    """Another Playground user's form submission, as Teams would send it from her own client."""
+    return {
+        "type": "invoke", "name": "adaptiveCard/action", "channelId": "msteams", "id": "megan-request-1",
+        "serviceUrl": service_url,
+        "from": {"id": "user-id-1", "name": "Megan Bowen", "aadObjectId": "00000000-0000-0000-0000-0000000000021"},
+        "recipient": {"id": "00000000-0000-0000-0000-00000000000011", "name": "Test Bot"},
+        "conversation": {"id": "megan-personal-chat", "conversationType": "personal",
+                         "tenantId": "00000000-0000-0000-0000-0000000000001"},
+        "channelData": {"tenant": {"id": "00000000-0000-0000-0000-0000000000001"}, "source": {"name": "message"}},
+        "value": {"action": {"type": "Action.Execute", "verb": "approval.submit", "data": {
+            "verb": "approval.submit", "tool_name": "Otter.ai", "purpose": "Transcribe team meetings for minutes.",
+            "data_classification": "personal", "data_description": "Colleagues' names and voices.",
+            "expected_output": "Transcripts and action lists.", "output_use": "Minutes for the team, after review.",
+            "category": "public"}}},
+    }
 
 
 def wait_http(url: str, timeout: float = 30) -> None:
@@ -36,7 +55,7 @@ def test_question_and_card_buttons_in_the_agents_playground(tmp_path):
     # The Playground has one user; making them a triage member and the DPO puts triage cards in the same chat.
     alex = "00000000-0000-0000-0000-0000000000020"
     env = {**os.environ, "PORT": str(bot_port), "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", "LOG_LEVEL": "WARNING",
-           "GOVERNANCE_IDS": alex, "SECURITY_IDS": alex, "DPO_IDS": alex}
+           "GOVERNANCE_IDS": alex, "SECURITY_IDS": alex, "DPO_IDS": alex, "APPROVER_IDS": alex}
     bot = subprocess.Popen([str(BIN), "serve", "--local"], env=env, stdout=subprocess.DEVNULL,
                            stderr=open(tmp_path / "bot.log", "w"))
     # The Playground stops when its stdin closes, so it gets a pipe that stays open.
@@ -48,8 +67,11 @@ def test_question_and_card_buttons_in_the_agents_playground(tmp_path):
     try:
         wait_http(f"http://127.0.0.1:{bot_port}/healthz")
         wait_http(f"http://localhost:{playground_port}/")
+        other_request = tmp_path / "megan-request.json"
+        other_request.write_text(json.dumps(megans_tool_request(f"http://localhost:{playground_port}/_connector")))
         result = subprocess.run(
-            ["node", str(HERE / "node" / "playground_flow.js"), f"http://localhost:{playground_port}/", str(tmp_path)],
+            ["node", str(HERE / "node" / "playground_flow.js"), f"http://localhost:{playground_port}/", str(tmp_path),
+             f"http://127.0.0.1:{bot_port}/api/messages", str(other_request)],
             capture_output=True, text=True, timeout=180, env={**os.environ, "CHROMIUM": CHROMIUM},
         )
         assert result.returncode == 0, result.stdout + result.stderr + (tmp_path / "bot.log").read_text()

@@ -1,8 +1,10 @@
 // Drives the Microsoft 365 Agents Playground's web UI (headless Chromium) through a policy question
-// and a card button. Usage: node playground_flow.js PLAYGROUND_URL SCREENSHOT_DIR
+// and a card button, an incident, and a tool request with its approval.
+// Usage: node playground_flow.js PLAYGROUND_URL SCREENSHOT_DIR BOT_MESSAGES_URL OTHER_USERS_REQUEST_JSON
+const fs = require('fs');
 const { chromium } = require('playwright-core');
 
-const [url, shots] = process.argv.slice(2);
+const [url, shots, botUrl, otherRequest] = process.argv.slice(2);
 
 (async () => {
   const browser = await chromium.launch({
@@ -61,6 +63,51 @@ const [url, shots] = process.argv.slice(2);
     await page.getByText(/has been acknowledged by the triage team/).first().waitFor({ timeout: 20000 });
     await page.waitForTimeout(1500);
     await page.screenshot({ path: `${shots}/incident-triaged.png` });
+
+    // Request a tool through the form card. Alex is an approver, but not of his own request: his copy
+    // of the approvers' card is read-only.
+    await box.click();
+    await page.keyboard.type('request tool Gamma');
+    await page.keyboard.press('Enter');
+    const request = page.locator('.ac-adaptiveCard', { hasText: 'Request approval for an AI tool' }).last();
+    await request.waitFor({ timeout: 20000 });
+    const texts = request.locator('textarea');
+    await texts.nth(0).fill('Draft slide decks for internal briefings.');
+    await request.getByRole('combobox').nth(0).click();
+    await page.getByRole('option', { name: 'Public information', exact: true }).click();
+    await texts.nth(1).fill('Published committee reports.');
+    await texts.nth(2).fill('Slide decks.');
+    await texts.nth(3).fill('Shown at internal briefings after review.');
+    await request.getByRole('combobox').nth(1).click();
+    await page.getByRole('option', { name: 'Public tool', exact: true }).click();
+    await request.getByRole('button', { name: 'Send request', exact: true }).click();
+    await page.getByText(/Request sent: REQ-\d{4}-\d{4}/).first().waitFor({ timeout: 20000 });
+    const own = page.locator('.ac-adaptiveCard', { hasText: /AI tool request REQ-\d{4}-0001/ }).last();
+    await own.waitFor({ timeout: 20000 });
+    if (await own.getByRole('button', { name: 'Approve', exact: true }).count() !== 0) {
+      throw new Error('the requester was offered Approve on their own request');
+    }
+
+    // Megan asks for Otter.ai from her own Teams client (sent to the bot in Teams' protocol); the
+    // approvers' card reaches Alex, who approves it with conditions on the card.
+    const sent = await fetch(botUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                       body: fs.readFileSync(otherRequest, 'utf8') });
+    if (sent.status !== 200) throw new Error(`the other user's request got HTTP ${sent.status}`);
+    const card = page.locator('.ac-adaptiveCard', { hasText: /AI tool request REQ-\d{4}-0002: Otter\.ai/ }).last();
+    await card.waitFor({ timeout: 20000 });
+    await card.getByText('DPIA required').first().waitFor({ timeout: 5000 });
+    await card.getByRole('button', { name: 'Approve with conditions', exact: true }).click();
+    await card.locator('textarea').first().fill('Internal meetings only; delete recordings after 30 days.');
+    await card.getByRole('button', { name: 'Approve with these conditions', exact: true }).click();
+    await page.locator('.ac-adaptiveCard', { hasText: /Approved with conditions.* by Alex Wilber/ }).first()
+      .waitFor({ timeout: 20000 });
+    await page.screenshot({ path: `${shots}/approval-decided.png` });
+
+    // The register now says so.
+    await box.click();
+    await page.keyboard.type('Can I use Otter.ai to transcribe a meeting?');
+    await page.keyboard.press('Enter');
+    await page.getByText(/Otter\.ai.* is approved with conditions/).first().waitFor({ timeout: 20000 });
     console.log('playground flow ok');
   } catch (error) {
     await page.screenshot({ path: `${shots}/failure.png` }).catch(() => {});
