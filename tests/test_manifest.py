@@ -54,3 +54,14 @@ def test_manifest_command_builds_the_app_package(tmp_path):
         assert json.loads(package.read("manifest.json"))["id"] == APP_ID
     bad = run("manifest", "--app-id", "not-a-guid", "--out", str(out))
     assert bad.returncode == 2 and "GUID" in bad.stderr
+
+
+def test_every_command_in_the_manifest_is_one_the_bot_understands():
+    from bot.router import normalise_command
+    from bot.routes import build_router
+
+    router = build_router()
+    manifest = json.loads((HERE / "manifest.json").read_text())
+    titles = [c["title"] for lists in manifest["bots"][0]["commandLists"] for c in lists["commands"]]
+    for title in titles:
+        assert any(normalise_command(title) == c or normalise_command(title).startswith(c + " ") for c in router.commands()), title

@@ -136,3 +136,16 @@ def test_chat_in_the_terminal(tmp_path):
     assert "7.1 Permitted uses [1]" in out
     assert "[1] Read section 7.1" in out
     assert "Microsoft 365 Copilot Chat" in out
+
+
+def test_requesting_a_tool_in_the_terminal_chat(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/b.db", "LOG_LEVEL": "ERROR"}
+    answers = ["request tool Gamma", "1", "", "Draft slides for briefings", "nonsense", "Published reports", "Slides",
+               "Internal briefings", "public", "", "1", "", "", "public", "", "", "", "", "", "my requests", "quit"]
+    result = run("chat", env=env, stdin="\n".join(answers) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "<Which AI tool?> [Gamma]" in out
+    assert "Please choose one of the options listed." in out  # the form came back with the problem named
+    assert "[Draft slides for briefings]" in out  # and with what was typed
+    assert "Request sent: REQ-" in out and "Gamma: Pending" in out
