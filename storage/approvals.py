@@ -13,7 +13,7 @@ from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import ApprovalRequestRow
 from storage.records import Notification, Tool
-from storage.references import next_reference, with_fresh_reference
+from storage.references import next_reference
 from storage.tools import ToolRepository
 
 
@@ -79,7 +79,7 @@ class ApprovalRepository:
 
     async def create(self, form: RequestForm, *, requester_id: str, requester_name: str | None, notify: Notify,
                      outbox) -> ApprovalRequest:
-        return await with_fresh_reference(lambda: self._create(form, requester_id, requester_name, notify, outbox))
+        return await self._create(form, requester_id, requester_name, notify, outbox)
 
     async def _create(self, form: RequestForm, requester_id, requester_name, notify: Notify, outbox) -> ApprovalRequest:
         now = datetime.now(timezone.utc)

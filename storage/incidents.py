@@ -13,7 +13,7 @@ from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import IncidentRow
 from storage.records import Notification
-from storage.references import next_reference, with_fresh_reference
+from storage.references import next_reference
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class IncidentRepository:
         self._audit = audit
 
     async def create(self, form: IncidentForm, *, reporter_id: str, reporter_name: str | None, notify: Notify, outbox) -> Incident:
-        return await with_fresh_reference(lambda: self._create(form, reporter_id, reporter_name, notify, outbox))
+        return await self._create(form, reporter_id, reporter_name, notify, outbox)
 
     async def _create(self, form, reporter_id, reporter_name, notify: Notify, outbox) -> Incident:
         now = datetime.now(timezone.utc)

@@ -230,3 +230,12 @@ class ApprovalRequestRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReferenceCounterRow(Base):
+    """The last number handed out for each prefix and year (INC-2026, REQ-2026), so references never collide."""
+
+    __tablename__ = "reference_counters"
+
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

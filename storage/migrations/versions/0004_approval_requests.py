@@ -1,4 +1,4 @@
-"""approval requests
+"""approval requests, reference counters
 
 Revision ID: 0004
 Revises: 0003
@@ -15,6 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('reference_counters',
+    sa.Column('key', sa.String(length=20), nullable=False),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
     op.create_table('approval_requests',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('reference', sa.String(length=20), nullable=False),
@@ -48,3 +53,4 @@ def downgrade() -> None:
     with op.batch_alter_table('approval_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_approval_requests_requester_id'))
     op.drop_table('approval_requests')
+    op.drop_table('reference_counters')
