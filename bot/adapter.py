@@ -17,7 +17,7 @@ import structlog
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, CallerIdConstants
-from botframework.connector.auth import AuthenticationConstants
+from botframework.connector.auth import AuthenticationConstants, PasswordServiceClientCredentialFactory
 
 from bot.settings import Settings
 from bot.turn import Incoming, strip_mentions
@@ -34,7 +34,6 @@ KNOWN_TYPES = {"message", "invoke", "conversationUpdate", "installationUpdate", 
 def _auth_configuration(settings: Settings) -> SimpleNamespace:
     config = SimpleNamespace(
         APP_ID=settings.app_id,
-        APP_PASSWORD=settings.app_password,
         APP_TYPE=settings.app_type if settings.app_id else "MultiTenant",
         APP_TENANTID=settings.app_tenant_id,
     )
@@ -129,7 +128,11 @@ def to_incoming(payload: dict, bot_names: set[str]) -> Incoming | None:
 
 class TeamsAdapter(CloudAdapter):
     def __init__(self, settings: Settings, logic: Logic) -> None:
-        super().__init__(ConfigurationBotFrameworkAuthentication(_auth_configuration(settings)))
+        # The SDK only validates incoming tokens here; replies go out through our own connector with
+        # azure-identity credentials. So it needs just the app id (which audience is ours), never the
+        # secret: that also lets certificate and managed identity bots start.
+        inbound_only = PasswordServiceClientCredentialFactory(settings.app_id or None, None, settings.app_tenant_id or None)
+        super().__init__(ConfigurationBotFrameworkAuthentication(_auth_configuration(settings), credentials_factory=inbound_only))
         self._settings = settings
         self._logic = logic
 

@@ -118,9 +118,9 @@ class Settings(BaseSettings):
     def _async_driver(cls, value: str) -> str:
         return normalise_database_url(value)
 
-    @field_validator("ca_bundle")
+    @field_validator("ca_bundle", "app_certificate_path")
     @classmethod
-    def _bundle_exists(cls, value: Path | None) -> Path | None:
+    def _file_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"no certificate file at {value}")
         return value

@@ -9,8 +9,10 @@ import json
 import ssl
 from urllib.parse import parse_qs
 
+import jwt
 import pytest
 import trustme
+from cryptography import x509
 from aiohttp import web
 
 from conftest import card_action, free_port, make_settings, message, start_bot
@@ -33,11 +35,25 @@ class FakeMicrosoft:
         self.token_requests: list[dict] = []
         self.graph_requests: list[str] = []
         self.url = ""
+        self.client_public_key = None  # the app's certificate, for client-assertion sign-in
+
+    def _client_is_genuine(self, form: dict) -> bool:
+        if "client_secret" in form:
+            return form["client_secret"] == "s3cret-value"
+        assertion = form.get("client_assertion")
+        if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" or not assertion:
+            return False
+        try:
+            claims = jwt.decode(assertion, self.client_public_key, algorithms=["RS256", "PS256"],
+                                audience=f"{self.url}/{TENANT_ID}/oauth2/v2.0/token")
+        except jwt.PyJWTError:
+            return False
+        return claims.get("iss") == APP_ID and claims.get("sub") == APP_ID
 
     async def token(self, request: web.Request) -> web.Response:
         form = {k: v[0] for k, v in parse_qs(await request.text()).items()}
         self.token_requests.append({"tenant": request.match_info["tenant"], **form})
-        if form.get("client_secret") != "s3cret-value":
+        if not self._client_is_genuine(form):
             return web.json_response({"error": "invalid_client"}, status=401)
         return web.json_response({"access_token": f"token-for-{form.get('scope')}", "token_type": "Bearer",
                                   "expires_in": 3600, "ext_expires_in": 3600})
@@ -89,8 +105,16 @@ async def post(bot, connector, body: dict) -> dict | None:
     return await response.json() if response.content_type == "application/json" else None
 
 
-async def test_members_of_the_approver_group_may_decide(tmp_path, openid, microsoft, connector):  # noqa: F811
-    bot, runner = await start_bot(secured_settings(tmp_path, openid, microsoft.url))
+@pytest.mark.parametrize("sign_in", ["secret", "certificate"])
+async def test_members_of_the_approver_group_may_decide(sign_in, tmp_path, openid, microsoft, connector):  # noqa: F811
+    extra = {}
+    if sign_in == "certificate":
+        app_certificate = trustme.CA().issue_cert("policy-bot.example", key_type=trustme.KeyType.RSA)
+        pem = tmp_path / "app.pem"
+        pem.write_bytes(app_certificate.private_key_pem.bytes() + app_certificate.cert_chain_pems[0].bytes())
+        microsoft.client_public_key = x509.load_pem_x509_certificate(app_certificate.cert_chain_pems[0].bytes()).public_key()
+        extra = {"app_password": "", "app_certificate_path": pem}
+    bot, runner = await start_bot(secured_settings(tmp_path, openid, microsoft.url, **extra))
     try:
         await post(bot, connector, message(connector, "hello", user=OTHER_MEMBER, conversation_id="a:member2"))
         receipt = await post(bot, connector, card_action(connector, "approval.submit", REQUEST, user=STAFF))
@@ -110,6 +134,7 @@ async def test_members_of_the_approver_group_may_decide(tmp_path, openid, micros
         graph_scope = [r for r in microsoft.token_requests if r["scope"] == f"{microsoft.url}/.default"]
         assert len(graph_scope) == 1 and graph_scope[0]["tenant"] == TENANT_ID
         assert graph_scope[0]["grant_type"] == "client_credentials" and graph_scope[0]["client_id"] == APP_ID
+        assert ("client_assertion" in graph_scope[0]) == (sign_in == "certificate")
         assert len(microsoft.graph_requests) == 2  # two pages, read once and then served from the cache
         assert "$select=id" in microsoft.graph_requests[0] and "page=2" in microsoft.graph_requests[1]
     finally:
