@@ -12,6 +12,8 @@ from bot.adapter import TeamsAdapter
 from bot.bot import PolicyBot
 from bot.connector import BotConnector
 from bot.delivery import DeliveryWorker
+from bot.graph import GraphClient
+from bot.mail import DeliveryOutbound, GraphMailer
 from bot.credentials import TokenProvider, build_credential
 from bot.reminders import queue_round, round_label
 from bot.routes import build_router
@@ -46,8 +48,10 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
     services = Services.build(settings, outbound or connector)
     # Proactive messages go one attempt at a time; the outbox itself schedules the retries.
     delivery_connector = BotConnector(tokens, attempts=1, timeout=settings.connector_timeout)
+    graph = GraphClient(settings) if settings.governance_mailbox else None
+    mailer = GraphMailer(graph, settings.mail_sender) if graph else None
     services.delivery = DeliveryWorker(
-        services.outbox, outbound or delivery_connector,
+        services.outbox, DeliveryOutbound(outbound or delivery_connector, mailer),
         per_tenant_per_second=settings.rate_per_tenant, per_conversation_per_second=settings.rate_per_conversation,
     )
     bot = PolicyBot(services, build_router())
@@ -81,6 +85,8 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
             app[SCHEDULE].cancel()
         await services.delivery.stop()
         await delivery_connector.close()
+        if graph is not None:
+            await graph.close()
         await connector.close()
         await tokens.close()
         await services.approvers.close()

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     approver_cache_seconds: float = Field(
         300, ge=0, validation_alias=AliasChoices("APPROVER_CACHE_SECONDS", "approver_cache_seconds")
     )
+    governance_mailbox: str = Field("", validation_alias=AliasChoices("GOVERNANCE_MAILBOX", "governance_mailbox"))
+    mail_sender: str = Field("", validation_alias=AliasChoices("MAIL_SENDER", "mail_sender"))
     governance_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("GOVERNANCE_IDS", "governance_ids"))
     security_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("SECURITY_IDS", "security_ids"))
     dpo_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("DPO_IDS", "dpo_ids"))
@@ -148,6 +150,11 @@ class Settings(BaseSettings):
                 )
         if self.app_id and self.app_type == "SingleTenant" and not self.app_tenant_id:
             raise ValueError("MicrosoftAppTenantId is needed for a SingleTenant bot")
+        if bool(self.governance_mailbox) != bool(self.mail_sender):
+            raise ValueError("GOVERNANCE_MAILBOX and MAIL_SENDER go together: where to send email, and the mailbox to send it from")
+        if self.governance_mailbox and (not self.app_id or (self.app_type != "UserAssignedMSI" and not self.app_tenant_id)):
+            raise ValueError("GOVERNANCE_MAILBOX needs the bot's credentials (MicrosoftAppId) and MicrosoftAppTenantId "
+                             "to send email through Microsoft Graph")
         if self.approver_group_id:
             if not self.app_id:
                 raise ValueError("APPROVER_GROUP_ID needs the bot's credentials (MicrosoftAppId) to ask Microsoft Graph "

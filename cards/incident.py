@@ -158,3 +158,28 @@ def build_my_reports_card(incidents: list[Incident]) -> dict:
         body.append(para(f"**{incident.reference}**: {STATUSES[incident.status]} · {SEVERITIES[incident.severity]} · "
                          f"{CATEGORIES[incident.category]} · reported {incident.reported_at:%Y-%m-%d}"))
     return to_dict(card(body, fallback_text="Your reports"))
+
+
+def build_breach_email(incident: Incident, *, org_name: str, dpo_told: bool) -> tuple[str, str]:
+    """Subject and plain text for the governance mailbox. It leaves out the description and the reporter:
+    email travels further than Teams, and the triage card holds both."""
+    deadline = notification_deadline(incident.reported_at)
+    subject = f"Possible personal data breach: AI incident {incident.reference} ({SEVERITIES[incident.severity]})"
+    lines = [
+        f"An AI incident reported to the {org_name} GenAI policy assistant may involve personal data.",
+        "",
+        f"Reference: {incident.reference}",
+        f"Category: {CATEGORIES[incident.category]}",
+        f"Severity (as the reporter sees it): {SEVERITIES[incident.severity]}",
+        f"Tool: {incident.tool_name}",
+        f"Happened: {incident.occurred_at:%Y-%m-%d %H:%M} UTC",
+        f"Reported: {incident.reported_at:%Y-%m-%d %H:%M} UTC",
+        f"Personal data involved: {PERSONAL_DATA[incident.personal_data]}",
+        "",
+        f"If this is a notifiable breach, the ICO must be told by {deadline:%Y-%m-%d %H:%M} UTC (72 hours after the report).",
+        "The Data Protection Officer has been told in Teams." if dpo_told else
+        "The Data Protection Officer could not be told automatically: please tell them now.",
+        "",
+        "The full report is on the triage card in the governance and IT security channels in Teams.",
+    ]
+    return subject, "\n".join(lines)

@@ -6,13 +6,14 @@ from datetime import datetime, timezone
 
 import structlog
 
+from bot.mail import mail_activity, mailbox
 from bot.recipients import Recipient, activity_for, nowhere, person, team
 from bot.router import Route, command, command_argument, verb
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.common import notice_card, safe, with_notice
 from cards.incident import (
-    VERB_REPORT_SUBMIT, VERB_TRIAGE, build_incident_form_card, build_my_reports_card, build_receipt_card,
+    VERB_REPORT_SUBMIT, VERB_TRIAGE, build_breach_email, build_incident_form_card, build_my_reports_card, build_receipt_card,
     build_status_update_text, build_triage_card,
 )
 from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
@@ -53,6 +54,11 @@ async def submit_report(turn: Turn, services: Services) -> None:
                                 f"{incident.reported_at:%Y-%m-%d %H:%M} UTC.")
         notes += [Notification(f"incident:{incident.reference}:{r.name}", r.conversation or nowhere(r.name),
                                activity_for(dpo_text, r), undeliverable=r.problem) for r in dpos]
+        mailbox_address = services.settings.governance_mailbox
+        if mailbox_address and possible_breach(incident.personal_data):
+            subject, text = build_breach_email(incident, org_name=services.settings.org_name, dpo_told=dpo_told)
+            notes.append(Notification(f"incident:{incident.reference}:email", mailbox(mailbox_address),
+                                      mail_activity(subject, text)))
         return notes
 
     incident = await services.incidents.create(

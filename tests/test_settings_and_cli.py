@@ -45,6 +45,11 @@ def test_bot_framework_names_and_id_lists_are_read_from_the_environment(monkeypa
         ({"policy_path": "/no/such/policy.md"}, "Setting POLICY_PATH"),
         ({"app_id": "x", "app_type": "MultiTenant"}, "MicrosoftAppPassword"),
         ({"app_id": "x", "app_password": "y"}, "MicrosoftAppTenantId"),
+        ({"approver_group_id": "g"}, "APPROVER_GROUP_ID needs the bot's credentials"),
+        ({"governance_mailbox": "ai@council.gov.uk"}, "GOVERNANCE_MAILBOX and MAIL_SENDER go together"),
+        ({"graph_url": "http://graph.local"}, "Setting GRAPH_URL: must be an https:// address"),
+        ({"ca_bundle": "/no/such/ca.pem"}, "Setting CA_BUNDLE"),
+        ({"app_id": "x", "app_type": "MultiTenant", "app_certificate_path": "/no/cert.pem"}, "Setting MicrosoftAppCertificatePath"),
     ],
 )
 def test_bad_settings_name_the_setting_in_one_line(overrides, named):

@@ -1,10 +1,13 @@
-"""Approvers from an Entra ID group: azure-identity's real client-credentials flow and our Graph paging, over HTTPS.
+"""Microsoft Graph with the bot's own credentials: approvers from an Entra ID group, and breach emails by sendMail.
+
+azure-identity's real client-credentials flow (secret and certificate) and our Graph calls run over HTTPS.
 
 A local token endpoint and a local Microsoft Graph run on loopback with a certificate from a test CA
 (trustme); the bot trusts that CA through CA_BUNDLE, as a council behind a TLS-inspecting proxy would."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 from urllib.parse import parse_qs
@@ -36,6 +39,8 @@ class FakeMicrosoft:
         self.graph_requests: list[str] = []
         self.url = ""
         self.client_public_key = None  # the app's certificate, for client-assertion sign-in
+        self.mail: list[tuple[str, dict]] = []
+        self.mail_faults: list[int] = []
 
     def _client_is_genuine(self, form: dict) -> bool:
         if "client_secret" in form:
@@ -57,6 +62,14 @@ class FakeMicrosoft:
             return web.json_response({"error": "invalid_client"}, status=401)
         return web.json_response({"access_token": f"token-for-{form.get('scope')}", "token_type": "Bearer",
                                   "expires_in": 3600, "ext_expires_in": 3600})
+
+    async def send_mail(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer token-for-{self.url}/.default":
+            return web.json_response({"error": {"code": "InvalidAuthenticationToken"}}, status=401)
+        if self.mail_faults:
+            return web.json_response({"error": {"code": "ServiceUnavailable"}}, status=self.mail_faults.pop(0))
+        self.mail.append((request.match_info["sender"], await request.json()))
+        return web.Response(status=202)
 
     async def members(self, request: web.Request) -> web.Response:
         self.graph_requests.append(str(request.rel_url))
@@ -80,6 +93,7 @@ async def microsoft(tmp_path):
     app = web.Application()
     app.router.add_post("/{tenant}/oauth2/v2.0/token", fake.token)
     app.router.add_get("/v1.0/groups/{group}/transitiveMembers/microsoft.graph.user", fake.members)
+    app.router.add_post("/v1.0/users/{sender}/sendMail", fake.send_mail)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl)
@@ -155,6 +169,43 @@ async def test_when_graph_cannot_be_reached_nothing_changes_and_the_approver_is_
         failed = await bot.services.outbox.entries("failed")
         assert [e.last_error for e in failed] == [
             "no governance channel is registered and no APPROVER_IDS (nor an APPROVER_GROUP_ID with members) are configured"]
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
+
+
+async def test_a_possible_breach_is_emailed_to_the_governance_mailbox_once(tmp_path, openid, microsoft, connector):  # noqa: F811
+    settings = secured_settings(tmp_path, openid, microsoft.url, governance_mailbox="ai-governance@testshire.gov.uk",
+                                mail_sender="genai-bot@testshire.gov.uk", governance_ids="aad-gov")
+    microsoft.mail_faults = [503]
+    bot, runner = await start_bot(settings)
+    report = {"description": "Copilot summarised Mrs Example's case notes into a shared file.", "tool_name": "Copilot",
+              "occurred_at": "2026-11-20 09:30", "personal_data": "yes", "category": "data_exposed", "severity": "high",
+              "anonymous": "false"}
+    try:
+        receipt = await post(bot, connector, card_action(connector, "incident.submit", report, user=STAFF))
+        reference = receipt["value"]["body"][0]["text"].split(": ")[1]
+        for _ in range(100):
+            if microsoft.mail:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        [(sender, sent)] = microsoft.mail  # once, after the 503
+        assert sender == "genai-bot@testshire.gov.uk"
+        message = sent["message"]
+        assert message["toRecipients"] == [{"emailAddress": {"address": "ai-governance@testshire.gov.uk"}}]
+        assert reference in message["subject"] and "Possible personal data breach" in message["subject"]
+        body = message["body"]["content"]
+        assert "the ICO must be told by" in body and "Copilot" in body
+        assert "Mrs Example" not in body and STAFF not in body  # the description and reporter stay in Teams
+        [entry] = [e for e in await bot.services.outbox.entries() if e.key.endswith(":email")]
+        assert entry.status == "sent" and entry.attempts == 2
+
+        no_breach = await post(bot, connector, card_action(connector, "incident.submit", {**report, "personal_data": "no"},
+                                                            user=STAFF))
+        assert "Report received" in json.dumps(no_breach)
+        await asyncio.sleep(0.5)
+        assert len(microsoft.mail) == 1
     finally:
         await bot.session.close()
         await runner.cleanup()
