@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
+
 from bot.services import Services
 from bot.turn import Message
 from storage.records import ConversationRef
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,3 +46,20 @@ async def person(services: Services, name: str, user_id: str) -> Recipient:
 
 def activity_for(message: Message, recipient: Recipient) -> dict:
     return message.to_activity(recipient.conversation or nowhere(recipient.name))
+
+
+async def teams_ids_for(services: Services, user_ids: frozenset[str], channel: ConversationRef | None) -> list[str]:
+    """Teams user ids (29:…) for these Entra ids, which Teams needs to refresh a channel card for each of them:
+    from the people the bot has seen, and from the channel's team roster for the rest."""
+    wanted = sorted(user_ids)
+    found = await services.users.teams_ids(wanted)
+    members = getattr(services.outbound, "members", None)
+    if channel is not None and members is not None and len(found) < len(wanted):
+        try:
+            roster = await members(channel)
+        except Exception as exc:  # the roster is a nicety: cards still work for those already known
+            log.warning("could not read the team roster for Teams user ids", error=str(exc)[:200])
+            roster = []
+        found.update({m["aadObjectId"]: m["id"] for m in roster
+                      if isinstance(m, dict) and m.get("aadObjectId") in user_ids and m.get("id")})
+    return sorted(found.values())

@@ -7,7 +7,7 @@ from microsoft_teams.cards import (
     TextInput,
 )
 
-from cards.common import CARD_VERSION, button, card, field_error, heading, para, safe, to_dict, typed
+from cards.common import CARD_VERSION, MAX_REFRESH_USERS, button, card, field_error, heading, para, safe, to_dict, typed
 from domain.approvals import CATEGORIES, DATA_CLASSIFICATIONS, LIMITS, STATUSES, consequences
 from storage.approvals import ApprovalRequest
 
@@ -15,7 +15,6 @@ VERB_REQUEST_SUBMIT = "approval.submit"
 VERB_DECIDE = "approval.decide"
 VERB_REFRESH = "approval.refresh"
 VERB_ANSWER = "approval.answer"
-MAX_REFRESH_USERS = 60  # Teams refreshes a card automatically for at most 60 users
 
 STATUS_STYLE = {"pending": "accent", "approved": "good", "approved_with_conditions": "warning", "rejected": "attention"}
 

@@ -7,6 +7,7 @@ import re
 from microsoft_teams.cards import AdaptiveCard, CardElement, ExecuteAction, RefreshDefinition, TextBlock
 
 CARD_VERSION = "1.5"
+MAX_REFRESH_USERS = 60  # Teams refreshes a card automatically for at most 60 users
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|>~])")
 

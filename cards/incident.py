@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from microsoft_teams.cards import ChoiceSetInput, Choice, Container, Fact, FactSet, TextInput, ToggleInput
+from microsoft_teams.cards import (
+    ChoiceSetInput, Choice, Container, ExecuteAction, Fact, FactSet, RefreshDefinition, TextInput, ToggleInput,
+)
 
-from cards.common import button, card, field_error, heading, para, safe, to_dict
+from cards.common import MAX_REFRESH_USERS, button, card, field_error, heading, para, safe, to_dict
 from domain.incidents import (
     CATEGORIES, LIMITS, PERSONAL_DATA, SEVERITIES, STATUSES, notification_deadline, possible_breach, time_left,
 )
@@ -14,6 +16,7 @@ from storage.incidents import Incident
 
 VERB_REPORT_SUBMIT = "incident.submit"
 VERB_TRIAGE = "incident.triage"
+VERB_TRIAGE_REFRESH = "incident.refresh"
 
 
 def _choices(options: dict) -> list[Choice]:
@@ -107,7 +110,10 @@ def build_receipt_card(incident: Incident, *, now: datetime, dpo_told: bool) -> 
     return to_dict(card(body, fallback_text=f"Report received: {incident.reference}"))
 
 
-def build_triage_card(incident: Incident, *, now: datetime, dpo_told: bool) -> dict:
+def build_triage_card(incident: Incident, *, now: datetime, dpo_told: bool, member_view: bool = True,
+                      refresh_user_ids: list[str] | None = None) -> dict:
+    """The triage card. In a channel everyone sees it read-only and Teams refreshes it for the triage
+    members (Universal Actions), who get the buttons; in a member's 1:1 chat the buttons are on it."""
     body = [
         heading(f"AI incident {incident.reference}: {CATEGORIES[incident.category]}"),
         *_breach_warning(incident, now, dpo_told),
@@ -118,6 +124,14 @@ def build_triage_card(incident: Incident, *, now: datetime, dpo_told: bool) -> d
         body.append(para(f"📝 {safe(note.get('by'))} ({str(note.get('at', ''))[:16].replace('T', ' ')}): {safe(note.get('text'))}",
                          subtle=True))
     actions = []
+    refresh = RefreshDefinition(
+        action=ExecuteAction(title="Refresh", verb=VERB_TRIAGE_REFRESH,
+                             data={"verb": VERB_TRIAGE_REFRESH, "reference": incident.reference}),
+        user_ids=refresh_user_ids[:MAX_REFRESH_USERS],
+    ) if refresh_user_ids is not None else None
+    if not member_view:
+        body.append(para("The GenAI governance and IT security teams triage this report here.", subtle=True))
+        return to_dict(card(body, refresh=refresh, fallback_text=f"AI incident {incident.reference}"))
     if incident.status != "resolved":
         body += [
             ChoiceSetInput(id="severity", label="Severity", choices=_choices(SEVERITIES), value=incident.severity),
@@ -136,7 +150,7 @@ def build_triage_card(incident: Incident, *, now: datetime, dpo_told: bool) -> d
         body.append(TextInput(id="note", label="Note", is_multiline=True, max_length=LIMITS["note"]))
         actions.append(button("Add note", VERB_TRIAGE, {"reference": incident.reference, "version": incident.version,
                                                         "action": "note"}))
-    return to_dict(card(body, actions, fallback_text=f"AI incident {incident.reference}"))
+    return to_dict(card(body, actions, refresh=refresh, fallback_text=f"AI incident {incident.reference}"))
 
 
 def build_status_update_text(incident: Incident, action: str) -> str:

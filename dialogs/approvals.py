@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 
 from bot.approvers import DirectoryUnavailable
-from bot.recipients import Recipient, activity_for, nowhere, team
+from bot.recipients import Recipient, activity_for, nowhere, team, teams_ids_for
 from bot.router import Route, command, command_argument, verb
 from bot.services import Services
 from bot.turn import Message, Turn
@@ -46,21 +46,8 @@ async def _approvers(services: Services) -> list[Recipient]:
 
 
 async def _refresh_user_ids(services: Services, recipients: list[Recipient]) -> list[str]:
-    """Approvers' Teams user ids (29:…), which Teams needs to refresh a channel card for each of them."""
-    approvers = sorted(await services.approvers.all())
-    found = await services.users.teams_ids(approvers)
     channel = next((r.conversation for r in recipients if r.user_id is None and r.conversation), None)
-    members = getattr(services.outbound, "members", None)
-    if channel is not None and members is not None and len(found) < len(approvers):
-        try:
-            roster = await members(channel)
-        except Exception as exc:  # the roster is a nicety: cards still work for those already known
-            log.warning("could not read the team roster for approvers' Teams ids", error=str(exc)[:200])
-            roster = []
-        wanted = set(approvers)
-        found.update({m["aadObjectId"]: m["id"] for m in roster
-                      if isinstance(m, dict) and m.get("aadObjectId") in wanted and m.get("id")})
-    return sorted(found.values())
+    return await teams_ids_for(services, await services.approvers.all(), channel)
 
 
 def _card_for(request: ApprovalRequest, recipient_user: str | None, refresh_ids: list[str] | None) -> dict:

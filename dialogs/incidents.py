@@ -7,13 +7,13 @@ from datetime import datetime, timezone
 import structlog
 
 from bot.mail import mail_activity, mailbox
-from bot.recipients import Recipient, activity_for, nowhere, person, team
+from bot.recipients import Recipient, activity_for, nowhere, person, team, teams_ids_for
 from bot.router import Route, command, command_argument, verb
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.common import notice_card, safe, with_notice
 from cards.incident import (
-    VERB_REPORT_SUBMIT, VERB_TRIAGE, build_breach_email, build_incident_form_card, build_my_reports_card, build_receipt_card,
+    VERB_REPORT_SUBMIT, VERB_TRIAGE, VERB_TRIAGE_REFRESH, build_breach_email, build_incident_form_card, build_my_reports_card, build_receipt_card,
     build_status_update_text, build_triage_card,
 )
 from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
@@ -41,12 +41,13 @@ async def submit_report(turn: Turn, services: Services) -> None:
              *await team(services, "security", services.settings.security_ids)]
     dpos = await _dpos(services) if possible_breach(form.personal_data) else []
     dpo_told = any(r.conversation for r in dpos)
+    refresh = await _refresh_ids(services, teams)
 
     def notify(incident: Incident) -> list[Notification]:
-        triage = Message(cards=[build_triage_card(incident, now=now, dpo_told=dpo_told)], summary=f"AI incident {incident.reference}")
         notes = [
             Notification(f"incident:{incident.reference}:card:{r.name}", r.conversation or nowhere(r.name),
-                         activity_for(triage, r), undeliverable=r.problem)
+                         activity_for(_triage_message(incident, r, refresh, now=now, dpo_told=dpo_told), r),
+                         undeliverable=r.problem)
             for r in teams
         ]
         dpo_text = Message(text=f"**Possible personal data breach: {incident.reference}.** An AI incident report says personal "
@@ -77,6 +78,36 @@ async def submit_report(turn: Turn, services: Services) -> None:
     await turn.show(receipt)
 
 
+def _members(services: Services) -> frozenset[str]:
+    return services.settings.governance_ids | services.settings.security_ids
+
+
+async def _refresh_ids(services: Services, teams: list[Recipient]) -> dict[str, list[str]]:
+    """For each channel, the members' Teams ids: Teams refreshes the card to their view with buttons."""
+    return {r.name: await teams_ids_for(services, _members(services), r.conversation)
+            for r in teams if r.user_id is None and r.conversation is not None}
+
+
+def _triage_message(incident: Incident, recipient: Recipient, refresh: dict, *, now, dpo_told: bool) -> Message:
+    card = build_triage_card(incident, now=now, dpo_told=dpo_told, member_view=recipient.user_id is not None,
+                             refresh_user_ids=refresh.get(recipient.name))
+    return Message(cards=[card], summary=f"AI incident {incident.reference}")
+
+
+async def refresh_triage(turn: Turn, services: Services) -> None:
+    """Teams asks for a member's own view of a channel's triage card (Universal Actions refresh)."""
+    incoming = turn.incoming
+    incident = await services.incidents.get(str(incoming.data.get("reference") or "")[:20])
+    if incident is None:
+        turn.respond_with_card(notice_card("Incident not found", "This incident report no longer exists."))
+        return
+    member = incoming.user_id in _members(services)
+    mine = [incoming.user_teams_id] if incoming.user_teams_id else None
+    turn.respond_with_card(build_triage_card(incident, now=datetime.now(timezone.utc),
+                                             dpo_told=await _dpo_told(services, incident), member_view=member,
+                                             refresh_user_ids=mine))
+
+
 async def _dpos(services: Services) -> list[Recipient]:
     return [await person(services, f"dpo:{user}", user) for user in sorted(services.settings.dpo_ids)]
 
@@ -96,7 +127,7 @@ async def triage(turn: Turn, services: Services) -> None:
     data = incoming.data
     reference = str(data.get("reference") or "")[:20]
     action = data.get("action") if isinstance(data.get("action"), str) else ""
-    if incoming.user_id not in settings.governance_ids | settings.security_ids:
+    if incoming.user_id not in _members(services):
         await services.audit.append(incoming.user_id, "role.refused", f"incident:{reference}", {"action": action[:40]})
         await turn.show(notice_card("You can't act on incident reports",
                                       "Only members of the GenAI governance and IT security teams can triage incidents."))
@@ -120,12 +151,13 @@ async def triage(turn: Turn, services: Services) -> None:
     teams = [*await team(services, "governance", settings.governance_ids),
              *await team(services, "security", settings.security_ids)]
     dpo_told = await _dpo_told(services, incident)
+    refresh = await _refresh_ids(services, teams)
 
     def notify(updated: Incident) -> list[Notification]:
-        triage_card = Message(cards=[build_triage_card(updated, now=now, dpo_told=dpo_told)])
         notes = [
             Notification(f"incident:{updated.reference}:v{updated.version}:card:{r.name}", r.conversation,
-                         activity_for(triage_card, r), update_of=f"incident:{updated.reference}:card:{r.name}")
+                         activity_for(_triage_message(updated, r, refresh, now=now, dpo_told=dpo_told), r),
+                         update_of=f"incident:{updated.reference}:card:{r.name}")
             for r in teams if r.conversation is not None
         ]
         told = Message(text=build_status_update_text(updated, action))
@@ -153,4 +185,5 @@ ROUTES = [
     Route("incident.submit", verb(VERB_REPORT_SUBMIT), submit_report),
     Route("incident.mine", command("my reports", "my incidents"), my_reports),
     Route("incident.triage", verb(VERB_TRIAGE), triage),
+    Route("incident.refresh", verb(VERB_TRIAGE_REFRESH), refresh_triage),
 ]

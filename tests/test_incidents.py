@@ -32,6 +32,7 @@ async def bot(tmp_path):
 
 
 async def set_up_routing(bot, connector) -> None:
+    connector.members = [{"id": f"29:{user}", "aadObjectId": user} for user in (GOV, SEC, "aad-someone-else")]
     await bot.post(channel_message(connector, "register governance", "19:gov@thread.tacv2", user=ADMIN))
     await bot.post(channel_message(connector, "register security", "19:sec@thread.tacv2", user=ADMIN))
     await bot.post(message(connector, "help", user=DPO, conversation_id="a:dpo"))
@@ -79,8 +80,16 @@ async def test_report_is_saved_routed_to_both_teams_and_the_dpo_and_triaged(bot,
     dpo = posted_to(connector, "a:dpo")
     assert len(dpo) == 1 and reference in dpo[0]["text"]
 
-    # Only members may triage; a refusal changes nothing and is audited.
-    card_data = next(a["data"] for a in governance[0]["attachments"][0]["content"]["actions"] if a["title"] == "Acknowledge")
+    # The channel card is read-only for everyone; Teams refreshes it to the members' view with buttons.
+    channel_card = governance[0]["attachments"][0]["content"]
+    assert "actions" not in channel_card
+    assert channel_card["refresh"]["userIds"] == [f"29:{GOV}", f"29:{SEC}"]
+    refresh = channel_card["refresh"]["action"]["data"]
+    outsider_view = await (await bot.post(card_action(connector, "incident.refresh", refresh, user=OUTSIDER, channel=True))).json()
+    assert "actions" not in outsider_view["value"]
+    member_view = await (await bot.post(card_action(connector, "incident.refresh", refresh, user=GOV, channel=True))).json()
+    # Only members may triage, whatever a card shows; a refusal changes nothing and is audited.
+    card_data = next(a["data"] for a in member_view["value"]["actions"] if a["title"] == "Acknowledge")
     refused = await (await bot.post(card_action(connector, "incident.triage", card_data, user=OUTSIDER, channel=True))).json()
     assert "can't act on incident reports" in json.dumps(refused)
 
