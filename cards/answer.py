@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from cards.common import button, card, heading, para, safe, to_dict
+from cards.help import VERB_RUN_COMMAND
 
 VERB_SHOW_SECTION = "qa.section"
 VERB_FEEDBACK = "qa.feedback"
 VERB_ASK_GOVERNANCE = "qa.escalate"
 VERB_REQUEST_TOOL = "tool.request.start"
+# A passage from the policy's reporting section (13 in the template) makes "Report an incident" one click away.
+REPORTING_TITLE = re.compile(r"\b(incident|breach|reporting concerns)", re.IGNORECASE)
 
 
 def citation_entity(hits: list[tuple[str, str, str]]) -> dict:
@@ -38,7 +43,9 @@ def build_answer_actions_card(
     feedback: str | None = None, escalated_to: str | None = None, unregistered_tools: tuple[str, ...] = (),
 ) -> dict:
     """The buttons under an answer; after a rating or a hand-over, the same card says so and keeps the rest."""
-    actions = [
+    about_incidents = any(REPORTING_TITLE.search(title) for _number, title in sections[:3])
+    report = [button("Report an incident", VERB_RUN_COMMAND, {"command": "report incident"}, style="positive")]
+    actions = (report if about_incidents else []) + [
         button(f"Request approval for {name}"[:60], VERB_REQUEST_TOOL, {"tool_name": name}, style="positive")
         for name in unregistered_tools[:2]
     ] + [

@@ -174,3 +174,13 @@ async def test_only_admins_register_channels(bot, connector):
     sent = await connector.wait_for(1)
     assert "Only administrators" in sent[0]["text"]
     assert await bot.services.channels.get("governance") is None
+
+
+async def test_an_answer_about_reporting_offers_the_incident_form(bot, connector):
+    await bot.post(message(connector, "Copilot showed me someone else's file - who do I tell?", user=STAFF,
+                           conversation_id="a:staff"))
+    answer = await connector.wait_for_text("13 Reporting concerns", conversation="a:staff")
+    button = next(a for a in answer["attachments"][0]["content"]["actions"] if a["title"] == "Report an incident")
+    response = await bot.post(card_action(connector, button["verb"], button["data"], user=STAFF, conversation_id="a:staff"))
+    assert response.status == 200
+    await connector.wait_for_text("Report an AI concern or incident", conversation="a:staff")
