@@ -165,22 +165,29 @@ def audit_verify() -> None:
 
 @app.command()
 def purge(dry_run: bool = typer.Option(False, "--dry-run", help="Count what is due without deleting")) -> None:
-    """Delete records past their retention period (RETENTION_QUESTIONS_DAYS), recording that it was done."""
+    """Delete records past their retention periods (RETENTION_*_DAYS), recording that it was done."""
     settings = settings_or_exit()
     from storage.audit import AuditTrail
-    from storage.privacy import Records
+    from storage.privacy import Records, RetentionRule
+
+    rules = [
+        RetentionRule("questions", settings.retention_questions_days),
+        RetentionRule("incidents", settings.retention_incidents_days),
+        RetentionRule("tool_requests", settings.retention_requests_days),
+        RetentionRule("acknowledgements", settings.retention_acknowledgements_days),
+        RetentionRule("sent_messages", settings.retention_sent_messages_days),
+    ]
 
     async def run() -> dict:
         db = await _prepared_database(settings, migrate=False)
-        counts = await Records(db, AuditTrail(db)).purge(
-            questions_days=settings.retention_questions_days, actor=f"cli:{getpass.getuser()}", dry_run=dry_run
-        )
+        counts = await Records(db, AuditTrail(db)).purge(rules, actor=f"cli:{getpass.getuser()}", dry_run=dry_run)
         await db.dispose()
         return counts
 
     counts = asyncio.run(run())
     verb = "due for deletion" if dry_run else "deleted"
-    typer.echo(f"questions older than {settings.retention_questions_days} days {verb}: {counts['questions']}")
+    for rule in rules:
+        typer.echo(f"{rule.kind.replace('_', ' ')} older than {rule.days} days {verb}: {counts[rule.kind]}")
 
 
 @app.command("export-user")

@@ -79,6 +79,20 @@ class Settings(BaseSettings):
     retention_questions_days: int = Field(
         90, ge=1, validation_alias=AliasChoices("RETENTION_QUESTIONS_DAYS", "retention_questions_days")
     )
+    # Six years after closure is the usual council schedule for incident and decision records.
+    retention_incidents_days: int = Field(
+        2190, ge=1, validation_alias=AliasChoices("RETENTION_INCIDENTS_DAYS", "retention_incidents_days")
+    )
+    retention_requests_days: int = Field(
+        2190, ge=1, validation_alias=AliasChoices("RETENTION_REQUESTS_DAYS", "retention_requests_days")
+    )
+    retention_acknowledgements_days: int = Field(
+        2190, ge=1, validation_alias=AliasChoices("RETENTION_ACKNOWLEDGEMENTS_DAYS", "retention_acknowledgements_days")
+    )
+    # Copies of messages already delivered (or given up on): only needed to diagnose delivery.
+    retention_sent_messages_days: int = Field(
+        30, ge=1, validation_alias=AliasChoices("RETENTION_SENT_MESSAGES_DAYS", "retention_sent_messages_days")
+    )
 
     outbox_base_delay: float = Field(1.0, gt=0, validation_alias=AliasChoices("OUTBOX_BASE_DELAY_SECONDS", "outbox_base_delay"))
     outbox_claim_seconds: float = Field(60.0, gt=0, validation_alias=AliasChoices("OUTBOX_CLAIM_SECONDS", "outbox_claim_seconds"))

@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from storage.audit import AuditTrail
 from storage.db import Database
-from storage.models import AuditRow, ConversationRow, QuestionRow, UserRow
+from storage.models import (
+    AcknowledgementRow, ApprovalRequestRow, AuditRow, ConversationRow, IncidentRow, OutboxRow, QuestionRow, UserRow,
+)
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    kind: str  # what the CLI and the audit entry call it
+    days: int
 
 
 def _plain(row) -> dict:
     return {column.name: getattr(row, column.name) for column in row.__table__.columns}
+
+
+def _due(kind: str, cutoff: datetime):
+    """Which rows of one kind are past retention. Open cases are kept whatever their age."""
+    if kind == "questions":
+        return QuestionRow, QuestionRow.asked_at < cutoff
+    if kind == "incidents":
+        return IncidentRow, and_(IncidentRow.status == "resolved", IncidentRow.updated_at < cutoff)
+    if kind == "tool_requests":
+        return ApprovalRequestRow, and_(ApprovalRequestRow.status != "pending", ApprovalRequestRow.updated_at < cutoff)
+    if kind == "acknowledgements":
+        return AcknowledgementRow, AcknowledgementRow.acknowledged_at < cutoff
+    if kind == "sent_messages":
+        return OutboxRow, and_(OutboxRow.status.in_(("sent", "failed")), OutboxRow.created_at < cutoff)
+    raise ValueError(kind)
 
 
 class Records:
@@ -20,35 +44,49 @@ class Records:
         self._db = db
         self._audit = audit
 
-    async def purge(self, *, questions_days: int, actor: str, dry_run: bool = False) -> dict[str, int]:
-        """Delete questions older than their retention period, and record that it was done (not what)."""
-        cutoff = datetime.now(timezone.utc) - timedelta(days=questions_days)
+    async def purge(self, rules: list[RetentionRule], *, actor: str, dry_run: bool = False) -> dict[str, int]:
+        """Delete what is past its retention period, and record that it was done (how many, not what)."""
+        counts: dict[str, int] = {}
+        now = datetime.now(timezone.utc)
         async with self._db.sessions.begin() as session:
-            due = (await session.execute(select(func.count()).select_from(QuestionRow).where(QuestionRow.asked_at < cutoff))).scalar()
-            if not dry_run and due:
-                await session.execute(delete(QuestionRow).where(QuestionRow.asked_at < cutoff))
-                await self._audit.append_in(
-                    session, actor, "retention.purged", "questions",
-                    {"deleted": due, "older_than_days": questions_days, "cutoff": cutoff.isoformat()},
-                )
-        return {"questions": due}
+            for rule in rules:
+                cutoff = now - timedelta(days=rule.days)
+                table, condition = _due(rule.kind, cutoff)
+                due = (await session.execute(select(func.count()).select_from(table).where(condition))).scalar()
+                counts[rule.kind] = due
+                if not dry_run and due:
+                    await session.execute(delete(table).where(condition))
+                    await self._audit.append_in(
+                        session, actor, "retention.purged", rule.kind,
+                        {"deleted": due, "older_than_days": rule.days, "cutoff": cutoff.isoformat()},
+                    )
+        return counts
 
     async def export_user(self, user_id: str) -> dict:
         """Every record about one person, for a subject access request."""
         async with self._db.sessions() as session:
+            async def rows(query) -> list[dict]:
+                return [_plain(row) for row in (await session.execute(query)).scalars()]
+
             user = await session.get(UserRow, user_id)
-            conversations = (await session.execute(select(ConversationRow).where(ConversationRow.user_id == user_id))).scalars()
-            questions = (await session.execute(select(QuestionRow).where(QuestionRow.user_id == user_id).order_by(QuestionRow.id))).scalars()
-            audit = (
-                await session.execute(
-                    select(AuditRow).where(or_(AuditRow.actor == user_id, AuditRow.subject == f"user:{user_id}")).order_by(AuditRow.id)
-                )
-            ).scalars()
             return {
                 "user_id": user_id,
                 "exported_at": datetime.now(timezone.utc).isoformat(),
                 "profile": _plain(user) if user else None,
-                "conversations": [_plain(c) for c in conversations],
-                "questions": [_plain(q) for q in questions],
-                "audit_entries": [_plain(a) for a in audit],
+                "conversations": await rows(select(ConversationRow).where(ConversationRow.user_id == user_id)),
+                "questions": await rows(select(QuestionRow).where(QuestionRow.user_id == user_id).order_by(QuestionRow.id)),
+                "acknowledgements": await rows(select(AcknowledgementRow).where(AcknowledgementRow.user_id == user_id)
+                                               .order_by(AcknowledgementRow.id)),
+                "incidents_reported": await rows(select(IncidentRow).where(IncidentRow.reporter_id == user_id)
+                                                 .order_by(IncidentRow.id)),
+                "incidents_assigned": await rows(select(IncidentRow).where(IncidentRow.assignee_id == user_id)
+                                                 .order_by(IncidentRow.id)),
+                "tool_requests": await rows(select(ApprovalRequestRow).where(ApprovalRequestRow.requester_id == user_id)
+                                            .order_by(ApprovalRequestRow.id)),
+                "tool_requests_decided": await rows(select(ApprovalRequestRow)
+                                                    .where(ApprovalRequestRow.decided_by_id == user_id)
+                                                    .order_by(ApprovalRequestRow.id)),
+                "audit_entries": await rows(select(AuditRow).where(or_(AuditRow.actor == user_id,
+                                                                       AuditRow.subject == f"user:{user_id}"))
+                                            .order_by(AuditRow.id)),
             }
