@@ -54,7 +54,7 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
         services.outbox, DeliveryOutbound(outbound or delivery_connector, mailer),
         per_tenant_per_second=settings.rate_per_tenant, per_conversation_per_second=settings.rate_per_conversation,
     )
-    bot = PolicyBot(services, build_router())
+    bot = PolicyBot(services, build_router(), replies_via_outbox=True)
     app[SERVICES] = services
     app[ADAPTER] = TeamsAdapter(settings, bot.on_incoming)
 

@@ -20,18 +20,27 @@ SORRY = "Sorry, something went wrong on my side and I couldn't finish that. Noth
 
 
 class PolicyBot:
-    def __init__(self, services: Services, router: Router) -> None:
+    def __init__(self, services: Services, router: Router, *, replies_via_outbox: bool = False) -> None:
+        """With `replies_via_outbox`, a turn's replies are committed to the outbox before Teams gets its 200,
+        and the delivery worker sends them straight after: the request never waits on the connector."""
         self.services = services
         self.router = router
+        self.replies_via_outbox = replies_via_outbox
         services.commands = frozenset(router.commands())
 
     async def on_incoming(self, incoming: Incoming) -> dict | None:
-        turn = Turn(incoming, self.services.outbound, self._queue_reply)
+        queued: list | None = [] if self.replies_via_outbox else None
+        turn = Turn(incoming, self.services.outbound, queued=queued)
         try:
             await self._run(turn)
         except Exception:
             log.exception("turn failed", kind=incoming.kind, verb=incoming.verb, conversation_kind=incoming.conversation.kind)
             await self._apologise(turn)
+        if queued:
+            # If this fails the request fails too, and Teams sends the activity again: nothing is lost.
+            async with self.services.db.sessions.begin() as session:
+                await self.services.outbox.add_many_in(session, queued)
+            self.services.deliver_soon()
         return turn.invoke_response
 
     async def _run(self, turn: Turn) -> None:
@@ -62,12 +71,6 @@ class PolicyBot:
         if not isinstance(command, str) or command not in self.services.commands:
             return incoming
         return replace(incoming, kind="message", text=command, verb=None, data={})
-
-    async def _queue_reply(self, key: str, conversation, activity: dict) -> None:
-        log.warning("reply could not be sent now; queued in the outbox", conversation_kind=conversation.kind)
-        async with self.services.db.sessions.begin() as session:
-            await self.services.outbox.add_in(session, key, conversation, activity)
-        self.services.deliver_soon()
 
     async def _first_contact(self, turn: Turn) -> bool:
         incoming = turn.incoming

@@ -127,6 +127,7 @@ class BotConnector:
         return f"{ref.service_url.rstrip('/')}/v3/conversations/{quote(ref.id, safe='')}"
 
     async def send(self, ref: ConversationRef, activity: dict, reply_to_id: str | None = None) -> str | None:
+        activity = {**activity, "conversation": {"id": ref.id}}  # the outbox stores activities without it
         url = f"{self._conversation_url(ref)}/activities"
         if reply_to_id:
             url += f"/{quote(reply_to_id, safe='')}"

@@ -126,7 +126,7 @@ class DeliveryWorker:
                 await self._connector.update(entry.conversation, target, {**entry.activity, "id": target})
                 activity_id = target
             else:
-                activity_id = await self._connector.send(entry.conversation, entry.activity)
+                activity_id = await self._connector.send(entry.conversation, entry.activity, entry.activity.get("replyToId"))
         except RetryableConnectorError as error:
             if error.status == 429:
                 tenant = entry.conversation.tenant_id or "-"

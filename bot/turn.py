@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 
 from storage.records import ConversationRef
 
@@ -77,40 +77,31 @@ class Outbound(Protocol):
     async def update(self, ref: ConversationRef, activity_id: str, activity: dict) -> None: ...
 
 
-Fallback = Callable[[str, ConversationRef, dict], Awaitable[None]]
-
-
 class Turn:
     """One incoming activity and the ways to answer it."""
 
-    def __init__(self, incoming: Incoming, outbound: Outbound, fallback: Fallback | None = None) -> None:
+    def __init__(self, incoming: Incoming, outbound: Outbound, *, queued: list | None = None) -> None:
         self.incoming = incoming
         self._outbound = outbound
-        self._fallback = fallback
+        # When given, replies wait here and go to the outbox when the turn ends: Teams gets its 200 at once,
+        # the replies are durable before it does, and the delivery worker retries them as long as it takes.
+        self.queued = queued
         self.invoke_response: dict | None = None
         self.sent: list[dict] = []
 
-    async def reply(self, message: Message | str) -> str | None:
+    async def reply(self, message: Message | str) -> None:
         if isinstance(message, str):
             message = Message(text=message)
-        activity = message.to_activity(self.incoming.conversation)
-        self.sent.append(activity)
         # Channel threads need the reply addressed to the thread's root; 1:1 chats take a plain send.
         reply_to = None if self.incoming.is_personal else self.incoming.activity_id
-        try:
-            return await self._outbound.send(self.incoming.conversation, activity, reply_to)
-        except Exception:
-            if self._fallback is None:
-                raise
-            # Still failing after the in-turn retries: the outbox keeps trying, so the answer is not lost.
-            key = f"reply:{self.incoming.conversation.id}:{self.incoming.activity_id}:{len(self.sent)}"
-            await self._fallback(key, self.incoming.conversation, activity)
-            return None
-
-    async def update_card(self, activity_id: str, card: dict) -> None:
-        activity = Message(cards=[card]).to_activity(self.incoming.conversation)
-        activity["id"] = activity_id
-        await self._outbound.update(self.incoming.conversation, activity_id, activity)
+        activity = message.to_activity(self.incoming.conversation, reply_to_id=reply_to)
+        self.sent.append(activity)
+        if self.queued is None:
+            await self._outbound.send(self.incoming.conversation, activity, reply_to)
+            return
+        # Keyed by the incoming activity, so Teams redelivering the same activity queues no second reply.
+        key = f"reply:{self.incoming.conversation.id}:{self.incoming.activity_id or id(self)}:{len(self.sent)}"
+        self.queued.append((key, self.incoming.conversation, activity))
 
     async def show(self, card: dict) -> None:
         """Replace the clicked card when answering a card action; otherwise send the card as a message."""

@@ -210,6 +210,17 @@ class RunningBot:
     def services(self):
         return self.app[SERVICES]
 
+    async def settled(self, timeout: float = 10.0) -> None:
+        """Wait until the outbox has nothing left to send (replies and notifications all delivered)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            counts = await self.services.outbox.counts()
+            if not counts.get("pending") and not counts.get("sending"):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"the outbox did not drain: {counts}")
+            await asyncio.sleep(0.05)
+
     async def post(self, activity: dict | bytes | str, headers: dict | None = None) -> aiohttp.ClientResponse:
         if isinstance(activity, dict):
             return await self.session.post(f"{self.url}/api/messages", json=activity, headers=headers)

@@ -91,9 +91,9 @@ async def test_request_decided_in_a_channel_with_universal_actions(bot, connecto
     await bot.post(channel_message(connector, "register governance", GOV, user=ADMIN))
     response = await bot.post(message(connector, "request tool Otter.ai", user=STAFF, conversation_id="a:staff"))
     assert response.status == 200
-    await connector.wait_for(3)  # registration confirmed; welcome and the form to the requester
-    form = next(c for c in connector.cards() if c["body"][0].get("text") == "Request approval for an AI tool")
+    form = (await connector.wait_for_text("Request approval for an AI tool", conversation="a:staff"))["attachments"][0]["content"]
     assert inputs_of(form)["tool_name"] == "Otter.ai"
+    await bot.settled()
     connector.requests.clear()
 
     receipt = await invoke(bot, connector, "approval.submit", GOOD_REQUEST, STAFF, conversation_id="a:staff")
@@ -197,11 +197,12 @@ async def test_request_decided_in_a_channel_with_universal_actions(bot, connecto
 async def test_approval_adds_the_tool_to_the_register_and_answers_change(bot, connector):
     await bot.post(message(connector, "hello", user=APP1, conversation_id="a:app1"))
     await bot.post(message(connector, "Can I use Otter.ai for minutes?", user=STAFF, conversation_id="a:staff"))
-    await connector.wait_for(5)  # two welcomes, the answer
-    answer = next(c for c in connector.cards() if any("Request approval for" in a["title"] for a in c.get("actions", [])))
+    answer = (await connector.wait_for_text("Request approval for Otter.ai", conversation="a:staff"))["attachments"][0]["content"]
     button = next(a for a in answer["actions"] if a["title"].startswith("Request approval for"))
     assert button["data"]["tool_name"] == "Otter.ai"
     await invoke(bot, connector, button["verb"], button["data"], STAFF, conversation_id="a:staff")
+    await connector.wait_for_text("Request approval for an AI tool", conversation="a:staff")
+    await bot.settled()
     connector.requests.clear()
 
     await invoke(bot, connector, "approval.submit", {**GOOD_REQUEST, "data_classification": "official"}, STAFF,

