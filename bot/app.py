@@ -15,6 +15,7 @@ from bot.delivery import DeliveryWorker
 from bot.graph import GraphClient
 from bot.mail import DeliveryOutbound, GraphMailer
 from bot.credentials import TokenProvider, build_credential
+from bot.replies import ReplySender
 from bot.reminders import queue_round, round_label
 from bot.routes import build_router
 from bot.services import Services
@@ -54,7 +55,8 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
         services.outbox, DeliveryOutbound(outbound or delivery_connector, mailer),
         per_tenant_per_second=settings.rate_per_tenant, per_conversation_per_second=settings.rate_per_conversation,
     )
-    bot = PolicyBot(services, build_router(), replies_via_outbox=True)
+    services.replies = ReplySender(services.outbound, services.outbox, services.db, services.deliver_soon)
+    bot = PolicyBot(services, build_router())
     app[SERVICES] = services
     app[ADAPTER] = TeamsAdapter(settings, bot.on_incoming)
 
@@ -83,6 +85,7 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
     async def close(_app: web.Application) -> None:
         if SCHEDULE in app:
             app[SCHEDULE].cancel()
+        await services.replies.stop()
         await services.delivery.stop()
         await delivery_connector.close()
         if graph is not None:

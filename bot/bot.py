@@ -20,16 +20,14 @@ SORRY = "Sorry, something went wrong on my side and I couldn't finish that. Noth
 
 
 class PolicyBot:
-    def __init__(self, services: Services, router: Router, *, replies_via_outbox: bool = False) -> None:
-        """With `replies_via_outbox`, a turn's replies are committed to the outbox before Teams gets its 200,
-        and the delivery worker sends them straight after: the request never waits on the connector."""
+    def __init__(self, services: Services, router: Router) -> None:
         self.services = services
         self.router = router
-        self.replies_via_outbox = replies_via_outbox
         services.commands = frozenset(router.commands())
 
     async def on_incoming(self, incoming: Incoming) -> dict | None:
-        queued: list | None = [] if self.replies_via_outbox else None
+        # With a reply sender (the service), replies go out after Teams has its 200; the chat sends them directly.
+        queued: list | None = [] if self.services.replies is not None else None
         turn = Turn(incoming, self.services.outbound, queued=queued)
         try:
             await self._run(turn)
@@ -37,10 +35,7 @@ class PolicyBot:
             log.exception("turn failed", kind=incoming.kind, verb=incoming.verb, conversation_kind=incoming.conversation.kind)
             await self._apologise(turn)
         if queued:
-            # If this fails the request fails too, and Teams sends the activity again: nothing is lost.
-            async with self.services.db.sessions.begin() as session:
-                await self.services.outbox.add_many_in(session, queued)
-            self.services.deliver_soon()
+            self.services.replies.send(queued)
         return turn.invoke_response
 
     async def _run(self, turn: Turn) -> None:

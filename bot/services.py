@@ -24,6 +24,7 @@ from storage.tools import ToolRepository
 
 if TYPE_CHECKING:
     from bot.library import PolicyLibrary
+    from bot.replies import ReplySender
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Services:
     approvers: ApproverDirectory
     commands: frozenset[str] = frozenset()
     delivery: DeliveryWorker | None = None
+    replies: "ReplySender | None" = None  # set in the service; the terminal chat sends replies directly
 
     def deliver_soon(self) -> None:
         """Wake this process's delivery worker after a transaction that queued messages has committed."""

@@ -83,8 +83,7 @@ class Turn:
     def __init__(self, incoming: Incoming, outbound: Outbound, *, queued: list | None = None) -> None:
         self.incoming = incoming
         self._outbound = outbound
-        # When given, replies wait here and go to the outbox when the turn ends: Teams gets its 200 at once,
-        # the replies are durable before it does, and the delivery worker retries them as long as it takes.
+        # When given, replies wait here and are sent when the turn ends, after Teams has its 200.
         self.queued = queued
         self.invoke_response: dict | None = None
         self.sent: list[dict] = []
@@ -99,7 +98,8 @@ class Turn:
         if self.queued is None:
             await self._outbound.send(self.incoming.conversation, activity, reply_to)
             return
-        # Keyed by the incoming activity, so Teams redelivering the same activity queues no second reply.
+        # The outbox key, if the reply must wait there: keyed by the incoming activity, so Teams redelivering
+        # the same activity queues no second copy.
         key = f"reply:{self.incoming.conversation.id}:{self.incoming.activity_id or id(self)}:{len(self.sent)}"
         self.queued.append((key, self.incoming.conversation, activity))
 

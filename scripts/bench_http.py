@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import defaultdict, deque
 from pathlib import Path
 
 import aiohttp
@@ -42,9 +43,16 @@ class Connector:
         self.delay = delay
         self.replies = 0
         self.peers: set = set()
+        # Questions awaiting their answer, per conversation, oldest first: each question gets one reply and
+        # replies keep their conversation's order, so the next reply answers the oldest question.
+        self.waiting: dict[str, deque] = defaultdict(deque)
+        self.reply_latencies: list[float] = []
 
     async def handle(self, request: web.Request) -> web.Response:
         await request.read()
+        conversation = request.path.split("/")[3] if request.path.startswith("/v3/conversations/") else ""
+        if self.waiting.get(conversation):
+            self.reply_latencies.append(time.perf_counter() - self.waiting[conversation].popleft())
         self.peers.add(request.transport.get_extra_info("peername"))
         await asyncio.sleep(self.delay)
         self.replies += 1
@@ -63,7 +71,9 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
-async def run_load(url: str, service_url: str, total: int, concurrency: int, users: int) -> list[float]:
+async def run_load(url: str, service_url: str, total: int, concurrency: int, users: int,
+                   waiting: dict[str, deque] | None = None) -> list[float]:
+    """HTTP latencies; with `waiting`, each question's send time is queued for the connector to match."""
     latencies: list[float] = []
     queue: asyncio.Queue = asyncio.Queue()
     for n in range(total):
@@ -78,6 +88,8 @@ async def run_load(url: str, service_url: str, total: int, concurrency: int, use
             activity["from"] = {"id": f"29:{user}", "aadObjectId": user, "name": user}
             activity["conversation"] = {**activity["conversation"], "id": f"a:{user}"}
             started = time.perf_counter()
+            if waiting is not None:
+                waiting[f"a:{user}"].append(started)
             async with session.post(url, json=activity) as response:
                 await response.read()
                 assert response.status in (200, 201), response.status
@@ -120,16 +132,25 @@ async def bench(name: str, command: list[str], port: int, args, env: dict) -> No
         for concurrency in args.concurrency:
             connector.replies, connector.peers = 0, set()
             cpu_before = cpu_seconds(process.pid)
+            connector.waiting.clear()
+            connector.reply_latencies = []
             started = time.perf_counter()
-            latencies = await run_load(url, service_url, args.messages, concurrency, 20)
+            latencies = await run_load(url, service_url, args.messages, concurrency, 20, connector.waiting)
+            # Throughput counts a message once its reply has reached the connector, not when the request returned.
+            deadline = time.perf_counter() + 60
+            while len(connector.reply_latencies) < args.messages and time.perf_counter() < deadline:
+                await asyncio.sleep(0.005)
             elapsed = time.perf_counter() - started
+            answered = connector.reply_latencies
             await asyncio.sleep(args.connector_delay * 3)
             cpu = cpu_seconds(process.pid) - cpu_before
             latencies.sort()
+            answered.sort()
             print(
                 f"{name:<12} c={concurrency:<3} {args.messages / elapsed:7.1f} msg/s  "
-                f"p50 {statistics.median(latencies):6.1f} ms  p95 {latencies[int(len(latencies) * 0.95) - 1]:6.1f} ms  "
-                f"cpu {cpu / args.messages * 1000:5.1f} ms/msg  replies {connector.replies:<5} "
+                f"http p50 {statistics.median(latencies):6.1f} ms  p95 {latencies[int(len(latencies) * 0.95) - 1]:6.1f} ms  "
+                f"reply p50 {statistics.median(answered) * 1000:6.1f} ms  p95 {answered[int(len(answered) * 0.95) - 1] * 1000:6.1f} ms  "
+                f"cpu {cpu / args.messages * 1000:5.1f} ms/msg  replies {connector.replies:<5} unanswered {args.messages - len(answered):<3} "
                 f"connections {len(connector.peers):<4} idle rss {idle:.0f} MB",
                 flush=True,
             )

@@ -34,7 +34,11 @@ class Database:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options: dict = {"pool_pre_ping": not self.is_sqlite}
-        if not self.is_sqlite:
+        if self.is_sqlite:
+            # One connection: SQLite has one writer anyway, and several connections in one process meet
+            # its busy handler, which sleeps in steps of up to 100 ms. Queueing in the pool is far faster.
+            options.update(pool_size=1, max_overflow=0, pool_timeout=60)
+        else:
             options.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:

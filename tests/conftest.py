@@ -211,20 +211,31 @@ class RunningBot:
         return self.app[SERVICES]
 
     async def settled(self, timeout: float = 10.0) -> None:
-        """Wait until the outbox has nothing left to send (replies and notifications all delivered)."""
+        """Wait until replies in flight are sent and the outbox has nothing left to send."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             counts = await self.services.outbox.counts()
-            if not counts.get("pending") and not counts.get("sending"):
+            if not counts.get("pending") and not counts.get("sending") and not self.services.replies.busy:
                 return
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"the outbox did not drain: {counts}")
             await asyncio.sleep(0.05)
 
     async def post(self, activity: dict | bytes | str, headers: dict | None = None) -> aiohttp.ClientResponse:
+        """Post an activity; return once Teams would have its answer and the turn's replies have gone out.
+
+        The bot answers before sending its replies (they follow in the background); waiting for them here
+        keeps tests that count messages deterministic."""
         if isinstance(activity, dict):
-            return await self.session.post(f"{self.url}/api/messages", json=activity, headers=headers)
-        return await self.session.post(f"{self.url}/api/messages", data=activity, headers=headers)
+            response = await self.session.post(f"{self.url}/api/messages", json=activity, headers=headers)
+        else:
+            response = await self.session.post(f"{self.url}/api/messages", data=activity, headers=headers)
+        await response.read()
+        for _ in range(300):
+            if not self.services.replies.busy:
+                break
+            await asyncio.sleep(0.05)
+        return response
 
 
 async def start_bot(settings: Settings):

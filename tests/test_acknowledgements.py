@@ -165,7 +165,8 @@ async def test_reminder_round_survives_429_and_a_restart_and_reminds_each_person
 async def test_publishing_a_new_version_asks_everyone_again(bot, connector, tmp_path):
     for user in ("aad-p1", "aad-p2"):
         await bot.post(message(connector, "hi", user=user, conversation_id=f"a:{user}"))
-    before = len(await connector.wait_for(4))
+    await bot.settled()  # welcome, acknowledgement prompt and answer for each
+    before = len(connector.activities())
     policy = tmp_path / "policy-v2.md"
     policy.write_text(EXAMPLE_POLICY_PATH.read_text().replace("## 16. Review", "## 16. Review and updates"))
     code, stdout, stderr = await run_cli("policy", "publish", str(policy), "--version", "2.0",
