@@ -6,6 +6,7 @@ import asyncio
 import copy
 import json
 import os
+import random
 import socket
 import uuid
 from dataclasses import dataclass, field
@@ -123,7 +124,10 @@ class FakeConnector:
     # (status, headers), used first; status 0 is a hang: the request is never processed or answered in time
     faults: list[tuple[int, dict]] = field(default_factory=list)
     delay: float = 0.0
+    # (share answered 429, share answered 500), drawn per request from a seeded generator
+    random_faults: tuple[float, float] | None = None
     members: list[dict] = field(default_factory=list)
+    _random: random.Random = field(default_factory=lambda: random.Random(20261122))
     _ids: int = 0
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -166,6 +170,10 @@ class FakeConnector:
         body = await request.json() if request.can_read_body else None
         if self.delay:
             await asyncio.sleep(self.delay)
+        if not self.faults and self.random_faults and request.method in ("POST", "PUT"):
+            draw, (throttled, failed) = self._random.random(), self.random_faults
+            if draw < throttled + failed:
+                self.faults.append((429, {"Retry-After": "0.1"}) if draw < throttled else (500, {}))
         if self.faults:
             status, headers = self.faults.pop(0)
             self.requests.append(Recorded(request.method, request.path, {"_fault": status}, dict(request.headers)))

@@ -154,3 +154,19 @@ async def test_a_reply_that_meets_many_failures_is_still_delivered_from_the_outb
     finally:
         await running.session.close()
         await runner.cleanup()
+
+
+async def test_every_question_is_answered_exactly_once_under_throttling_and_errors(bot, connector):
+    connector.random_faults = (0.2, 0.1)  # a fifth of sends throttled, a tenth failing
+    users = [f"aad-load-{n}" for n in range(12)]
+    questions = ["Can I use ChatGPT to draft a press release?", "Do I need a DPIA before using AI on personal data?"]
+    await asyncio.gather(*[
+        bot.post(message(connector, question, user=user, conversation_id=f"a:{user}"))
+        for question in questions for user in users
+    ])
+    await bot.settled(timeout=60)
+    injected = [r.body["_fault"] for r in connector.requests if "_fault" in (r.body or {})]
+    assert injected.count(429) >= 5 and injected.count(500) >= 2
+    for user in users:
+        cited = [a for a in connector.activities() if a["conversation"]["id"] == f"a:{user}" and a.get("entities")]
+        assert len(cited) == 2, (user, len(cited))
