@@ -1,10 +1,12 @@
-"""SIGKILL the bot in the middle of a burst of reports, restart it: nothing acknowledged is lost or sent twice."""
+"""SIGKILL the bot in the middle of a burst of incident reports or tool requests, restart it: nothing
+acknowledged is lost, every notification arrives, and nothing is sent twice but the crash-instant case."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -16,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
 from conftest import ACTIVITIES, free_port, send_json
 
 BIN = Path(sys.executable).parent / "policy-bot"
@@ -24,18 +28,26 @@ REPORT = {"verb": "incident.submit", "description": "A chatbot exposed a case fi
           "anonymous": "false"}
 
 
+REQUEST = {"verb": "approval.submit", "tool_name": "Gamma", "purpose": "Slides.", "data_classification": "public",
+           "data_description": "Reports.", "expected_output": "Slides.", "output_use": "Briefings.", "category": "public"}
+FLOWS = {  # submission, what the receipt says, where the records are
+    "incident": (REPORT, "Report received: ", "incidents"),
+    "tool request": (REQUEST, "Request sent: ", "approval_requests"),
+}
+CARD_TITLE = re.compile(r"(?:AI incident|AI tool request) ((?:INC|REQ)-\d{4}-\d{4})")
+
+
 class Connector(BaseHTTPRequestHandler):
-    received: list[tuple[str, str]] = []  # (conversation, incident reference in the card)
+    received: list[tuple[str, str]] = []  # (conversation, reference on the card)
     lock = threading.Lock()
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         conversation = self.path.split("/")[3]
-        text = json.dumps(body)
-        if "AI incident INC-" in text:
-            reference = text.split("AI incident ")[1][:13]
+        found = CARD_TITLE.search(json.dumps(body))
+        if found:
             with self.lock:
-                self.received.append((conversation, reference))
+                self.received.append((conversation, found.group(1)))
         send_json(self, {"id": "x"})
 
     def log_message(self, *args) -> None:
@@ -66,14 +78,16 @@ def post(port: int, body: dict) -> dict | None:
         return None  # the server died before answering: the reporter was not told it was received
 
 
-def test_sigkill_mid_burst_loses_nothing_acknowledged(tmp_path):
+@pytest.mark.parametrize("flow", FLOWS)
+def test_sigkill_mid_burst_loses_nothing_acknowledged(flow, tmp_path):
+    submission, receipt, table = FLOWS[flow]
     Connector.received = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Connector)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     service_url = f"http://127.0.0.1:{server.server_address[1]}"
     port = free_port()
     env = {**os.environ, "PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", "LOG_LEVEL": "ERROR",
-           "GOVERNANCE_IDS": "aad-gov", "SECURITY_IDS": "aad-sec", "OUTBOX_CLAIM_SECONDS": "2",
+           "GOVERNANCE_IDS": "aad-gov", "SECURITY_IDS": "aad-sec", "APPROVER_IDS": "aad-gov,aad-sec", "OUTBOX_CLAIM_SECONDS": "2",
            "OUTBOX_BASE_DELAY_SECONDS": "0.1"}
 
     def from_user(user: str, kind: str) -> dict:
@@ -89,10 +103,10 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged(tmp_path):
 
     def report(n: int) -> str | None:
         body = from_user(f"aad-staff-{n}", "invoke-adaptiveCard/action-personal")
-        body["value"] = {"action": {"type": "Action.Execute", "verb": "incident.submit", "data": REPORT}}
+        body["value"] = {"action": {"type": "Action.Execute", "verb": submission["verb"], "data": submission}}
         answer = post(port, body)
         card = json.dumps(answer or {})
-        return card.split("Report received: ")[1][:13] if "Report received: " in card else None
+        return card.split(receipt)[1][:13] if receipt in card else None
 
     with ThreadPoolExecutor(8) as pool:
         futures = [pool.submit(report, n) for n in range(40)]
@@ -116,7 +130,7 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged(tmp_path):
                 break
             time.sleep(0.3)
         with sqlite3.connect(tmp_path / "bot.db") as db:
-            stored = {r for (r,) in db.execute("SELECT reference FROM incidents")}
+            stored = {r for (r,) in db.execute(f"SELECT reference FROM {table}")}
             failed = db.execute("SELECT count(*) FROM outbox WHERE status = 'failed'").fetchone()[0]
         assert acknowledged <= stored, f"acknowledged but lost: {acknowledged - stored}"
         assert failed == 0
