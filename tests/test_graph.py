@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import time
 from urllib.parse import parse_qs
 
 import jwt
@@ -119,6 +120,51 @@ async def post(bot, connector, body: dict) -> dict | None:
     return await response.json() if response.content_type == "application/json" else None
 
 
+@pytest.fixture
+async def managed_identity(monkeypatch):
+    """App Service's managed identity endpoint (plain HTTP on the host, as in Azure), for azure-identity to find."""
+    asked: list[dict] = []
+
+    async def token(request: web.Request) -> web.Response:
+        asked.append(dict(request.query))
+        if request.headers.get("X-IDENTITY-HEADER") != "identity-secret":
+            return web.json_response({"error": "forbidden"}, status=403)
+        return web.json_response({"access_token": f"token-for-{request.query['resource']}/.default",
+                                  "expires_on": str(int(time.time()) + 3600), "resource": request.query["resource"],
+                                  "token_type": "Bearer"})
+
+    app = web.Application()
+    app.router.add_get("/msi/token", token)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", "identity-secret")
+    yield asked
+    await runner.cleanup()
+
+
+async def approve_as_group_member(bot, connector, microsoft) -> None:
+    """A staff request reaches a group member 1:1; an outsider is refused; the member approves it."""
+    await post(bot, connector, message(connector, "hello", user=OTHER_MEMBER, conversation_id="a:member2"))
+    receipt = await post(bot, connector, card_action(connector, "approval.submit", REQUEST, user=STAFF))
+    assert "Request sent" in json.dumps(receipt)
+    # The member (on the second page of the group) gets the card 1:1.
+    card = (await connector.wait_for_text("AI tool request", conversation="a:member2"))["attachments"][0]["content"]
+    approve = next(a for a in card["actions"] if a["title"] == "Approve")
+    # Outbound calls to the connector carried a Bot Framework token from the same (fake) identity platform.
+    assert {r.headers.get("Authorization") for r in connector.requests} == {
+        "Bearer token-for-https://api.botframework.com/.default"}
+
+    refused = await post(bot, connector, card_action(connector, "approval.decide", approve["data"], user=OUTSIDER))
+    assert "You are not an approver for AI tool requests" in json.dumps(refused)
+    decided = await post(bot, connector, card_action(connector, "approval.decide", approve["data"], user=MEMBER))
+    assert "Approved" in json.dumps(decided) and "not an approver" not in json.dumps(decided)
+    assert len(microsoft.graph_requests) == 2  # two pages, read once and then served from the cache
+    assert "$select=id" in microsoft.graph_requests[0] and "page=2" in microsoft.graph_requests[1]
+
+
 @pytest.mark.parametrize("sign_in", ["secret", "certificate"])
 async def test_members_of_the_approver_group_may_decide(sign_in, tmp_path, openid, microsoft, connector):  # noqa: F811
     extra = {}
@@ -130,27 +176,25 @@ async def test_members_of_the_approver_group_may_decide(sign_in, tmp_path, openi
         extra = {"app_password": "", "app_certificate_path": pem}
     bot, runner = await start_bot(secured_settings(tmp_path, openid, microsoft.url, **extra))
     try:
-        await post(bot, connector, message(connector, "hello", user=OTHER_MEMBER, conversation_id="a:member2"))
-        receipt = await post(bot, connector, card_action(connector, "approval.submit", REQUEST, user=STAFF))
-        assert "Request sent" in json.dumps(receipt)
-        # The member (on the second page of the group) gets the card 1:1.
-        card = (await connector.wait_for_text("AI tool request", conversation="a:member2"))["attachments"][0]["content"]
-        approve = next(a for a in card["actions"] if a["title"] == "Approve")
-        # Outbound calls to the connector carried a Bot Framework token from the same (fake) Entra ID.
-        assert {r.headers.get("Authorization") for r in connector.requests} == {
-            "Bearer token-for-https://api.botframework.com/.default"}
-
-        refused = await post(bot, connector, card_action(connector, "approval.decide", approve["data"], user=OUTSIDER))
-        assert "You are not an approver for AI tool requests" in json.dumps(refused)
-        decided = await post(bot, connector, card_action(connector, "approval.decide", approve["data"], user=MEMBER))
-        assert "Approved" in json.dumps(decided) and "not an approver" not in json.dumps(decided)
-
+        await approve_as_group_member(bot, connector, microsoft)
         graph_scope = [r for r in microsoft.token_requests if r["scope"] == f"{microsoft.url}/.default"]
         assert len(graph_scope) == 1 and graph_scope[0]["tenant"] == TENANT_ID
         assert graph_scope[0]["grant_type"] == "client_credentials" and graph_scope[0]["client_id"] == APP_ID
         assert ("client_assertion" in graph_scope[0]) == (sign_in == "certificate")
-        assert len(microsoft.graph_requests) == 2  # two pages, read once and then served from the cache
-        assert "$select=id" in microsoft.graph_requests[0] and "page=2" in microsoft.graph_requests[1]
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
+
+
+async def test_a_managed_identity_bot_reads_the_group_too(tmp_path, openid, microsoft, managed_identity, connector):  # noqa: F811
+    settings = secured_settings(tmp_path, openid, microsoft.url, app_type="UserAssignedMSI", app_password="")
+    bot, runner = await start_bot(settings)
+    try:
+        await approve_as_group_member(bot, connector, microsoft)
+        assert microsoft.token_requests == []  # no client secret or certificate anywhere
+        resources = {asked["resource"] for asked in managed_identity}
+        assert resources == {"https://api.botframework.com", microsoft.url}
+        assert {asked.get("client_id") for asked in managed_identity} == {APP_ID}
     finally:
         await bot.session.close()
         await runner.cleanup()
