@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from storage.db import Database
 from storage.models import QuestionRow
@@ -29,14 +29,13 @@ class QuestionRepository:
         self, *, user_id: str, conversation_id: str | None, text: str, redacted: bool,
         policy_version_id: int | None, answered: bool, passages: list[dict],
     ) -> int:
-        async with self._db.sessions.begin() as session:
-            row = QuestionRow(
-                user_id=user_id, conversation_id=conversation_id, asked_at=datetime.now(timezone.utc), text=text,
-                redacted=redacted, policy_version_id=policy_version_id, answered=answered, passages=passages,
-            )
-            session.add(row)
-            await session.flush()
-            return row.id
+        # A Core insert: this runs on every question, and the ORM's unit of work costs several times more.
+        statement = insert(QuestionRow).values(
+            user_id=user_id, conversation_id=conversation_id, asked_at=datetime.now(timezone.utc), text=text,
+            redacted=redacted, policy_version_id=policy_version_id, answered=answered, passages=passages,
+        ).returning(QuestionRow.id)
+        async with self._db.engine.begin() as connection:
+            return (await connection.execute(statement)).scalar_one()
 
     async def get(self, question_id: int) -> QuestionRecord | None:
         async with self._db.sessions() as session:
