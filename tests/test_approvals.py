@@ -101,7 +101,7 @@ async def test_request_decided_in_a_channel_with_universal_actions(bot, connecto
     assert receipt["body"][0]["text"] == f"Request sent: {reference}"
     assert [r.status for r in await rows(bot)] == ["pending"]  # committed before the receipt
 
-    await connector.wait_for(1)
+    await bot.settled()
     [posted] = posted_to(connector, GOV)
     channel_card = posted["attachments"][0]["content"]
     text = json.dumps(channel_card)
@@ -126,8 +126,7 @@ async def test_request_decided_in_a_channel_with_universal_actions(bot, connecto
                          execute_data(buttons["Ask for more information"], question="Will residents be recorded?"),
                          APP1, channel=True)
     assert "Will residents be recorded?" in json.dumps(asked)
-    await connector.wait_for(2)
-    [question] = posted_to(connector, "a:staff")
+    question = await connector.wait_for_text("Will residents be recorded?", conversation="a:staff")
     question_card = question["attachments"][0]["content"]
     assert "Will residents be recorded?" in json.dumps(question_card)
     empty = await invoke(bot, connector, "approval.answer", execute_data(actions_of(question_card)["Send answer"], answer=" "),
@@ -137,8 +136,7 @@ async def test_request_decided_in_a_channel_with_universal_actions(bot, connecto
                             execute_data(actions_of(question_card)["Send answer"], answer="No, internal meetings only."),
                             STAFF, conversation_id="a:staff")
     assert "Answer sent" in json.dumps(answered)
-    await connector.wait_for(4)  # the channel card, updated for the question, the question, updated for the answer
-    assert "No, internal meetings only." in json.dumps(updated_in(connector, GOV)[-1])
+    await connector.wait_for_text("No, internal meetings only.", conversation=GOV)  # the channel card, updated
     assert [r.status for r in await rows(bot)] == ["pending"]
 
     # Two approvers decide at the same moment from the refreshed card: exactly one decision is recorded.
@@ -159,8 +157,7 @@ async def test_request_decided_in_a_channel_with_universal_actions(bot, connecto
     assert f"by User {winner} at" in next(c for c in cards if "Already " in c)
 
     # Teams retries the winner's invoke: no second decision, no second message.
-    await connector.wait_for(2)
-    await asyncio.sleep(0.3)
+    await bot.settled()
     before = len(connector.activities())
     again = await invoke(bot, connector, "approval.decide", winning_data, winner, channel=True)
     assert "Already" not in json.dumps(again) and "actions" not in again
@@ -207,7 +204,7 @@ async def test_approval_adds_the_tool_to_the_register_and_answers_change(bot, co
 
     await invoke(bot, connector, "approval.submit", {**GOOD_REQUEST, "data_classification": "official"}, STAFF,
                  conversation_id="a:staff")
-    await connector.wait_for(1)
+    await bot.settled()
     # No channel registered: each approver gets the card 1:1, with the buttons on it.
     [card_1to1] = posted_to(connector, "a:app1")
     approver_card = card_1to1["attachments"][0]["content"]
@@ -217,7 +214,7 @@ async def test_approval_adds_the_tool_to_the_register_and_answers_change(bot, co
 
     decided = await invoke(bot, connector, "approval.decide", execute_data(actions_of(approver_card)["Approve"]), APP1)
     assert "Approved" in json.dumps(decided)
-    await connector.wait_for(3)
+    await bot.settled()
     assert len(updated_in(connector, "a:app1")) == 1
     assert "approved" in posted_to(connector, "a:staff")[-1]["text"]
     otter = {t.name: t for t in await bot.services.tools.all()}["Otter.ai"]

@@ -71,7 +71,7 @@ async def test_report_is_saved_routed_to_both_teams_and_the_dpo_and_triaged(bot,
     async with bot.services.db.sessions() as session:  # committed before the reporter was told
         assert (await session.execute(select(IncidentRow.reference))).scalar() == reference
 
-    await connector.wait_for(3)
+    await bot.settled()
     governance, security = posted_to(connector, "19:gov@thread.tacv2"), posted_to(connector, "19:sec@thread.tacv2")
     assert len(governance) == 1 and len(security) == 1
     triage = json.dumps(governance[0])
@@ -96,7 +96,7 @@ async def test_report_is_saved_routed_to_both_teams_and_the_dpo_and_triaged(bot,
     response = await bot.post(card_action(connector, "incident.triage", card_data, user=GOV, channel=True))
     updated = await response.json()
     assert "Acknowledged" in json.dumps(updated["value"])
-    await connector.wait_for(6)  # two card updates in place, one message to the reporter
+    await bot.settled()
     updates = [r for r in connector.requests if r.method == "PUT"]
     assert sorted(r.path.split("/")[3] for r in updates) == ["19:gov@thread.tacv2", "19:sec@thread.tacv2"]
     told = posted_to(connector, "a:staff")
@@ -129,7 +129,7 @@ async def test_report_is_saved_routed_to_both_teams_and_the_dpo_and_triaged(bot,
 async def test_anonymous_reports_do_not_name_the_reporter_on_triage_cards(bot, connector):
     await set_up_routing(bot, connector)
     await submit(bot, connector, {**GOOD_REPORT, "anonymous": "true", "personal_data": "no"})
-    await connector.wait_for(2)
+    await bot.settled()
     triage = json.dumps(posted_to(connector, "19:gov@thread.tacv2")[0])
     assert "Anonymous" in triage and "aad-staff" not in triage
     async with bot.services.db.sessions() as session:
@@ -140,7 +140,7 @@ async def test_every_notification_arrives_exactly_once_despite_500_429_and_a_han
     await set_up_routing(bot, connector)
     connector.faults = [(500, {}), (429, {"Retry-After": "0.3"}), (0, {}), (503, {})]  # 0: hangs past the 1 s timeout
     await submit(bot, connector, GOOD_REPORT)
-    await connector.wait_for(3, timeout=20)
+    await bot.settled(timeout=30)
     assert [r.body["_fault"] for r in connector.requests if "_fault" in (r.body or {})] == [500, 429, 0, 503]
     await asyncio.sleep(1.0)
     governance, security = posted_to(connector, "19:gov@thread.tacv2"), posted_to(connector, "19:sec@thread.tacv2")
