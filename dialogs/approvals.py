@@ -40,14 +40,13 @@ async def show_form(turn: Turn, services: Services) -> None:
         turn.respond_with_text("The request form is below.")
 
 
-async def _approvers(services: Services) -> list[Recipient]:
-    return await team(services, "governance", await services.approvers.all(),
-                      setting="APPROVER_IDS (nor an APPROVER_GROUP_ID with members)")
-
-
-async def _refresh_user_ids(services: Services, recipients: list[Recipient]) -> list[str]:
+async def _approvers(services: Services) -> tuple[list[Recipient], list[str]]:
+    """Where approval cards go, and the approvers' Teams ids for a channel card's refresh."""
+    approver_ids = await services.approvers.all()
+    recipients = await team(services, "governance", approver_ids,
+                            setting="APPROVER_IDS (nor an APPROVER_GROUP_ID with members)")
     channel = next((r.conversation for r in recipients if r.user_id is None and r.conversation), None)
-    return await teams_ids_for(services, await services.approvers.all(), channel)
+    return recipients, await teams_ids_for(services, approver_ids, channel)
 
 
 def _card_for(request: ApprovalRequest, recipient_user: str | None, refresh_ids: list[str] | None) -> dict:
@@ -62,8 +61,7 @@ async def submit_request(turn: Turn, services: Services) -> None:
     if form is None:
         await turn.show(build_request_form_card(incoming.data, errors))
         return
-    recipients = await _approvers(services)
-    refresh_ids = await _refresh_user_ids(services, recipients)
+    recipients, refresh_ids = await _approvers(services)
 
     def notify(request: ApprovalRequest) -> list[Notification]:
         return [
