@@ -204,9 +204,9 @@ def _trim(text: str, limit: int = 500) -> str:
 class PolicyIndex:
     K1, B = 1.2, 0.6
     CONTEXT_WEIGHT = 0.6
-    EXPANSION_WEIGHT = 0.45
+    EXPANSION_WEIGHT = 0.55
     ABSENT_WORD_EXPANSION_WEIGHT = 0.75
-    SECOND_WORD_SHARE = 0.5
+    SECOND_WORD_SHARE = 0.7
     WHOLE_PHRASE_BONUS = 1.4
     MIN_COVERAGE = 0.6
     MIN_COVERAGE_ON_TOPIC = 0.2
