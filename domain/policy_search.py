@@ -70,8 +70,16 @@ _DETERMINERS = r"(?:the|this|that|our|my|your|their|a|an)"
 
 
 def _phrase_pattern(phrase: str) -> str:
-    """'ignore the policy' also matches 'ignore this policy' and 'ignore our policy'."""
-    parts = [_DETERMINERS if word in ("the", "this", "our", "my", "a", "an") else re.escape(word) for word in phrase.split()]
+    """'ignore the policy' also matches 'ignore this policy' and 'ignore our policy';
+    a '*' stands for one to five words, so 'put * into' matches 'put a resident's case notes into'."""
+    parts = []
+    for word in phrase.split():
+        if word == "*":
+            parts.append(r"(?:[\w'’.-]+\s+){0,4}[\w'’.-]+")
+        elif word in ("the", "this", "our", "my", "a", "an"):
+            parts.append(_DETERMINERS)
+        else:
+            parts.append(re.escape(word))
     return r"\s+".join(parts)
 
 
@@ -79,6 +87,7 @@ def _phrase_pattern(phrase: str) -> str:
 class VocabularyEntry:
     pattern: re.Pattern
     means: tuple[str, ...]
+    gapped: bool = False  # its phrases have '*' gaps: what the gap holds is the question's own words
 
 
 class Vocabulary:
@@ -87,7 +96,10 @@ class Vocabulary:
         for entry in entries:
             phrases = sorted((str(p).lower() for p in entry["say"]), key=len, reverse=True)
             pattern = re.compile(r"(?<![\w])(?:" + "|".join(_phrase_pattern(p) for p in phrases) + r")(?![\w])")
-            self.entries.append(VocabularyEntry(pattern, tuple(stems(entry["means"]))))
+            gapped = any("*" in p.split() for p in phrases)
+            if gapped and not all("*" in p.split() for p in phrases):
+                raise ValueError(f"vocabulary entry mixes gapped and plain phrases: {phrases}")
+            self.entries.append(VocabularyEntry(pattern, tuple(stems(entry["means"])), gapped))
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Vocabulary":
@@ -102,6 +114,11 @@ class Vocabulary:
         taken: list[tuple[int, int]] = []
         found = []
         for start, end, entry in matches:
+            if entry.gapped:
+                # Only the frame counts ("put … into"); the words in the gap stay free for other phrases.
+                first, last = lowered[start:end].split()[0], lowered[start:end].split()[-1]
+                found.append(((), entry.means + tuple(stems(f"{first} {last}")), f"{first} {last}"))
+                continue
             if any(s <= start and end <= e and (s, e) != (start, end) for s, e in taken):
                 continue
             taken.append((start, end))
@@ -376,7 +393,8 @@ class PolicyIndex:
 
     def _about_the_policy(self, question: str, concepts: list[Concept]) -> bool:
         """Does the question plainly concern AI, its tools or this policy?"""
-        if any(t in _DOMAIN_SIGNALS for c in concepts for t in c.alternatives if c.alternatives[t] == 1.0):
+        # The user's own words count, whether typed alone or inside a recognised phrase ("approved tools").
+        if any(t in _DOMAIN_SIGNALS for c in concepts for t in c.said):
             return True
         return any("genai" in c.alternatives for c in concepts)
 

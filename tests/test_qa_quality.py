@@ -17,14 +17,14 @@ def test_example_policy_evaluation():
     scores = evaluate(EXAMPLE_POLICY_PATH, ROOT / "tests/eval/questions.yaml")
     assert scores["in_scope"] >= 60 and scores["out_of_scope"] >= 10
     assert scores["out_of_scope_refused"] == f"{scores['out_of_scope']}/{scores['out_of_scope']}"
-    assert scores["top1"] >= 0.84 and scores["top3"] >= 0.94
-    assert scores["in_scope_refused"] <= 2
+    assert scores["top1"] >= 0.90 and scores["top3"] >= 0.98  # the bar
+    assert scores["in_scope_refused"] == 0
 
 
 def test_held_out_policy_evaluation():
     scores = evaluate(ROOT / "tests/fixtures/messy-policy.txt", ROOT / "tests/eval/heldout.yaml")
     assert scores["out_of_scope_refused"] == f"{scores['out_of_scope']}/{scores['out_of_scope']}"
-    assert scores["top1"] >= 0.76 and scores["top3"] >= 0.88
+    assert scores["top1"] >= 0.84 and scores["top3"] >= 0.92
 
 
 def test_second_held_out_set():
