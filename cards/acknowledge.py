@@ -57,7 +57,7 @@ def build_acknowledged_card(*, version_label: str, at: datetime, first: bool) ->
 
 
 def build_status_card(*, current_label: str | None, acknowledged: tuple[str, datetime] | None, current_done: bool,
-                      open_reports: list[str]) -> dict:
+                      open_reports: list[str], open_requests: list[str] = ()) -> dict:
     if acknowledged:
         ack = f"version {safe(acknowledged[0])} on {acknowledged[1]:%Y-%m-%d}"
     else:
@@ -67,6 +67,7 @@ def build_status_card(*, current_label: str | None, acknowledged: tuple[str, dat
         Fact(title="You acknowledged", value=ack),
         Fact(title="Up to date", value="Yes" if current_done else "No: type **acknowledge**"),
         Fact(title="Open incident reports", value=", ".join(open_reports) if open_reports else "none"),
+        Fact(title="Tool requests awaiting a decision", value=", ".join(open_requests) if open_requests else "none"),
     ]
     return to_dict(card([heading("Your status"), FactSet(facts=facts)], fallback_text="Your status"))
 

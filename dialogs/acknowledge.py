@@ -92,10 +92,11 @@ async def my_status(turn: Turn, services: Services) -> None:
     last = await services.acknowledgements.latest_for(user)
     current_done = policy.version is not None and last is not None and last.version_id == policy.version.id
     open_reports = [i.reference for i in await services.incidents.for_reporter(user) if i.status != "resolved"]
+    open_requests = [r.reference for r in await services.approvals.for_requester(user) if r.status == "pending"]
     card = build_status_card(
         current_label=policy.version.label if policy.version else None,
         acknowledged=(last.version_label, last.acknowledged_at) if last else None,
-        current_done=current_done, open_reports=open_reports,
+        current_done=current_done, open_reports=open_reports, open_requests=open_requests,
     )
     await turn.reply(Message(cards=[card], summary="Your status"))
 

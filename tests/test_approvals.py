@@ -257,6 +257,9 @@ async def test_a_restart_between_form_and_submission_loses_nothing(tmp_path, con
         receipt = await invoke(second, connector, "approval.submit", GOOD_REQUEST, STAFF, conversation_id="a:staff")
         assert receipt["body"][0]["text"].startswith("Request sent: REQ-")
         assert [r.tool_name for r in await rows(second)] == ["Otter.ai"]
+        await second.post(message(connector, "my status", user=STAFF, conversation_id="a:staff"))
+        status = await connector.wait_for_text("Tool requests awaiting a decision", conversation="a:staff")
+        assert receipt["body"][0]["text"].split(": ")[1] in json.dumps(status)
     finally:
         await second.session.close()
         await runner.cleanup()
