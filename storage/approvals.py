@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from domain.approvals import REGISTER_CATEGORIES, Decision, RequestForm, review_due
 from storage.audit import AuditTrail
@@ -15,6 +15,7 @@ from storage.models import ApprovalRequestRow
 from storage.records import Notification, Tool
 from storage.references import next_reference
 from storage.tools import ToolRepository
+from storage.versioned import update_if_unchanged
 
 
 @dataclass(frozen=True)
@@ -131,14 +132,8 @@ class ApprovalRepository:
             else:
                 values = {"status": decision.status, "decided_by_id": actor_id, "decided_by_name": actor_name,
                           "decided_at": now, "decision_note": decision.note}
-            changed = await session.execute(
-                update(ApprovalRequestRow)
-                .where(ApprovalRequestRow.id == row.id, ApprovalRequestRow.version == version,
-                       ApprovalRequestRow.status == "pending")
-                .values(**values, version=ApprovalRequestRow.version + 1, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if changed.rowcount != 1:
+            if not await update_if_unchanged(session, ApprovalRequestRow, row.id, version, values, now,
+                                             ApprovalRequestRow.status == "pending"):
                 raise StaleRequest(reference)
             await session.refresh(row)
             request = _request(row)
@@ -172,14 +167,9 @@ class ApprovalRepository:
                 raise LookupError(reference)
             entry = {"kind": "answer", "by": row.requester_name or requester_id, "by_id": requester_id,
                      "at": now.isoformat(), "text": answer}
-            changed = await session.execute(
-                update(ApprovalRequestRow)
-                .where(ApprovalRequestRow.id == row.id, ApprovalRequestRow.version == version,
-                       ApprovalRequestRow.status == "pending")
-                .values(thread=[*(row.thread or []), entry], version=ApprovalRequestRow.version + 1, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if changed.rowcount != 1:
+            if not await update_if_unchanged(session, ApprovalRequestRow, row.id, version,
+                                             {"thread": [*(row.thread or []), entry]}, now,
+                                             ApprovalRequestRow.status == "pending"):
                 raise StaleRequest(reference)
             await session.refresh(row)
             request = _request(row)

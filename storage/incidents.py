@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from domain.incidents import IncidentForm
 from storage.audit import AuditTrail
@@ -14,6 +14,7 @@ from storage.db import Database
 from storage.models import IncidentRow
 from storage.records import Notification
 from storage.references import next_reference
+from storage.versioned import update_if_unchanged
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,7 @@ class IncidentRepository:
                 values.update(assignee_id=actor_id, assignee_name=actor_name)
             if "note" in changes:
                 values["notes"] = [*(row.notes or []), {"by": actor_name or actor_id, "at": now.isoformat(), "text": changes["note"]}]
-            result = await session.execute(
-                update(IncidentRow)
-                .where(IncidentRow.id == row.id, IncidentRow.version == version)
-                .values(**values, version=IncidentRow.version + 1, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
+            if not await update_if_unchanged(session, IncidentRow, row.id, version, values, now):
                 raise StaleIncident(reference)
             await session.refresh(row)
             incident = _incident(row)
