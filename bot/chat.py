@@ -39,6 +39,11 @@ class Choice:
     inputs: list[dict]
 
 
+def _choice(title: str, action: dict, inputs: list[dict]) -> Choice:
+    data = action.get("data") if isinstance(action.get("data"), dict) else {}
+    return Choice(title, action.get("verb") or data.get("verb"), data, inputs)
+
+
 @dataclass
 class Screen:
     """Prints what the bot sends and remembers the latest card's actions as numbered choices."""
@@ -87,12 +92,9 @@ class Screen:
                     self.lines_for(element, own)
                 for nested in inner.get("actions", []):
                     if nested.get("type") == "Action.Execute":
-                        data = nested.get("data") if isinstance(nested.get("data"), dict) else {}
-                        self.choices.append(Choice(action.get("title", "?"), nested.get("verb") or data.get("verb"),
-                                                   data, [*inputs, *own]))
+                        self.choices.append(_choice(action.get("title", "?"), nested, [*inputs, *own]))
             elif action.get("type") in ("Action.Execute", "Action.Submit"):
-                data = action.get("data") if isinstance(action.get("data"), dict) else {}
-                self.choices.append(Choice(action.get("title", "?"), action.get("verb") or data.get("verb"), data, inputs))
+                self.choices.append(_choice(action.get("title", "?"), action, inputs))
 
     def show_card(self, card: dict) -> None:
         self.choices = []

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import structlog
 
 from bot.services import Services
 from bot.turn import Message
-from storage.records import ConversationRef
+from storage.outbox import OutboxEntry
+from storage.records import ConversationRef, Notification
 
 log = structlog.get_logger(__name__)
 
@@ -63,3 +65,27 @@ async def teams_ids_for(services: Services, user_ids: frozenset[str], channel: C
         found.update({m["aadObjectId"]: m["id"] for m in roster
                       if isinstance(m, dict) and m.get("aadObjectId") in user_ids and m.get("id")})
     return sorted(found.values())
+
+
+def updates_of_sent_cards(originals: list[OutboxEntry], key_prefix: str,
+                          card_for: Callable[[str | None, list[str] | None], dict]) -> list[Notification]:
+    """Update in place every card that actually went out (keys "…:card:<recipient>"), keeping each one's
+    refresh list. `card_for(user_id, refresh_user_ids)` draws the new card; user_id is None for a channel."""
+    notes = []
+    for original in originals:
+        if original.update_of is not None or original.status == "failed":
+            continue  # an update itself, or a card that never reached anyone
+        name = original.key.split(":card:", 1)[1]
+        user = name.split(":", 1)[1] if ":" in name else None
+        card = card_for(user, _refresh_ids_of(original.activity))
+        notes.append(Notification(f"{key_prefix}{name}", original.conversation,
+                                  Message(cards=[card]).to_activity(original.conversation), update_of=original.key))
+    return notes
+
+
+def _refresh_ids_of(activity: dict) -> list[str] | None:
+    for attachment in activity.get("attachments", []):
+        refresh = (attachment.get("content") or {}).get("refresh") or {}
+        if "userIds" in refresh:
+            return list(refresh["userIds"])
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 
 from bot.approvers import DirectoryUnavailable
-from bot.recipients import Recipient, activity_for, nowhere, team, teams_ids_for
+from bot.recipients import Recipient, activity_for, nowhere, team, teams_ids_for, updates_of_sent_cards
 from bot.router import Route, command, command_argument, verb
 from bot.services import Services
 from bot.turn import Message, Turn
@@ -186,25 +186,8 @@ async def decide_request(turn: Turn, services: Services) -> None:
 
 def _card_updates(originals: list, updated: ApprovalRequest) -> list[Notification]:
     """Update in place every approvers' card that went out for this request."""
-    notes = []
-    for original in originals:
-        if original.update_of is not None or original.status == "failed":
-            continue
-        name = original.key.split(":card:", 1)[1]
-        user = name.split(":", 1)[1] if ":" in name else None
-        card = _card_for(updated, user, _kept_refresh_ids(original.activity))
-        notes.append(Notification(f"approval:{updated.reference}:v{updated.version}:card:{name}", original.conversation,
-                                  Message(cards=[card]).to_activity(original.conversation), update_of=original.key))
-    return notes
-
-
-def _kept_refresh_ids(activity: dict) -> list[str] | None:
-    """The refresh list the original card went out with, so an updated pending card keeps refreshing for the approvers."""
-    for attachment in activity.get("attachments", []):
-        refresh_def = (attachment.get("content") or {}).get("refresh") or {}
-        if "userIds" in refresh_def:
-            return list(refresh_def["userIds"])
-    return None
+    return updates_of_sent_cards(originals, f"approval:{updated.reference}:v{updated.version}:card:",
+                                 lambda user, refresh_ids: _card_for(updated, user, refresh_ids))
 
 
 async def answer_question(turn: Turn, services: Services) -> None:

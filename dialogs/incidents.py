@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import structlog
 
 from bot.mail import mail_activity, mailbox
-from bot.recipients import Recipient, activity_for, nowhere, person, team, teams_ids_for
+from bot.recipients import Recipient, activity_for, nowhere, person, team, teams_ids_for, updates_of_sent_cards
 from bot.router import Route, command, command_argument, verb
 from bot.services import Services
 from bot.turn import Message, Turn
@@ -123,7 +123,6 @@ async def my_reports(turn: Turn, services: Services) -> None:
 
 async def triage(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
-    settings = services.settings
     data = incoming.data
     reference = str(data.get("reference") or "")[:20]
     action = data.get("action") if isinstance(data.get("action"), str) else ""
@@ -148,18 +147,14 @@ async def triage(turn: Turn, services: Services) -> None:
         version = -1
     now = datetime.now(timezone.utc)
     reporter = await services.conversations.personal_for(incident.reporter_id)
-    teams = [*await team(services, "governance", settings.governance_ids),
-             *await team(services, "security", settings.security_ids)]
+    originals = await services.outbox.entries(prefix=f"incident:{reference}:card:")
     dpo_told = await _dpo_told(services, incident)
-    refresh = await _refresh_ids(services, teams)
 
     def notify(updated: Incident) -> list[Notification]:
-        notes = [
-            Notification(f"incident:{updated.reference}:v{updated.version}:card:{r.name}", r.conversation,
-                         activity_for(_triage_message(updated, r, refresh, now=now, dpo_told=dpo_told), r),
-                         update_of=f"incident:{updated.reference}:card:{r.name}")
-            for r in teams if r.conversation is not None
-        ]
+        notes = updates_of_sent_cards(
+            originals, f"incident:{updated.reference}:v{updated.version}:card:",
+            lambda user, refresh_ids: build_triage_card(updated, now=now, dpo_told=dpo_told, member_view=user is not None,
+                                                        refresh_user_ids=refresh_ids))
         told = Message(text=build_status_update_text(updated, action))
         notes.append(Notification(
             f"incident:{updated.reference}:v{updated.version}:reporter", reporter or nowhere(updated.reporter_id),
