@@ -83,6 +83,15 @@ def _phrase_pattern(phrase: str) -> str:
     return r"\s+".join(parts)
 
 
+def _anchor(phrase: str) -> str | None:
+    """A word that every match of the phrase contains as typed, preferring whole words, then the longest."""
+    literal = [w for w in phrase.split() if w != "*" and w not in ("the", "this", "our", "my", "a", "an")]
+    return max(literal, key=lambda w: (_WORD_RUN.fullmatch(w) is not None, len(w))) if literal else None
+
+
+_WORD_RUN = re.compile(r"\w+")
+
+
 @dataclass(frozen=True)
 class VocabularyEntry:
     pattern: re.Pattern
@@ -93,6 +102,12 @@ class VocabularyEntry:
 class Vocabulary:
     def __init__(self, entries: list[dict]) -> None:
         self.entries = []
+        # Running ~100 regexes on every question is the slow part of a search, and most cannot match. A phrase
+        # matches only where its anchor word occurs: whole-word anchors are looked up among the question's words,
+        # the rest ("dall-e") tested as substrings, so only entries that might match run their regex.
+        self._by_word: dict[str, set[int]] = {}
+        self._by_substring: dict[str, set[int]] = {}
+        self._always: set[int] = set()
         for entry in entries:
             phrases = sorted((str(p).lower() for p in entry["say"]), key=len, reverse=True)
             pattern = re.compile(r"(?<![\w])(?:" + "|".join(_phrase_pattern(p) for p in phrases) + r")(?![\w])")
@@ -100,6 +115,26 @@ class Vocabulary:
             if gapped and not all("*" in p.split() for p in phrases):
                 raise ValueError(f"vocabulary entry mixes gapped and plain phrases: {phrases}")
             self.entries.append(VocabularyEntry(pattern, tuple(stems(entry["means"])), gapped))
+            self._index_anchors(len(self.entries) - 1, phrases)
+
+    def _index_anchors(self, position: int, phrases: list[str]) -> None:
+        for phrase in phrases:
+            anchor = _anchor(phrase)
+            if anchor is None:
+                self._always.add(position)
+            elif _WORD_RUN.fullmatch(anchor):
+                self._by_word.setdefault(anchor, set()).add(position)
+            else:
+                self._by_substring.setdefault(anchor, set()).add(position)
+
+    def _candidates(self, lowered: str) -> list[VocabularyEntry]:
+        found = set(self._always)
+        for word in set(_WORD_RUN.findall(lowered)):
+            found.update(self._by_word.get(word, ()))
+        for anchor, positions in self._by_substring.items():
+            if anchor in lowered:
+                found.update(positions)
+        return [self.entries[p] for p in sorted(found)]
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Vocabulary":
@@ -108,7 +143,11 @@ class Vocabulary:
     def expand(self, question: str) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
         """(stems of the words the user said, stems they mean, the phrase as typed) for every phrase recognised."""
         lowered = question.lower().replace("\u2019", "'")
-        matches = [(m.start(), m.end(), entry) for entry in self.entries for m in entry.pattern.finditer(lowered)]
+        matches = [
+            (m.start(), m.end(), entry)
+            for entry in self._candidates(lowered)
+            for m in entry.pattern.finditer(lowered)
+        ]
         # Longest phrase wins: "sign off" is not also "sign", "how long does it take" is not also "how long".
         matches.sort(key=lambda m: m[0] - m[1])
         taken: list[tuple[int, int]] = []
@@ -279,6 +318,10 @@ class PolicyIndex:
         # Precomputed for speed: per-term weight, per-passage length norm, per-term groups.
         self._term_weight = {t: idf * (0.3 if t in _GENERIC else 1.0) for t, idf in self.idf.items()}
         self._norms = [self.K1 * (1 - self.B + self.B * u.length / self.average_length) for u in self.units]
+        # Each term's BM25 score in each passage holding it, so a search only multiplies and adds.
+        self._scored_postings = {
+            term: [(p, self._term_score_at(p, term)) for p in positions] for term, positions in self.postings.items()
+        }
         self.group_postings: dict[str, list[tuple[str, int]]] = {}
         for group, bag in self.section_terms.items():
             for term, count in bag.items():
@@ -321,20 +364,30 @@ class PolicyIndex:
         matched: dict[int, float] = {}
         total = 0.0
         for concept in concepts:
-            values: dict[int, list[float]] = {}
+            # Each passage's best and second-best match among the concept's alternative words.
+            first: dict[int, float] = {}
+            second: dict[int, float] = {}
             via_meaning: set[int] = set()
             for term, weight in concept.alternatives.items():
-                for position in self.postings.get(term, ()):
-                    if only is not None and position not in only:
-                        continue
-                    values.setdefault(position, []).append(weight * self._term_score_at(position, term))
-                    if weight < 1.0:
-                        via_meaning.add(position)
+                postings = self._scored_postings.get(term, ())
+                if only is not None:
+                    postings = [(p, s) for p, s in postings if p in only]
+                if weight < 1.0:
+                    via_meaning.update(p for p, _ in postings)
+                for position, term_score in postings:
+                    value = weight * term_score
+                    best = first.get(position)
+                    if best is None:
+                        first[position] = value
+                    elif value > best:
+                        first[position], second[position] = value, best
+                    elif value > second.get(position, -1.0):
+                        second[position] = value
             concept_weight = concept.weight(self.idf, self.unknown_idf)
             total += concept_weight
-            for position, found in values.items():
-                found.sort(reverse=True)
-                best = found[0] + (self.SECOND_WORD_SHARE * found[1] if len(found) > 1 else 0.0)
+            for position, best in first.items():
+                if position in second:
+                    best += self.SECOND_WORD_SHARE * second[position]
                 if best <= 0:
                     continue
                 unit = self.units[position]
@@ -344,14 +397,16 @@ class PolicyIndex:
                     best *= self.STEM_ONLY_FACTOR  # "managers" should not match "council-managed" as well as "managers"
                 scores[position] = scores.get(position, 0.0) + best
                 matched[position] = matched.get(position, 0.0) + concept_weight
+        role_named: dict[frozenset[str], bool] = {}
         for position, score in scores.items():
             # Coordination: a passage that speaks to most of the question beats one that repeats a single word.
             score *= self.COORD_FLOOR + (1 - self.COORD_FLOOR) * (matched[position] / total if total else 0.0)
             role = self.units[position].role
             if role is not None:
                 # A role's duties paraphrase the rest of the policy: they answer questions about that role.
-                names_role = any(len(role & c.alternatives.keys()) >= min(2, len(role)) for c in concepts)
-                score *= self.ROLE_MATCH_FACTOR if (names_role or about_roles) else self.ROLE_OTHER_FACTOR
+                if role not in role_named:
+                    role_named[role] = any(len(role & c.alternatives.keys()) >= min(2, len(role)) for c in concepts)
+                score *= self.ROLE_MATCH_FACTOR if (role_named[role] or about_roles) else self.ROLE_OTHER_FACTOR
             scores[position] = score
         return scores
 
@@ -400,8 +455,7 @@ class PolicyIndex:
 
     def search(self, question: str, limit: int = 3) -> SearchResult:
         concepts = self._concepts(question)
-        candidates = {p for c in concepts for term in c.alternatives for p in self.postings.get(term, ())}
-        if not candidates:
+        if not any(term in self.postings for c in concepts for term in c.alternatives):
             return SearchResult(False, [])
         section_scores = self._section_scores(concepts)
         about_roles = bool(_WHO.search(question)) or any(t in _ROLE_QUESTION for c in concepts for t in c.said)
