@@ -24,18 +24,20 @@ def _record(row: QuestionRow) -> QuestionRecord:
 class QuestionRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Built once: a statement reused with new parameters skips SQLAlchemy's per-call building and cache-key work.
+        self._insert = insert(QuestionRow).returning(QuestionRow.id)
 
     async def record(
         self, *, user_id: str, conversation_id: str | None, text: str, redacted: bool,
         policy_version_id: int | None, answered: bool, passages: list[dict],
     ) -> int:
         # A Core insert: this runs on every question, and the ORM's unit of work costs several times more.
-        statement = insert(QuestionRow).values(
+        values = dict(
             user_id=user_id, conversation_id=conversation_id, asked_at=datetime.now(timezone.utc), text=text,
             redacted=redacted, policy_version_id=policy_version_id, answered=answered, passages=passages,
-        ).returning(QuestionRow.id)
+        )
         async with self._db.engine.begin() as connection:
-            return (await connection.execute(statement)).scalar_one()
+            return (await connection.execute(self._insert, values)).scalar_one()
 
     async def get(self, question_id: int) -> QuestionRecord | None:
         async with self._db.sessions() as session:
