@@ -1,10 +1,14 @@
 """Throughput and latency of /api/messages: our bot beside botbuilder's reference EchoBot.
 
-    python scripts/bench_http.py [--messages 600] [--concurrency 1 8 32] [--connector-delay 0.1]
+    python scripts/bench_http.py [--messages 600] [--concurrency 1 8 32] [--connector-delay 0.1] [--users 200]
 
 Both bots run as their own server processes on loopback (our bot in local mode with SQLite).
 This process sends Teams-shaped personal messages and plays the Bot Connector, answering each
 reply after --connector-delay seconds and counting the TCP connections replies arrive on.
+
+Messages rotate over --users people, each in their own 1:1 chat. The bot sends one conversation's
+replies one after another, in order, so with few users the fake connector's delay, not the bot,
+sets the pace: 20 users and 100 ms allow at most 200 replies a second, however fast the bot.
 """
 
 from __future__ import annotations
@@ -128,14 +132,14 @@ async def bench(name: str, command: list[str], port: int, args, env: dict) -> No
         await asyncio.sleep(1.0)
         idle = rss_mb(process.pid)
         service_url = f"http://127.0.0.1:{connector_port}"
-        await run_load(url, service_url, 40, 4, 20)  # warm up: first contact, caches
+        await run_load(url, service_url, max(40, args.users), 4, args.users)  # warm up: first contact, caches
         for concurrency in args.concurrency:
             connector.replies, connector.peers = 0, set()
             cpu_before = cpu_seconds(process.pid)
             connector.waiting.clear()
             connector.reply_latencies = []
             started = time.perf_counter()
-            latencies = await run_load(url, service_url, args.messages, concurrency, 20, connector.waiting)
+            latencies = await run_load(url, service_url, args.messages, concurrency, args.users, connector.waiting)
             # Throughput counts a message once its reply has reached the connector, not when the request returned.
             deadline = time.perf_counter() + 60
             while len(connector.reply_latencies) < args.messages and time.perf_counter() < deadline:
@@ -165,6 +169,7 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=600)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--connector-delay", type=float, default=0.1)
+    parser.add_argument("--users", type=int, default=200)
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory() as data:
