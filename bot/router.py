@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from bot.turn import Incoming, Turn
@@ -15,6 +16,7 @@ Handler = Callable[[Turn, "Services"], Awaitable[None]]
 Selector = Callable[[Incoming], bool]
 
 
+@lru_cache(maxsize=1024)  # every command selector normalises the same text; once per message is enough
 def normalise_command(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().strip("/!.?").casefold())
 
