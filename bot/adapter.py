@@ -19,6 +19,8 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity, CallerIdConstants
 from botframework.connector.auth import AuthenticationConstants, PasswordServiceClientCredentialFactory
 
+from bot import openid
+from bot.credentials import ssl_context
 from bot.settings import Settings
 from bot.turn import Incoming, strip_mentions
 from storage.records import ConversationRef
@@ -132,6 +134,11 @@ class TeamsAdapter(CloudAdapter):
         # azure-identity credentials. So it needs just the app id (which audience is ours), never the
         # secret: that also lets certificate and managed identity bots start.
         inbound_only = PasswordServiceClientCredentialFactory(settings.app_id or None, None, settings.app_tenant_id or None)
+        openid.install(
+            [settings.openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+             AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL],
+            ssl_context(settings),
+        )
         super().__init__(ConfigurationBotFrameworkAuthentication(_auth_configuration(settings), credentials_factory=inbound_only))
         self._settings = settings
         self._logic = logic

@@ -4,15 +4,18 @@ The validator's OpenID metadata points at a loopback server that publishes our t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
 import uuid
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from jwt.algorithms import RSAAlgorithm
 
 from conftest import activity, make_settings, send_json, start_bot
@@ -24,38 +27,61 @@ KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+def jwk_of(key, kid: str) -> dict:
+    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update(kid=kid, use="sig", endorsements=["msteams"])
+    return jwk
+
+
+class KeyServer:
+    """Microsoft's OpenID metadata and signing keys, on loopback, served from a thread so that a test
+    can see whether the bot's event loop keeps running while it waits for them."""
+
+    def __init__(self) -> None:
+        self.keys = [jwk_of(KEY, "test-key")]
+        self.failing = False
+        self.fetches = 0
+        self.gate: threading.Event | None = None  # when set up, /keys waits for it
+        self.asked = threading.Event()
+        self.gate_was_open: bool | None = None
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if server.failing:
+                    self.send_error(503)
+                elif self.path == "/.well-known/openid-configuration":
+                    server.fetches += 1
+                    send_json(self, {"issuer": ISSUER, "jwks_uri": f"{server.url}/keys"})
+                elif self.path == "/keys":
+                    if server.gate is not None:
+                        server.asked.set()
+                        server.gate_was_open = server.gate.wait(timeout=5)
+                    send_json(self, {"keys": server.keys})
+                else:
+                    self.send_error(404)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        self.metadata_url = f"{self.url}/.well-known/openid-configuration"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+
 @pytest.fixture
-def openid():
-    """Served from a thread: the SDK fetches keys with blocking `requests`, which would deadlock our event loop."""
-    jwk = json.loads(RSAAlgorithm.to_jwk(KEY.public_key()))
-    jwk.update(kid="test-key", use="sig", endorsements=["msteams"])
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/.well-known/openid-configuration":
-                body = {"issuer": ISSUER, "jwks_uri": f"{url}/keys"}
-            elif self.path == "/keys":
-                body = {"keys": [jwk]}
-            else:
-                self.send_error(404)
-                return
-            send_json(self, body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield url
-    server.shutdown()
+def keys():
+    server = KeyServer()
+    yield server
+    server.http.shutdown()
 
 
 @pytest.fixture
-async def secured_bot(tmp_path, openid):
+async def secured_bot(tmp_path, keys):
     settings = make_settings(
         f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", app_id=APP_ID, app_password="never-logged-secret",
-        app_type="MultiTenant", openid_metadata_url=f"{openid}/.well-known/openid-configuration",
+        app_type="MultiTenant", openid_metadata_url=keys.metadata_url,
     )
     running, runner = await start_bot(settings)
     yield running
@@ -107,3 +133,73 @@ async def test_only_a_valid_channel_token_gets_in(secured_bot, connector):
     assert response.status == 200
     assert await repository.get(body["conversation"]["id"]) is not None
     assert connector.requests == []
+
+
+def channel_message(connector) -> dict:
+    # In a channel without a mention the bot records the conversation but sends nothing,
+    # so these tests need no outbound token.
+    return activity("message-channel", connector, text="hello", entities=[],
+                    conversation_id=f"19:{uuid.uuid4().hex}@thread.tacv2;messageid=1")
+
+
+def bearer(connector, **changes) -> dict:
+    return {"Authorization": f"Bearer {token(connector.url, **changes)}"}
+
+
+async def test_fetching_the_signing_keys_does_not_hold_up_other_requests(secured_bot, keys, connector):
+    keys.gate = threading.Event()
+    first = asyncio.create_task(secured_bot.post(channel_message(connector), headers=bearer(connector)))
+    assert await asyncio.to_thread(keys.asked.wait, 5), "the bot never asked for the keys"
+    # The key endpoint is still answering; the bot must go on serving meanwhile.
+    async with secured_bot.session.get(f"{secured_bot.url}/healthz") as health:
+        assert health.status == 200
+    keys.gate.set()
+    assert (await first).status == 200
+    assert keys.gate_was_open, "the health check waited for the key fetch: the event loop was blocked"
+
+
+async def test_turns_that_find_the_keys_stale_share_one_fetch(secured_bot, keys, connector):
+    responses = await asyncio.gather(*[
+        secured_bot.post(channel_message(connector), headers=bearer(connector)) for _ in range(12)
+    ])
+    assert [r.status for r in responses] == [200] * 12
+    assert keys.fetches == 1
+
+
+def age_keys(keys: KeyServer, by: timedelta) -> None:
+    """Let time pass for the bot's cached keys (the SDK keeps one cache per metadata URL, process-wide)."""
+    JwtTokenExtractor.metadataCache[keys.metadata_url].last_updated -= by
+
+
+async def test_yesterdays_keys_are_kept_when_the_daily_refresh_fails(secured_bot, keys, connector):
+    assert (await secured_bot.post(channel_message(connector), headers=bearer(connector))).status == 200
+    keys.failing = True
+    age_keys(keys, timedelta(days=2))
+    assert (await secured_bot.post(channel_message(connector), headers=bearer(connector))).status == 200
+    # Tokens signed with another key are still refused while the endpoint is down.
+    assert (await secured_bot.post(channel_message(connector), headers=bearer(connector, key=OTHER_KEY))).status == 401
+    keys.failing = False
+    fetches = keys.fetches
+    assert (await secured_bot.post(channel_message(connector), headers=bearer(connector))).status == 200
+    assert keys.fetches == fetches, "retried at once instead of after a pause"
+
+
+async def test_with_no_keys_at_all_requests_are_refused_until_the_endpoint_answers(secured_bot, keys, connector):
+    keys.failing = True
+    response = await secured_bot.post(channel_message(connector), headers=bearer(connector))
+    assert response.status == 401 and "Traceback" not in await response.text()
+    keys.failing = False
+    assert (await secured_bot.post(channel_message(connector), headers=bearer(connector))).status == 200
+
+
+async def test_a_newly_rotated_key_is_looked_up_and_accepted(secured_bot, keys, connector):
+    assert (await secured_bot.post(channel_message(connector), headers=bearer(connector))).status == 200
+    new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    keys.keys = keys.keys + [jwk_of(new_key, "rotated-in")]
+    age_keys(keys, timedelta(hours=2))  # an unknown key is looked up at most hourly
+    signed_with_new = bearer(connector, key=new_key, kid="rotated-in")
+    assert (await secured_bot.post(channel_message(connector), headers=signed_with_new)).status == 200
+    # A made-up key id right after does not make the bot fetch again.
+    fetches = keys.fetches
+    assert (await secured_bot.post(channel_message(connector), headers=bearer(connector, kid="made-up"))).status == 401
+    assert keys.fetches == fetches

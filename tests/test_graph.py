@@ -20,7 +20,7 @@ from cryptography import x509
 from aiohttp import web
 
 from conftest import card_action, free_port, make_settings, message, start_bot
-from test_auth import APP_ID, openid, token  # noqa: F401  (openid is a fixture)
+from test_auth import APP_ID, keys, token  # noqa: F401  (keys is a fixture)
 
 TENANT_ID = "11111111-2222-3333-4444-555555555555"
 GROUP = "aaaaaaaa-0000-4000-8000-0000000000ab"
@@ -104,10 +104,10 @@ async def microsoft(tmp_path):
     await runner.cleanup()
 
 
-def secured_settings(tmp_path, openid_url: str, microsoft_url: str, **overrides):
+def secured_settings(tmp_path, keys, microsoft_url: str, **overrides):  # noqa: F811
     values = dict(
         app_id=APP_ID, app_password="s3cret-value", app_type="SingleTenant", app_tenant_id=TENANT_ID,
-        openid_metadata_url=f"{openid_url}/.well-known/openid-configuration", approver_group_id=GROUP,
+        openid_metadata_url=keys.metadata_url, approver_group_id=GROUP,
         authority_host=microsoft_url, graph_url=microsoft_url, ca_bundle=tmp_path / "ca.pem", outbox_base_delay=0.05,
     )
     values.update(overrides)
@@ -166,7 +166,7 @@ async def approve_as_group_member(bot, connector, microsoft) -> None:
 
 
 @pytest.mark.parametrize("sign_in", ["secret", "certificate"])
-async def test_members_of_the_approver_group_may_decide(sign_in, tmp_path, openid, microsoft, connector):  # noqa: F811
+async def test_members_of_the_approver_group_may_decide(sign_in, tmp_path, keys, microsoft, connector):  # noqa: F811
     extra = {}
     if sign_in == "certificate":
         app_certificate = trustme.CA().issue_cert("policy-bot.example", key_type=trustme.KeyType.RSA)
@@ -174,7 +174,7 @@ async def test_members_of_the_approver_group_may_decide(sign_in, tmp_path, openi
         pem.write_bytes(app_certificate.private_key_pem.bytes() + app_certificate.cert_chain_pems[0].bytes())
         microsoft.client_public_key = x509.load_pem_x509_certificate(app_certificate.cert_chain_pems[0].bytes()).public_key()
         extra = {"app_password": "", "app_certificate_path": pem}
-    bot, runner = await start_bot(secured_settings(tmp_path, openid, microsoft.url, **extra))
+    bot, runner = await start_bot(secured_settings(tmp_path, keys, microsoft.url, **extra))
     try:
         await approve_as_group_member(bot, connector, microsoft)
         graph_scope = [r for r in microsoft.token_requests if r["scope"] == f"{microsoft.url}/.default"]
@@ -186,8 +186,8 @@ async def test_members_of_the_approver_group_may_decide(sign_in, tmp_path, openi
         await runner.cleanup()
 
 
-async def test_a_managed_identity_bot_reads_the_group_too(tmp_path, openid, microsoft, managed_identity, connector):  # noqa: F811
-    settings = secured_settings(tmp_path, openid, microsoft.url, app_type="UserAssignedMSI", app_password="")
+async def test_a_managed_identity_bot_reads_the_group_too(tmp_path, keys, microsoft, managed_identity, connector):  # noqa: F811
+    settings = secured_settings(tmp_path, keys, microsoft.url, app_type="UserAssignedMSI", app_password="")
     bot, runner = await start_bot(settings)
     try:
         await approve_as_group_member(bot, connector, microsoft)
@@ -200,9 +200,9 @@ async def test_a_managed_identity_bot_reads_the_group_too(tmp_path, openid, micr
         await runner.cleanup()
 
 
-async def test_when_graph_cannot_be_reached_nothing_changes_and_the_approver_is_told(tmp_path, openid, microsoft, connector):  # noqa: F811
+async def test_when_graph_cannot_be_reached_nothing_changes_and_the_approver_is_told(tmp_path, keys, microsoft, connector):  # noqa: F811
     nobody = f"https://127.0.0.1:{free_port()}"
-    bot, runner = await start_bot(secured_settings(tmp_path, openid, microsoft.url, graph_url=nobody))
+    bot, runner = await start_bot(secured_settings(tmp_path, keys, microsoft.url, graph_url=nobody))
     try:
         await post(bot, connector, card_action(connector, "approval.submit", REQUEST, user=STAFF))
         [row] = await bot.services.approvals.for_requester(STAFF)
@@ -218,8 +218,8 @@ async def test_when_graph_cannot_be_reached_nothing_changes_and_the_approver_is_
         await runner.cleanup()
 
 
-async def test_a_possible_breach_is_emailed_to_the_governance_mailbox_once(tmp_path, openid, microsoft, connector):  # noqa: F811
-    settings = secured_settings(tmp_path, openid, microsoft.url, governance_mailbox="ai-governance@testshire.gov.uk",
+async def test_a_possible_breach_is_emailed_to_the_governance_mailbox_once(tmp_path, keys, microsoft, connector):  # noqa: F811
+    settings = secured_settings(tmp_path, keys, microsoft.url, governance_mailbox="ai-governance@testshire.gov.uk",
                                 mail_sender="genai-bot@testshire.gov.uk", governance_ids="aad-gov")
     microsoft.mail_faults = [503]
     bot, runner = await start_bot(settings)
