@@ -15,9 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from botframework.connector.auth import AuthenticationConstants
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from jwt.algorithms import RSAAlgorithm
 
+from bot.app import create_app
+from bot.openid import OpenIdKeys
 from conftest import activity, make_settings, send_json, start_bot
 from storage.conversations import ConversationRepository
 
@@ -203,3 +206,11 @@ async def test_a_newly_rotated_key_is_looked_up_and_accepted(secured_bot, keys, 
     fetches = keys.fetches
     assert (await secured_bot.post(channel_message(connector), headers=bearer(connector, kid="made-up"))).status == 401
     assert keys.fetches == fetches
+
+
+def test_in_production_the_sdk_validates_with_our_key_cache(tmp_path):
+    """Without a test override, Teams' tokens are checked against Microsoft's public metadata: through our cache."""
+    create_app(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", app_id=APP_ID, app_password="x", app_type="MultiTenant"))
+    for url in (AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL):
+        assert isinstance(JwtTokenExtractor.get_open_id_metadata(url), OpenIdKeys), url
