@@ -85,7 +85,8 @@ class BotConnector:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=200, limit_per_host=100, keepalive_timeout=60)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+            # trust_env: councils that route outbound traffic through a proxy set HTTPS_PROXY / NO_PROXY.
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout, trust_env=True)
         return self._session
 
     async def close(self) -> None:

@@ -30,7 +30,7 @@ class GraphClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_context(self._settings)),
-                                                  timeout=aiohttp.ClientTimeout(total=15))
+                                                  timeout=aiohttp.ClientTimeout(total=15), trust_env=True)
         try:
             async with self._session.request(method, url, json=body, headers=headers) as response:
                 if response.status in RETRYABLE_STATUS:

@@ -62,7 +62,7 @@ class OpenIdKeys(_OpenIdMetadata):
         return super()._find(key_id)
 
     async def _fetch(self) -> list[dict]:
-        async with aiohttp.ClientSession(timeout=self._timeout) as session:
+        async with aiohttp.ClientSession(timeout=self._timeout, trust_env=True) as session:
             async with session.get(self.url, ssl=self._ssl) as response:
                 response.raise_for_status()
                 keys_url = (await response.json(content_type=None))["jwks_uri"]

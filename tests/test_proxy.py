@@ -1,0 +1,63 @@
+"""Councils often send outbound traffic through a proxy: HTTP(S)_PROXY and NO_PROXY are honoured."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from conftest import make_settings, message, start_bot
+
+
+@pytest.fixture
+async def proxy():
+    """A forward proxy on loopback that passes each request on and remembers where it was going."""
+    seen: list[str] = []
+
+    async def forward(request: web.Request) -> web.Response:
+        seen.append(str(request.url))
+        async with aiohttp.ClientSession() as session:
+            async with session.request(request.method, request.url, data=await request.read(),
+                                       headers={k: v for k, v in request.headers.items() if k.lower() != "host"}) as answer:
+                return web.Response(status=answer.status, body=await answer.read(),
+                                    content_type=answer.content_type)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}", seen
+    await runner.cleanup()
+
+
+async def test_replies_go_through_the_configured_proxy(tmp_path, connector, proxy, monkeypatch):
+    proxy_url, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    bot, runner = await start_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"))
+    try:
+        response = await bot.post(message(connector, "help"))
+        assert response.status == 200
+        await connector.wait_for(2)  # the welcome card and the help card
+        assert [url for url in seen if url.startswith(connector.url)], seen
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
+
+
+async def test_no_proxy_is_respected(tmp_path, connector, proxy, monkeypatch):
+    proxy_url, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    bot, runner = await start_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"))
+    try:
+        assert (await bot.post(message(connector, "help"))).status == 200
+        await connector.wait_for(2)
+        assert seen == []
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
