@@ -16,7 +16,7 @@ import aiohttp
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
-from bot.credentials import TokenProvider
+from bot.credentials import Proxies, TokenProvider
 from storage.records import ConversationRef
 
 log = structlog.get_logger(__name__)
@@ -81,12 +81,12 @@ class BotConnector:
         self._deadline = deadline
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
+        self._proxies = Proxies()
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=200, limit_per_host=100, keepalive_timeout=60)
-            # trust_env: councils that route outbound traffic through a proxy set HTTPS_PROXY / NO_PROXY.
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout, trust_env=True)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
         return self._session
 
     async def close(self) -> None:
@@ -110,7 +110,8 @@ class BotConnector:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            async with self._client().request(method, url, json=body, headers=headers) as response:
+            session = self._client()
+            async with session.request(method, url, json=body, headers=headers, proxy=self._proxies.for_url(url)) as response:
                 if response.status in RETRYABLE_STATUS:
                     raise RetryableConnectorError(
                         response.status, response.reason or "", retry_after_seconds(response.headers.get("Retry-After"))

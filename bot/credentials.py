@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ssl
 import time
+import urllib.request
+from urllib.parse import urlsplit
 
 from azure.core.credentials_async import AsyncTokenCredential
 
@@ -16,6 +18,27 @@ GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 def ssl_context(settings: Settings) -> ssl.SSLContext:
     """Outbound HTTPS trust: the system's certificate authorities, or CA_BUNDLE instead when set."""
     return ssl.create_default_context(cafile=str(settings.ca_bundle) if settings.ca_bundle else None)
+
+
+class Proxies:
+    """HTTPS_PROXY, HTTP_PROXY and NO_PROXY, read as curl and requests read them.
+
+    aiohttp's own `trust_env` would also do this, but it looks up ~/.netrc on a worker thread
+    before every request; here the answer is worked out once per host."""
+
+    def __init__(self) -> None:
+        self._proxies = urllib.request.getproxies_environment()
+        self._by_host: dict[tuple[str, str], str | None] = {}
+
+    def for_url(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._by_host:
+            proxy = self._proxies.get(parts.scheme)
+            if proxy and urllib.request.proxy_bypass_environment(key[1], self._proxies):
+                proxy = None
+            self._by_host[key] = proxy
+        return self._by_host[key]
 
 
 def build_credential(settings: Settings, *, tenant: str | None = None) -> AsyncTokenCredential | None:

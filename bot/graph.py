@@ -10,7 +10,7 @@ import asyncio
 import aiohttp
 
 from bot.connector import RETRYABLE_STATUS, ConnectorError, RetryableConnectorError, retry_after_seconds
-from bot.credentials import TokenProvider, build_credential, ssl_context
+from bot.credentials import Proxies, TokenProvider, build_credential, ssl_context
 from bot.settings import Settings
 
 
@@ -21,6 +21,7 @@ class GraphClient:
         # Graph needs a token from the council's own tenant, not botframework.com.
         self._tokens = TokenProvider(build_credential(settings, tenant=settings.app_tenant_id or None))
         self._session: aiohttp.ClientSession | None = None
+        self._proxies = Proxies()
 
     async def call(self, method: str, url: str, body: dict | None = None) -> dict:
         """One request; `url` may be a path under the Graph base address or a full @odata.nextLink."""
@@ -30,9 +31,10 @@ class GraphClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_context(self._settings)),
-                                                  timeout=aiohttp.ClientTimeout(total=15), trust_env=True)
+                                                  timeout=aiohttp.ClientTimeout(total=15))
         try:
-            async with self._session.request(method, url, json=body, headers=headers) as response:
+            async with self._session.request(method, url, json=body, headers=headers,
+                                             proxy=self._proxies.for_url(url)) as response:
                 if response.status in RETRYABLE_STATUS:
                     raise RetryableConnectorError(response.status, f"Microsoft Graph answered {response.status}",
                                                   retry_after_seconds(response.headers.get("Retry-After")))

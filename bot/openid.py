@@ -18,6 +18,8 @@ import aiohttp
 import structlog
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 
+from bot.credentials import Proxies
+
 log = structlog.get_logger(__name__)
 
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
@@ -62,11 +64,12 @@ class OpenIdKeys(_OpenIdMetadata):
         return super()._find(key_id)
 
     async def _fetch(self) -> list[dict]:
-        async with aiohttp.ClientSession(timeout=self._timeout, trust_env=True) as session:
-            async with session.get(self.url, ssl=self._ssl) as response:
+        proxies = Proxies()
+        async with aiohttp.ClientSession(timeout=self._timeout) as session:
+            async with session.get(self.url, ssl=self._ssl, proxy=proxies.for_url(self.url)) as response:
                 response.raise_for_status()
                 keys_url = (await response.json(content_type=None))["jwks_uri"]
-            async with session.get(keys_url, ssl=self._ssl) as response:
+            async with session.get(keys_url, ssl=self._ssl, proxy=proxies.for_url(keys_url)) as response:
                 response.raise_for_status()
                 keys = (await response.json(content_type=None))["keys"]
         if not isinstance(keys, list):

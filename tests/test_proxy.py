@@ -61,3 +61,16 @@ async def test_no_proxy_is_respected(tmp_path, connector, proxy, monkeypatch):
     finally:
         await bot.session.close()
         await runner.cleanup()
+
+
+def test_each_address_gets_the_proxy_its_scheme_and_no_proxy_say(monkeypatch):
+    from bot.credentials import Proxies
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.council.example:8080")
+    monkeypatch.setenv("HTTP_PROXY", "http://plain-proxy.council.example:3128")
+    monkeypatch.setenv("NO_PROXY", "graph.microsoft.com,.internal.example")
+    proxies = Proxies()
+    assert proxies.for_url("https://smba.trafficmanager.net/uk/v3/conversations") == "http://proxy.council.example:8080"
+    assert proxies.for_url("http://connector.example/v3") == "http://plain-proxy.council.example:3128"
+    assert proxies.for_url("https://graph.microsoft.com/v1.0/groups") is None
+    assert proxies.for_url("https://bot.internal.example/api") is None
