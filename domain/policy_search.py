@@ -303,10 +303,10 @@ class PolicyIndex:
         ordered = sorted(self.idf.values())
         self.unknown_idf = ordered[int(len(ordered) * 0.6)] if ordered else 1.0
         self.typical_idf = ordered[len(ordered) // 2] if ordered else 1.0
-        self.postings: dict[str, list[int]] = {}
+        positions: dict[str, list[int]] = {}
         for position, unit in enumerate(self.units):
             for term in set(unit.terms) | unit.context:
-                self.postings.setdefault(term, []).append(position)
+                positions.setdefault(term, []).append(position)
         self.section_terms: dict[str, Counter] = {}
         for unit in self.units:
             bag = self.section_terms.setdefault(unit.group, Counter())
@@ -318,9 +318,9 @@ class PolicyIndex:
         # Precomputed for speed: per-term weight, per-passage length norm, per-term groups.
         self._term_weight = {t: idf * (0.3 if t in _GENERIC else 1.0) for t, idf in self.idf.items()}
         self._norms = [self.K1 * (1 - self.B + self.B * u.length / self.average_length) for u in self.units]
-        # Each term's BM25 score in each passage holding it, so a search only multiplies and adds.
-        self._scored_postings = {
-            term: [(p, self._term_score_at(p, term)) for p in positions] for term, positions in self.postings.items()
+        # Each term's passages with its BM25 score in each, so a search only multiplies and adds.
+        self.postings: dict[str, list[tuple[int, float]]] = {
+            term: [(p, self._term_score_at(p, term)) for p in held_by] for term, held_by in positions.items()
         }
         self.group_postings: dict[str, list[tuple[str, int]]] = {}
         for group, bag in self.section_terms.items():
@@ -369,7 +369,7 @@ class PolicyIndex:
             second: dict[int, float] = {}
             via_meaning: set[int] = set()
             for term, weight in concept.alternatives.items():
-                postings = self._scored_postings.get(term, ())
+                postings = self.postings.get(term, ())
                 if only is not None:
                     postings = [(p, s) for p, s in postings if p in only]
                 if weight < 1.0:
