@@ -1,26 +1,25 @@
 """The thin layer between Teams' HTTP protocol and our router.
 
-We keep CloudAdapter for what it does well, verifying the Bot Framework token, and
-own the rest of the HTTP edge: size limits, plain 400s for bad bodies, invoke
-responses returned as they are (4.17.1's `process()` serialises them twice and
-answers every `adaptiveCard/action` with 500), and outbound messages through our
-pooled connector rather than a per-turn msrest client.
+We own the whole HTTP edge: which requests may speak to the bot (the Teams channel's token, checked as
+botbuilder's channel path checks it), size limits, plain 400s for bad bodies, service URLs limited to
+ALLOWED_SERVICE_URLS, invoke responses returned as they are (4.17.1's `process()` serialises them twice
+and answers every `adaptiveCard/action` with 500), and outbound messages through our pooled connector
+rather than a per-turn msrest client.
 """
 
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 from typing import Any, Awaitable, Callable
 
 import structlog
 from aiohttp import web
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity, CallerIdConstants
-from botframework.connector.auth import AuthenticationConstants, PasswordServiceClientCredentialFactory
+from botframework.connector.auth import AuthenticationConstants
 
 from bot import openid
+from bot.channel_auth import ChannelTokens
 from bot.credentials import ssl_context
+from bot.service_urls import ServiceUrls
 from bot.settings import Settings
 from bot.turn import Incoming, strip_mentions
 from storage.records import ConversationRef
@@ -31,25 +30,6 @@ Logic = Callable[[Incoming], Awaitable[dict | None]]
 
 KNOWN_TYPES = {"message", "invoke", "conversationUpdate", "installationUpdate", "messageReaction", "event", "typing",
                "messageUpdate", "messageDelete", "endOfConversation"}
-
-
-def _auth_configuration(settings: Settings) -> SimpleNamespace:
-    config = SimpleNamespace(
-        APP_ID=settings.app_id,
-        APP_TYPE=settings.app_type if settings.app_id else "MultiTenant",
-        APP_TENANTID=settings.app_tenant_id,
-    )
-    if settings.openid_metadata_url:
-        # Overriding one endpoint puts the SDK in "parameterized" mode, which needs them all:
-        # keep the public cloud's values for the rest.
-        config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
-        config.TO_CHANNEL_FROM_BOT_LOGIN_URL = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL
-        config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
-        config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
-        config.OAUTH_URL = AuthenticationConstants.OAUTH_URL
-        config.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
-        config.CALLER_ID = CallerIdConstants.public_azure_channel
-    return config
 
 
 def _problem(status: int, message: str) -> web.Response:
@@ -128,20 +108,17 @@ def to_incoming(payload: dict, bot_names: set[str]) -> Incoming | None:
     )
 
 
-class TeamsAdapter(CloudAdapter):
-    def __init__(self, settings: Settings, logic: Logic) -> None:
-        # The SDK only validates incoming tokens here; replies go out through our own connector with
-        # azure-identity credentials. So it needs just the app id (which audience is ours), never the
-        # secret: that also lets certificate and managed identity bots start.
-        inbound_only = PasswordServiceClientCredentialFactory(settings.app_id or None, None, settings.app_tenant_id or None)
-        openid.install(
-            [settings.openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
-             AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL],
-            ssl_context(settings),
-        )
-        super().__init__(ConfigurationBotFrameworkAuthentication(_auth_configuration(settings), credentials_factory=inbound_only))
+class TeamsAdapter:
+    def __init__(self, settings: Settings, logic: Logic, service_urls: ServiceUrls) -> None:
         self._settings = settings
         self._logic = logic
+        self._service_urls = service_urls
+        # Local mode (no app id) has no tokens to check; everywhere else, only the channel's.
+        self._tokens: ChannelTokens | None = None
+        if settings.has_credentials:
+            metadata_url = settings.openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+            openid.install([metadata_url], ssl_context(settings))
+            self._tokens = ChannelTokens(settings.app_id, metadata_url)
 
     async def handle(self, request: web.Request) -> web.Response:
         limit = self._settings.max_body_bytes
@@ -157,24 +134,26 @@ class TeamsAdapter(CloudAdapter):
         if not isinstance(payload, dict) or not isinstance(payload.get("type"), str) or not payload["type"]:
             return _problem(400, "request body is not a Bot Framework activity")
 
-        activity = Activity(
-            type=payload["type"],
-            channel_id=payload.get("channelId") if isinstance(payload.get("channelId"), str) else None,
-            service_url=payload.get("serviceUrl") if isinstance(payload.get("serviceUrl"), str) else None,
-        )
-        try:
-            await self.bot_framework_authentication.authenticate_request(
-                activity, request.headers.get("Authorization", "")
-            )
-        except Exception as exc:  # the SDK raises PermissionError, KeyError or jwt errors for bad tokens
-            log.warning("request refused: token not valid", reason=type(exc).__name__)
-            return _problem(401, "not authorised")
+        if self._tokens is not None:
+            try:
+                await self._tokens.check(
+                    request.headers.get("Authorization", ""),
+                    payload.get("serviceUrl") if isinstance(payload.get("serviceUrl"), str) else None,
+                    payload.get("channelId") if isinstance(payload.get("channelId"), str) else None,
+                )
+            except Exception as exc:  # PermissionError, or the JWT library's errors, for a token that is not valid
+                log.warning("request refused: token not valid", reason=type(exc).__name__)
+                return _problem(401, "not authorised")
 
         if payload["type"] not in KNOWN_TYPES:
             return web.Response(status=200)
         incoming = to_incoming(payload, set())
         if incoming is None:
             return _problem(400, "activity is missing conversation, serviceUrl or from")
+        problem = self._service_urls.problem(incoming.conversation.service_url)
+        if problem:
+            log.warning("activity refused: service URL not allowed", problem=problem)
+            return _problem(403, f"this service URL is not allowed: {problem}")
         allowed = self._settings.allowed_tenant_ids
         if allowed and incoming.tenant_id not in allowed:
             log.warning("activity refused: tenant not allowed", tenant_id=incoming.tenant_id)

@@ -18,6 +18,7 @@ from bot.credentials import TokenProvider, build_credential
 from bot.replies import ReplySender
 from bot.reminders import queue_round, round_label
 from bot.routes import build_router
+from bot.service_urls import ServiceUrls
 from bot.services import Services
 from bot.settings import Settings
 from bot.turn import Outbound
@@ -45,10 +46,11 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
     """Build the app; connections open on startup and close on cleanup, nothing at import."""
     app = web.Application(client_max_size=settings.max_body_bytes + 1024)
     tokens = TokenProvider(build_credential(settings))
-    connector = BotConnector(tokens, timeout=settings.connector_timeout)
+    service_urls = ServiceUrls.for_settings(settings)
+    connector = BotConnector(tokens, service_urls, timeout=settings.connector_timeout)
     services = Services.build(settings, outbound or connector)
     # Proactive messages go one attempt at a time; the outbox itself schedules the retries.
-    delivery_connector = BotConnector(tokens, attempts=1, timeout=settings.connector_timeout)
+    delivery_connector = BotConnector(tokens, service_urls, attempts=1, timeout=settings.connector_timeout)
     graph = GraphClient(settings) if settings.governance_mailbox else None
     mailer = GraphMailer(graph, settings.mail_sender) if graph else None
     services.delivery = DeliveryWorker(
@@ -58,7 +60,7 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
     services.replies = ReplySender(services.outbound, services.outbox, services.db, services.deliver_soon)
     bot = PolicyBot(services, build_router())
     app[SERVICES] = services
-    app[ADAPTER] = TeamsAdapter(settings, bot.on_incoming)
+    app[ADAPTER] = TeamsAdapter(settings, bot.on_incoming, service_urls)
 
     async def messages(request: web.Request) -> web.Response:
         return await request.app[ADAPTER].handle(request)

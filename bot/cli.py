@@ -128,10 +128,11 @@ def policy_publish(
             from bot.connector import BotConnector
             from bot.credentials import TokenProvider
             from bot.reminders import queue_round
+            from bot.service_urls import ServiceUrls
             from bot.services import Services
 
             # Only queued here: the running service's delivery workers send them at Teams' pace.
-            services = Services.build(settings, BotConnector(TokenProvider(None)), db=db)
+            services = Services.build(settings, BotConnector(TokenProvider(None), ServiceUrls.for_settings(settings)), db=db)
             plan = await queue_round(services, f"published-{published.label}")
             typer.echo(f"asked {plan.queued} people to acknowledge it (sent by the running service; "
                        f"{plan.unreachable} without a 1:1 chat with the bot)")

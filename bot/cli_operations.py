@@ -57,12 +57,13 @@ def remind(
     from bot.credentials import TokenProvider, build_credential
     from bot.delivery import DeliveryWorker
     from bot.reminders import queue_round, round_label
+    from bot.service_urls import ServiceUrls
     from bot.services import Services
 
     async def run() -> None:
         db = await _prepared_database(settings, migrate=settings.is_sqlite)
         tokens = TokenProvider(build_credential(settings))
-        connector = BotConnector(tokens, attempts=1, timeout=settings.connector_timeout)
+        connector = BotConnector(tokens, ServiceUrls.for_settings(settings), attempts=1, timeout=settings.connector_timeout)
         services = Services.build(settings, connector, db=db)
         services.delivery = DeliveryWorker(services.outbox, connector, per_tenant_per_second=settings.rate_per_tenant,
                                            per_conversation_per_second=settings.rate_per_conversation, idle_seconds=0.2)

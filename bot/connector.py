@@ -17,6 +17,7 @@ import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
 from bot.credentials import Proxies, TokenProvider
+from bot.service_urls import ServiceUrls
 from storage.records import ConversationRef
 
 log = structlog.get_logger(__name__)
@@ -67,6 +68,7 @@ class BotConnector:
     def __init__(
         self,
         tokens: TokenProvider,
+        service_urls: ServiceUrls,
         *,
         attempts: int = 5,
         base_delay: float = 0.25,
@@ -75,6 +77,7 @@ class BotConnector:
         timeout: float = 15.0,
     ) -> None:
         self._tokens = tokens
+        self._service_urls = service_urls
         self._attempts = attempts
         self._base_delay = base_delay
         self._max_delay = max_delay
@@ -94,6 +97,10 @@ class BotConnector:
             await self._session.close()
 
     async def _request(self, method: str, url: str, body: dict | None = None) -> dict:
+        # Checked here as well as at the edge: stored conversation references are addresses too.
+        problem = self._service_urls.problem(url)
+        if problem:
+            raise ConnectorError(400, f"not an allowed service URL ({problem}); nothing was sent")
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(RetryableConnectorError),
             wait=_wait(self._base_delay, self._max_delay),

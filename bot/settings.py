@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     allowed_tenant_ids: IdList = Field(
         frozenset(), validation_alias=AliasChoices("ALLOWED_TENANT_IDS", "allowed_tenant_ids")
     )
+    # Host patterns the bot may send to (`*.example.org` for any host below). Empty: Teams' own service hosts,
+    # or loopback only in local mode (see bot/service_urls.py).
+    allowed_service_urls: IdList = Field(
+        frozenset(), validation_alias=AliasChoices("ALLOWED_SERVICE_URLS", "allowed_service_urls")
+    )
 
     retention_questions_days: int = Field(
         90, ge=1, validation_alias=AliasChoices("RETENTION_QUESTIONS_DAYS", "retention_questions_days")
@@ -122,7 +127,8 @@ class Settings(BaseSettings):
         "", validation_alias=AliasChoices("BOT_OPENID_METADATA", "openid_metadata_url")
     )
 
-    @field_validator("admin_ids", "approver_ids", "governance_ids", "security_ids", "dpo_ids", "allowed_tenant_ids", mode="before")
+    @field_validator("admin_ids", "approver_ids", "governance_ids", "security_ids", "dpo_ids", "allowed_tenant_ids",
+                     "allowed_service_urls", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

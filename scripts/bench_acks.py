@@ -31,6 +31,7 @@ from bot.connector import BotConnector  # noqa: E402
 from bot.credentials import TokenProvider  # noqa: E402
 from bot.delivery import DeliveryWorker  # noqa: E402
 from bot.reminders import queue_round  # noqa: E402
+from bot.service_urls import ServiceUrls  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -117,7 +118,8 @@ async def main() -> None:
     version_ids = await seed(db, args.users, service_url)
     print(f"seeded {args.users} users, 3 versions in {time.perf_counter() - started:.1f} s")
 
-    connector = BotConnector(TokenProvider(None), attempts=1, timeout=settings.connector_timeout)
+    connector = BotConnector(TokenProvider(None), ServiceUrls.for_settings(settings), attempts=1,
+                             timeout=settings.connector_timeout)
     services = Services.build(settings, connector, db=db)
     timings = {"figures": [], "report": []}
     for _ in range(5):

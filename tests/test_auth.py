@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
@@ -84,7 +85,7 @@ def keys():
 async def secured_bot(tmp_path, keys):
     settings = make_settings(
         f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", app_id=APP_ID, app_password="never-logged-secret",
-        app_type="MultiTenant", openid_metadata_url=keys.metadata_url,
+        app_type="MultiTenant", openid_metadata_url=keys.metadata_url, allowed_service_urls="127.0.0.1",
     )
     running, runner = await start_bot(settings)
     yield running
@@ -135,6 +136,62 @@ async def test_only_a_valid_channel_token_gets_in(secured_bot, connector):
     response = await secured_bot.post(body, headers={"Authorization": f"Bearer {token(connector.url)}"})
     assert response.status == 200
     assert await repository.get(body["conversation"]["id"]) is not None
+    assert connector.requests == []
+
+
+# Entra ID's Bot Framework tenant: the issuer of botbuilder's "emulator" tokens, and of the bot's own outbound token.
+BOT_FRAMEWORK_TENANT_V1 = "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/"
+BOT_FRAMEWORK_TENANT_V2 = "https://login.microsoftonline.com/d6d49420-f39b-4df7-a1dc-d59a935871db/v2.0"
+ENTRA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def entra_keys(monkeypatch):
+    """Entra ID's signing keys, as botbuilder's emulator path looks them up, holding a test key: so these tests can
+    sign what Entra ID would sign for anyone who asks, such as the bot's own outbound token."""
+    url = AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+    cached = OpenIdKeys(url, ssl.create_default_context())
+    entra_jwk = json.loads(RSAAlgorithm.to_jwk(ENTRA_KEY.public_key()))
+    entra_jwk.update(kid="entra-key", use="sig")
+    cached.keys, cached.last_updated = [entra_jwk], datetime.now()
+    monkeypatch.setitem(JwtTokenExtractor.metadataCache, url, cached)
+
+
+def entra_token(**claims) -> str:
+    now = int(time.time())
+    return jwt.encode({"nbf": now - 10, "exp": now + 600, "iat": now, **claims}, ENTRA_KEY, algorithm="RS256",
+                      headers={"kid": "entra-key"})
+
+
+async def test_tokens_from_botbuilders_emulator_path_are_refused(entra_keys, secured_bot, connector):
+    """botbuilder accepts these on its emulator branch without checking audience or service URL: the holder
+    could then name any sender and any serviceUrl, and the bot would POST its own bearer token there."""
+    forged = {
+        "the bot's own outbound token": entra_token(iss=BOT_FRAMEWORK_TENANT_V1, aud="https://api.botframework.com",
+                                                    appid=APP_ID, ver="1.0"),
+        "a v2 token for the bot": entra_token(iss=BOT_FRAMEWORK_TENANT_V2, aud=APP_ID, azp=APP_ID, ver="2.0"),
+        "a v1 token with a service URL claim": entra_token(iss=BOT_FRAMEWORK_TENANT_V1, aud=APP_ID, appid=APP_ID, ver="1.0",
+                                                           serviceurl=connector.url),
+    }
+    repository = ConversationRepository(secured_bot.services.db)
+    for reason, bearer_token in forged.items():
+        body = channel_message(connector)
+        response = await secured_bot.post(body, headers={"Authorization": f"Bearer {bearer_token}"})
+        assert response.status == 401, reason
+        assert await repository.get(body["conversation"]["id"]) is None, f"bot logic ran for {reason}"
+    assert connector.requests == []
+
+
+async def test_a_channel_token_for_a_service_url_outside_the_allowed_hosts_is_refused(secured_bot, connector):
+    """A correctly signed channel token whose serviceurl matches, but names a host that is not Teams' (here
+    `localhost` rather than the allowed 127.0.0.1): refused, and nothing is ever sent there."""
+    elsewhere = connector.url.replace("127.0.0.1", "localhost")
+    body = activity("message-personal", connector, text="help", serviceUrl=elsewhere)
+    response = await secured_bot.post(body, headers={"Authorization": f"Bearer {token(elsewhere)}"})
+    assert response.status == 403
+    assert "service URL" in (await response.json())["error"]
+    assert await ConversationRepository(secured_bot.services.db).get(body["conversation"]["id"]) is None
+    await asyncio.sleep(0.3)
     assert connector.requests == []
 
 
@@ -208,9 +265,8 @@ async def test_a_newly_rotated_key_is_looked_up_and_accepted(secured_bot, keys, 
     assert keys.fetches == fetches
 
 
-def test_in_production_the_sdk_validates_with_our_key_cache(tmp_path):
+def test_in_production_tokens_are_validated_with_our_key_cache(tmp_path):
     """Without a test override, Teams' tokens are checked against Microsoft's public metadata: through our cache."""
     create_app(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", app_id=APP_ID, app_password="x", app_type="MultiTenant"))
-    for url in (AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
-                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL):
-        assert isinstance(JwtTokenExtractor.get_open_id_metadata(url), OpenIdKeys), url
+    url = AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+    assert isinstance(JwtTokenExtractor.get_open_id_metadata(url), OpenIdKeys)

@@ -107,7 +107,7 @@ async def microsoft(tmp_path):
 def secured_settings(tmp_path, keys, microsoft_url: str, **overrides):  # noqa: F811
     values = dict(
         app_id=APP_ID, app_password="s3cret-value", app_type="SingleTenant", app_tenant_id=TENANT_ID,
-        openid_metadata_url=keys.metadata_url, approver_group_id=GROUP,
+        openid_metadata_url=keys.metadata_url, approver_group_id=GROUP, allowed_service_urls="127.0.0.1",
         authority_host=microsoft_url, graph_url=microsoft_url, ca_bundle=tmp_path / "ca.pem", outbox_base_delay=0.05,
     )
     values.update(overrides)
