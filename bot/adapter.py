@@ -1,10 +1,10 @@
 """The thin layer between Teams' HTTP protocol and our router.
 
 We own the whole HTTP edge: which requests may speak to the bot (the Teams channel's token, checked as
-botbuilder's channel path checks it), size limits, plain 400s for bad bodies, service URLs limited to
-ALLOWED_SERVICE_URLS, invoke responses returned as they are (4.17.1's `process()` serialises them twice
-and answers every `adaptiveCard/action` with 500), and outbound messages through our pooled connector
-rather than a per-turn msrest client.
+botbuilder's channel path checks it; in local mode, no browser pages), JSON bodies only, size limits,
+plain 4xx for bad bodies, service URLs limited to ALLOWED_SERVICE_URLS, invoke responses returned as they
+are (4.17.1's `process()` serialises them twice and answers every `adaptiveCard/action` with 500), and
+outbound messages through our pooled connector rather than a per-turn msrest client.
 """
 
 from __future__ import annotations
@@ -121,6 +121,13 @@ class TeamsAdapter:
             self._tokens = ChannelTokens(settings.app_id, metadata_url)
 
     async def handle(self, request: web.Request) -> web.Response:
+        if self._tokens is None and "Origin" in request.headers:
+            # Browsers send Origin with every cross-site POST; Teams, the Playground and `policy-bot chat` don't.
+            # Without it a web page could drive the unauthenticated local bot.
+            log.warning("request refused: from a web page in local mode")
+            return _problem(403, "requests from web pages are not accepted in local mode")
+        if request.content_type != "application/json":
+            return _problem(415, "request body must be application/json")
         limit = self._settings.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
             return _problem(413, f"request body is larger than {limit} bytes")

@@ -99,7 +99,8 @@ async def test_bad_bodies_get_plain_4xx_and_the_server_keeps_serving(bot, connec
         (b"not json", {"Content-Type": "application/json"}, 400),
         (b"[1, 2]", {"Content-Type": "application/json"}, 400),
         (b'{"type": 5}', {"Content-Type": "application/json"}, 400),
-        (b'{"text": "no type"}', None, 400),
+        (b'{"text": "no type"}', {"Content-Type": "application/json"}, 400),
+        (json.dumps({"type": "message"}).encode(), None, 415),  # not sent as JSON
         (b"x" * (300 * 1024), {"Content-Type": "application/json"}, 413),
         (json.dumps({"type": "message", "text": "hi"}).encode(), {"Content-Type": "application/json"}, 400),
     ]
