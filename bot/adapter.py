@@ -1,10 +1,11 @@
 """The thin layer between Teams' HTTP protocol and our router.
 
 We own the whole HTTP edge: which requests may speak to the bot (the Teams channel's token, checked as
-botbuilder's channel path checks it; in local mode, no browser pages), JSON bodies only, size limits,
-plain 4xx for bad bodies, service URLs limited to ALLOWED_SERVICE_URLS, invoke responses returned as they
-are (4.17.1's `process()` serialises them twice and answers every `adaptiveCard/action` with 500), and
-outbound messages through our pooled connector rather than a per-turn msrest client.
+botbuilder's channel path checks it; in local mode, no browser pages), JSON bodies only, read whole
+(bot/activity_body.py), size limits, plain 4xx for bad bodies, service URLs limited to
+ALLOWED_SERVICE_URLS, invoke responses returned as they are (4.17.1's `process()` serialises them twice
+and answers every `adaptiveCard/action` with 500), and outbound messages through our pooled connector
+rather than a per-turn msrest client.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiohttp import web
 from botframework.connector.auth import AuthenticationConstants
 
 from bot import openid
+from bot.activity_body import read_whole
 from bot.channel_auth import ChannelTokens
 from bot.credentials import ssl_context
 from bot.service_urls import ServiceUrls
@@ -129,10 +131,8 @@ class TeamsAdapter:
         if request.content_type != "application/json":
             return _problem(415, "request body must be application/json")
         limit = self._settings.max_body_bytes
-        if request.content_length is not None and request.content_length > limit:
-            return _problem(413, f"request body is larger than {limit} bytes")
-        body = await request.content.read(limit + 1)
-        if len(body) > limit:
+        body = await read_whole(request, limit)
+        if body is None:
             return _problem(413, f"request body is larger than {limit} bytes")
         try:
             payload = json.loads(body)
