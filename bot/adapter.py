@@ -1,8 +1,8 @@
 """The thin layer between Teams' HTTP protocol and our router.
 
 We own the whole HTTP edge: which requests may speak to the bot (the Teams channel's token, checked as
-botbuilder's channel path checks it; in local mode, no browser pages), JSON bodies only, read whole
-(bot/activity_body.py), size limits, plain 4xx for bad bodies, service URLs limited to
+botbuilder's channel path checks it; in local mode, no browser pages), JSON bodies only, read whole and
+checked (bot/activity_body.py), size limits, plain 4xx for bad bodies, service URLs limited to
 ALLOWED_SERVICE_URLS, invoke responses returned as they are (4.17.1's `process()` serialises them twice
 and answers every `adaptiveCard/action` with 500), and outbound messages through our pooled connector
 rather than a per-turn msrest client.
@@ -10,7 +10,6 @@ rather than a per-turn msrest client.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Awaitable, Callable
 
 import structlog
@@ -18,7 +17,7 @@ from aiohttp import web
 from botframework.connector.auth import AuthenticationConstants
 
 from bot import openid
-from bot.activity_body import read_whole
+from bot.activity_body import BadBody, parse, read_whole
 from bot.channel_auth import ChannelTokens
 from bot.credentials import ssl_context
 from bot.service_urls import ServiceUrls
@@ -135,11 +134,9 @@ class TeamsAdapter:
         if body is None:
             return _problem(413, f"request body is larger than {limit} bytes")
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return _problem(400, "request body is not JSON")
-        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str) or not payload["type"]:
-            return _problem(400, "request body is not a Bot Framework activity")
+            payload = parse(body)
+        except BadBody as bad:
+            return _problem(400, str(bad))
 
         if self._tokens is not None:
             try:

@@ -1,5 +1,5 @@
 """What /api/messages accepts as a body: JSON only, never from a browser page in local mode, read in full however
-it arrives."""
+it arrives, bounded in depth, and with text that the databases and the connector can take."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from conftest import card_action, message
-from storage.models import IncidentRow
+from conftest import card_action, make_settings, message, start_bot
+from storage.models import IncidentRow, QuestionRow
 
 REPORT = {"description": "Copilot summarised a complaint.", "tool_name": "Copilot", "occurred_at": "2026-11-20 09:30",
           "personal_data": "no", "category": "other", "severity": "low", "anonymous": "false"}
@@ -77,3 +77,79 @@ async def test_a_body_that_arrives_in_pieces_is_read_whole(bot, connector):
     big["channelData"]["padding"] = "x" * 300_000
     status, _ = await raw_post(bot.url, json.dumps(big).encode(), pieces=3, pause=0.1)
     assert status == 413
+
+
+async def test_deeply_nested_json_is_a_plain_400(bot, connector):
+    depth = 20_000  # far past Python's recursion limit, in 40 KB
+    bodies = [
+        b"[" * depth + b"]" * depth,
+        b'{"a":' * depth + b"1" + b"}" * depth,
+    ]
+    nested = 1
+    for _ in range(200):  # within the recursion limit, but no activity is this deep
+        nested = {"x": nested}
+    bodies.append(json.dumps(card_action(connector, "incident.submit", {**REPORT, "deep": nested})).encode())
+    for body in bodies:
+        response = await bot.post(body, headers={"Content-Type": "application/json"})
+        assert response.status == 400, body[:20]
+        assert "nested too deeply" in (await response.json())["error"]
+    assert await incidents(bot) == []
+    assert (await bot.post(message(connector, "help"))).status == 200
+
+
+async def test_lone_surrogates_are_refused_in_ids_and_replaced_in_text(bot, connector):
+    """JSON may escape a lone UTF-16 surrogate (\\ud800), which no database or URL can hold."""
+    for where in ("conversation", "from", "serviceUrl", "recipient"):
+        body = message(connector, "help")
+        if where == "serviceUrl":
+            body["serviceUrl"] += "/\ud800"
+        else:
+            body[where] = {**body[where], "id": body[where]["id"] + "\ud800"}
+        response = await bot.post(body)
+        assert response.status == 400, where
+        assert "not valid Unicode" in (await response.json())["error"]
+    assert connector.requests == []
+
+    # In what people write, it becomes U+FFFD; the question is answered and stored.
+    response = await bot.post(message(connector, "Can I use ChatGPT \ud800 to draft a press release?",
+                                      user="aad-surrogate", conversation_id="a:surrogate"))
+    assert response.status == 200
+    answer = await connector.wait_for_text("press release", conversation="a:surrogate")
+    assert "something went wrong" not in json.dumps(answer)
+    async with bot.services.db.sessions() as session:
+        assert (await session.execute(select(QuestionRow.text))).scalar() == \
+            "Can I use ChatGPT \ufffd to draft a press release?"
+
+    report = card_action(connector, "incident.submit", {**REPORT, "description": "Odd \udfff text"}, user="aad-jo")
+    report["from"]["name"] = "Jo \ud83d"
+    response = await bot.post(report)
+    assert "Report received" in await response.text()
+    [row] = await incidents(bot)
+    assert (row.description, row.reporter_name) == ("Odd \ufffd text", "Jo \ufffd")
+
+
+async def test_nul_characters_are_taken_out_before_anything_is_stored(database_url, connector):
+    """PostgreSQL cannot store NUL in text or JSON: an incident with one was lost, though its reporter was told
+    nothing was."""
+    running, runner = await start_bot(make_settings(database_url))
+    try:
+        report = card_action(connector, "incident.submit", {**REPORT, "description": "Before\u0000after", "x\u0000": "y"},
+                             user="aad-nul")
+        report["from"]["name"] = "Nul\u0000 Person"
+        response = await running.post(report)
+        assert response.status == 200
+        assert "Report received" in await response.text()
+        [row] = await incidents(running)
+        assert (row.description, row.reporter_name) == ("Beforeafter", "Nul Person")
+
+        response = await running.post(message(connector, "Can I use\u0000 ChatGPT?", user="aad-nul2", conversation_id="a:nul"))
+        assert response.status == 200
+        await connector.wait_for_text("ChatGPT", conversation="a:nul")
+        async with running.services.db.sessions() as session:
+            assert (await session.execute(select(QuestionRow.text))).scalar() == "Can I use ChatGPT?"
+        # In an id, it is refused rather than changed.
+        response = await running.post(message(connector, "help", conversation_id="a:\u0000nul"))
+        assert response.status == 400 and "NUL" in (await response.json())["error"]
+    finally:
+        await running.session.close()
+        await runner.cleanup()

@@ -118,12 +118,29 @@ def mutated_activities(draw, service_url: str):
     return json.dumps(activity).encode()
 
 
+def deeply_nested(service_url: str):
+    """JSON nested past Python's recursion limit (1,000 to 20,000 levels), bare or inside an activity's card data."""
+
+    def build(depth: int, opening: str, inside_activity: bool) -> bytes:
+        closing = {"[": "]", '{"a":': "}"}[opening]
+        nested = opening * depth + "1" + closing * depth
+        if not inside_activity:
+            return nested.encode()
+        activity = json.loads(json.dumps(ACTIVITIES["invoke-adaptiveCard/action-personal"]))
+        activity["serviceUrl"] = service_url
+        activity["value"] = {"action": {"verb": "incident.submit", "data": {"description": "x"}}}
+        return json.dumps(activity).replace('"description": "x"', f'"description": {nested}').encode()
+
+    return st.builds(build, st.integers(1_000, 20_000), st.sampled_from(["[", '{"a":']), st.booleans())
+
+
 def test_no_input_makes_the_server_fail(server, connector_url):
     client = Client(server["port"])
     bodies = st.one_of(
         mutated_activities(connector_url),
         json_values.map(lambda v: json.dumps(v).encode()),
         st.binary(max_size=200),
+        deeply_nested(connector_url),
     )
 
     @settings(max_examples=FUZZ_CASES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
