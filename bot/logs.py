@@ -1,6 +1,9 @@
 """Structured logs to stderr: readable on a terminal, JSON lines in production.
 
-Handlers log events and ids, never message text or secrets."""
+Handlers log events and ids, never message text or secrets. What libraries might log is kept out too:
+database drivers log every statement's parameters at DEBUG (aiosqlite does), SQLAlchemy puts them in its
+error messages unless the engine hides them (storage/db.py does), and a traceback's local variables hold
+whatever the turn was handling, so tracebacks are printed without them."""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer = structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
+    renderer = (structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(
+        colors=False, exception_formatter=structlog.dev.RichTracebackFormatter(color_system=None, show_locals=False)))
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -39,6 +43,8 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # The SDK and HTTP clients are chatty at INFO and may echo URLs or payloads.
-    for noisy in ("aiohttp.access", "msrest", "azure", "botbuilder", "botframework", "urllib3", "asyncio", "alembic"):
+    # The SDK and HTTP clients are chatty at INFO and may echo URLs or payloads; database drivers log
+    # statements with their parameters. At every level, including DEBUG, they say only what went wrong.
+    for noisy in ("aiohttp.access", "msrest", "azure", "botbuilder", "botframework", "urllib3", "asyncio", "alembic",
+                  "sqlalchemy", "aiosqlite", "asyncpg"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

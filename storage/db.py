@@ -33,7 +33,9 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        options: dict = {"pool_pre_ping": not self.is_sqlite}
+        # hide_parameters: SQLAlchemy's error messages would otherwise carry each statement's values (what
+        # people wrote, their names) into the logs whenever a statement fails.
+        options: dict = {"pool_pre_ping": not self.is_sqlite, "hide_parameters": True}
         if self.is_sqlite:
             # One connection: SQLite has one writer anyway, and several connections in one process meet
             # its busy handler, which sleeps in steps of up to 100 ms. Queueing in the pool is far faster.
