@@ -16,7 +16,8 @@ from dialogs.acknowledge import prompt_if_due
 
 log = structlog.get_logger(__name__)
 
-SORRY = "Sorry, something went wrong on my side and I couldn't finish that. Nothing you sent was lost; please try again in a moment."
+# No promise that anything was kept: when a turn fails, what it was saving may not have been saved.
+SORRY = "Sorry, something went wrong on my side and I couldn't finish that. Please try again in a moment."
 
 
 class PolicyBot:
