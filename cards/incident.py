@@ -110,6 +110,19 @@ def build_receipt_card(incident: Incident, *, now: datetime, dpo_told: bool) -> 
     return to_dict(card(body, fallback_text=f"Report received: {incident.reference}"))
 
 
+def build_reporter_view(incident: Incident) -> dict:
+    """The report as its reporter may see it: what they told us and where it stands, without the triage
+    team's notes and without any line about who reported it."""
+    body = [
+        heading(f"Your report {incident.reference}"),
+        para(safe(incident.description)),
+        _facts(incident, show_reporter=False),
+        para("The GenAI governance and IT security teams handle this report. I'll tell you here when its status "
+             "changes.", subtle=True),
+    ]
+    return to_dict(card(body, fallback_text=f"Your report {incident.reference}"))
+
+
 def build_triage_card(incident: Incident, *, now: datetime, dpo_told: bool, member_view: bool = True,
                       refresh_user_ids: list[str] | None = None) -> dict:
     """The triage card. In a channel everyone sees it read-only and Teams refreshes it for the triage

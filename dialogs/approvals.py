@@ -95,19 +95,33 @@ def _reference(data: dict) -> str:
 
 
 async def refresh(turn: Turn, services: Services) -> None:
-    """Teams asks for each approver's own view of a channel card (Universal Actions refresh)."""
+    """Teams asks for someone's own view of an approvers' card (Universal Actions refresh). Anyone can send
+    this invoke, naming any reference, so it shows the request only to the approvers and its requester."""
     incoming = turn.incoming
-    request = await services.approvals.get(_reference(incoming.data))
-    if request is None:
-        turn.respond_with_card(notice_card("Request not found", "This tool request no longer exists."))
+    reference = _reference(incoming.data)
+    request = await services.approvals.get(reference)
+    mine = [incoming.user_teams_id] if incoming.user_teams_id else None
+    if request is not None and request.requester_id == incoming.user_id:
+        turn.respond_with_card(build_approval_card(request, approver_view=False, refresh_user_ids=mine))
         return
     try:
         allowed = await services.approvers.is_approver(incoming.user_id)
     except DirectoryUnavailable:
-        allowed = False
-    mine = [incoming.user_teams_id] if incoming.user_teams_id else None
-    approver_view = may_decide(incoming.user_id, request.requester_id, allowed) is None
-    turn.respond_with_card(build_approval_card(request, approver_view=approver_view, refresh_user_ids=mine))
+        turn.respond_with_card(notice_card("I couldn't check that just now",
+                                           "I couldn't check the approvers group, so I can't show this request yet. "
+                                           "Please try again in a minute."))
+        return
+    if not allowed:
+        # The same answer whether or not the reference exists, so references can't be probed.
+        await services.audit.append(incoming.user_id, "role.refused", f"approval:{reference}", {"action": "refresh"})
+        turn.respond_with_card(notice_card("You can't see this tool request",
+                                           "Only the approvers of AI tool requests, and the person who made the "
+                                           "request, can see it."))
+        return
+    if request is None:
+        turn.respond_with_card(notice_card("Request not found", "This tool request no longer exists."))
+        return
+    turn.respond_with_card(build_approval_card(request, approver_view=True, refresh_user_ids=mine))
 
 
 def _decided_view(request: ApprovalRequest, actor_id: str, action: str) -> dict:

@@ -14,7 +14,7 @@ from bot.turn import Message, Turn
 from cards.common import notice_card, safe, with_notice
 from cards.incident import (
     VERB_REPORT_SUBMIT, VERB_TRIAGE, VERB_TRIAGE_REFRESH, build_breach_email, build_incident_form_card, build_my_reports_card, build_receipt_card,
-    build_status_update_text, build_triage_card,
+    build_reporter_view, build_status_update_text, build_triage_card,
 )
 from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
 from storage.incidents import Incident, StaleIncident
@@ -95,17 +95,27 @@ def _triage_message(incident: Incident, recipient: Recipient, refresh: dict, *, 
 
 
 async def refresh_triage(turn: Turn, services: Services) -> None:
-    """Teams asks for a member's own view of a channel's triage card (Universal Actions refresh)."""
+    """Teams asks for someone's own view of a triage card (Universal Actions refresh). Anyone can send this
+    invoke, naming any reference, so it shows the report only to the triage teams and to its reporter."""
     incoming = turn.incoming
-    incident = await services.incidents.get(str(incoming.data.get("reference") or "")[:20])
-    if incident is None:
-        turn.respond_with_card(notice_card("Incident not found", "This incident report no longer exists."))
+    reference = str(incoming.data.get("reference") or "")[:20]
+    incident = await services.incidents.get(reference)
+    if incoming.user_id in _members(services):
+        if incident is None:
+            turn.respond_with_card(notice_card("Incident not found", "This incident report no longer exists."))
+            return
+        mine = [incoming.user_teams_id] if incoming.user_teams_id else None
+        turn.respond_with_card(build_triage_card(incident, now=datetime.now(timezone.utc),
+                                                 dpo_told=await _dpo_told(services, incident), refresh_user_ids=mine))
         return
-    member = incoming.user_id in _members(services)
-    mine = [incoming.user_teams_id] if incoming.user_teams_id else None
-    turn.respond_with_card(build_triage_card(incident, now=datetime.now(timezone.utc),
-                                             dpo_told=await _dpo_told(services, incident), member_view=member,
-                                             refresh_user_ids=mine))
+    if incident is not None and incident.reporter_id == incoming.user_id:
+        turn.respond_with_card(build_reporter_view(incident))
+        return
+    # The same answer whether or not the reference exists, so references can't be probed.
+    await services.audit.append(incoming.user_id, "role.refused", f"incident:{reference}", {"action": "refresh"})
+    turn.respond_with_card(notice_card("You can't see this incident report",
+                                       "Only the GenAI governance and IT security teams, and the person who made "
+                                       "the report, can see it."))
 
 
 async def _dpos(services: Services) -> list[Recipient]:
