@@ -35,7 +35,7 @@ def build_tools_card(tools: list[Tool]) -> dict:
                 spacing="Medium",
             )
         )
-    return to_dict(card(body, fallback_text="Approved AI tools: " + ", ".join(t.name for t in tools)))
+    return to_dict(card(body, fallback_text="Approved AI tools: " + ", ".join(safe(t.name) for t in tools)))
 
 
 def tool_status_line(name: str, tool: Tool | None) -> str:
