@@ -1,6 +1,7 @@
-"""Outside local mode every request needs a valid Bot Framework token, checked by the SDK's validator.
+"""Outside local mode every request needs a valid token from the Teams channel, checked as the SDK's channel
+path checks it; tokens for the SDK's other (emulator) path are refused.
 
-The validator's OpenID metadata points at a loopback server that publishes our test key."""
+The channel's OpenID metadata points at a loopback server that publishes our test key."""
 
 from __future__ import annotations
 
