@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -96,9 +97,13 @@ def policy_publish(
     by: str = typer.Option(None, "--by", help="Who is publishing (defaults to your login name)"),
     remind: bool = typer.Option(True, "--remind/--no-remind",
                                 help="Queue a 1:1 request to acknowledge the new version for everyone the bot knows"),
+    force: bool = typer.Option(False, "--force", help="Publish even if the text is the same as the current version's"),
 ) -> None:
     """Publish a policy file as the new current version, and ask everyone to acknowledge it."""
     settings = settings_or_exit()
+    version = version.strip()
+    if not version:
+        fail("--version: give the new version a label, such as 2.1 or 2026-11")
     from bot.library import placeholders
     from domain.policy_parse import parse_policy
     from domain.policy_text import PolicyFileError, policy_source_text
@@ -116,8 +121,15 @@ def policy_publish(
 
     async def run() -> None:
         db = await _prepared_database(settings, migrate=settings.is_sqlite)
+        repository = PolicyRepository(db, AuditTrail(db))
+        current = await repository.current()
+        same_text = current and current.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if same_text and current.label != version and not force:
+            await db.dispose()
+            fail(f"{path.name} has the same text as the current version {current.label}; publishing it as {version} "
+                 "would ask everyone to acknowledge it again. Use --force to publish it anyway")
         try:
-            published = await PolicyRepository(db, AuditTrail(db)).publish(
+            published = await repository.publish(
                 label=version, text=text, source_name=path.name, published_by=by or getpass.getuser()
             )
         except DuplicateVersion as exc:
@@ -173,7 +185,10 @@ def ask(
 
     async def load():
         if policy is not None:
-            return load_policy_file(policy, settings)
+            loaded = load_policy_file(policy, settings)
+            if not any(s.number for s in loaded.document.sections):
+                fail(f"{policy.name}: found no numbered sections to answer from; is this the policy document?")
+            return loaded
         from bot.library import PolicyLibrary
         from storage.audit import AuditTrail
         from storage.policies import PolicyRepository

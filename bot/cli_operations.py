@@ -206,7 +206,11 @@ def export_user(
         await db.dispose()
         return data
 
-    text = json.dumps(asyncio.run(run()), indent=2, default=str, ensure_ascii=False)
+    data = asyncio.run(run())
+    if data["profile"] is None and not any(value for key, value in data.items() if isinstance(value, list)):
+        fail(f"no records about '{user_id}': nothing written. Check it is the person's Entra object id "
+             "(in Entra ID, Users, the person, Object ID)", code=1)
+    text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
     if out:
         out.write_text(text + "\n", encoding="utf-8")
         typer.echo(f"wrote {out}", err=True)
