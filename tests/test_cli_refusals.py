@@ -59,3 +59,28 @@ def test_export_of_an_unknown_person_says_so_and_fails(tmp_path):
     result = run("export-user", "no-such-person", "--out", str(out), env=env)
     assert result.returncode == 1 and result.stdout == "" and not out.exists()
     assert "no records about 'no-such-person'" in one_plain_line(result.stderr)
+
+
+def test_every_commands_help_is_free_of_stray_metavars():
+    import re
+
+    import click
+    import typer
+    from typer.testing import CliRunner
+
+    import bot.cli_operations  # noqa: F401  (registers the operations commands)
+    from bot.cli import app
+
+    def paths(command: click.Command, prefix: tuple[str, ...] = ()):
+        yield prefix
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from paths(sub, (*prefix, name))
+
+    runner = CliRunner()
+    every = list(paths(typer.main.get_command(app)))
+    assert ("policy", "publish") in every and ("export-user",) in every
+    for path in every:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+        assert result.exit_code == 0, (path, result.output)
+        stray = re.findall(r"<(?:bool|str|int|float|path)>|\{\w+\}", result.output)
+        assert not stray, f"policy-bot {' '.join(path)} --help shows {stray}:\n{result.output}"
