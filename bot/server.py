@@ -19,7 +19,7 @@ LOCAL_BANNER = """
   GenAI policy bot: LOCAL MODE. Authentication is OFF; listening on loopback only.
   Messages:  http://{host}:{port}/api/messages
   Talk to it: policy-bot chat   (in another terminal: .venv/bin/policy-bot chat)
-         or: npx -p @microsoft/m365agentsplayground agentsplayground -e <Messages URL> -c msteams
+         or: make playground   (the Microsoft 365 Agents Playground, on http://localhost:56150)
   Health:    http://{host}:{port}/healthz   Ready: http://{host}:{port}/readyz
 """
 
