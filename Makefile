@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: run test install node-deps lock chat clean bench
+.PHONY: run test install node-deps lock chat playground clean bench
 
 run: $(STAMP)
 	$(BIN)/policy-bot serve --local
@@ -30,6 +30,16 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 
 chat: $(STAMP)
 	$(BIN)/policy-bot chat
+
+# Microsoft 365 Agents Playground, talking to the bot that `make run` started, on http://localhost:56150.
+# TEAMSAPPTESTER_BROWSER=none: it does not try to open a browser (without one it exits at once);
+# --disable-telemetry: it sends Microsoft no usage data. It stops when you press Ctrl-C.
+BOT_URL ?= http://127.0.0.1:3978/api/messages
+PLAYGROUND_PORT ?= 56150
+playground: $(NODE_STAMP)
+	@echo "Agents Playground for $(BOT_URL): open http://localhost:$(PLAYGROUND_PORT) in a browser"
+	TEAMSAPPTESTER_BROWSER=none tests/node/node_modules/.bin/agentsplayground -e $(BOT_URL) -c msteams \
+		-p $(PLAYGROUND_PORT) --disable-telemetry
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: $(STAMP)

@@ -194,6 +194,8 @@ async def run_chat(settings: Settings) -> None:
                     options = element.get("choices") or []
                     if options:
                         label += " (" + " / ".join(str(o.get("value")) for o in options) + ")"
+                    elif element.get("type") == "Input.Toggle":
+                        label += " (yes / no)"
                     current = element.get("value")
                     typed = await _ask(f"  {label}{f' [{current}]' if current not in (None, '') else ''}: ")
                     answers[element["id"]] = (typed or "").strip() or (current if current is not None else "")

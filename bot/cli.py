@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -96,9 +97,13 @@ def policy_publish(
     by: str = typer.Option(None, "--by", help="Who is publishing (defaults to your login name)"),
     remind: bool = typer.Option(True, "--remind/--no-remind",
                                 help="Queue a 1:1 request to acknowledge the new version for everyone the bot knows"),
+    force: bool = typer.Option(False, "--force", help="Publish even if the text is the same as the current version's"),
 ) -> None:
     """Publish a policy file as the new current version, and ask everyone to acknowledge it."""
     settings = settings_or_exit()
+    version = version.strip()
+    if not version:
+        fail("--version: give the new version a label, such as 2.1 or 2026-11")
     from bot.library import placeholders
     from domain.policy_parse import parse_policy
     from domain.policy_text import PolicyFileError, policy_source_text
@@ -116,8 +121,15 @@ def policy_publish(
 
     async def run() -> None:
         db = await _prepared_database(settings, migrate=settings.is_sqlite)
+        repository = PolicyRepository(db, AuditTrail(db))
+        current = await repository.current()
+        same_text = current and current.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if same_text and current.label != version and not force:
+            await db.dispose()
+            fail(f"{path.name} has the same text as the current version {current.label}; publishing it as {version} "
+                 "would ask everyone to acknowledge it again. Use --force to publish it anyway")
         try:
-            published = await PolicyRepository(db, AuditTrail(db)).publish(
+            published = await repository.publish(
                 label=version, text=text, source_name=path.name, published_by=by or getpass.getuser()
             )
         except DuplicateVersion as exc:
@@ -174,7 +186,10 @@ def ask(
 
     async def load():
         if policy is not None:
-            return load_policy_file(policy, settings)
+            loaded = load_policy_file(policy, settings)
+            if not any(s.number for s in loaded.document.sections):
+                fail(f"{policy.name}: found no numbered sections to answer from; is this the policy document?")
+            return loaded
         from bot.library import PolicyLibrary
         from storage.audit import AuditTrail
         from storage.policies import PolicyRepository
@@ -261,18 +276,36 @@ def tools_list() -> None:
 @app.command()
 def manifest(
     app_id: str = typer.Option(..., "--app-id", help="The bot's Microsoft App ID (a GUID)"),
-    out: Path = typer.Option(Path("app.zip"), "--out", help="Where to write the Teams app package"),
+    out: Path = typer.Option(Path("app.zip"), "--out", help="Where to write the Teams app package (a directory: app.zip inside it)"),
     version: str = typer.Option("1.0.0", "--version", help="App version (x.y.z)"),
+    developer_name: Optional[str] = typer.Option(None, "--developer-name", help="Publisher shown in Teams, at most 32 characters [default: ORG_NAME]"),
+    website_url: Optional[str] = typer.Option(None, "--website-url", help="The council's page about the app [default: TEAMS_APP_WEBSITE_URL]"),
+    privacy_url: Optional[str] = typer.Option(None, "--privacy-url", help="Its privacy notice [default: TEAMS_APP_PRIVACY_URL]"),
+    terms_url: Optional[str] = typer.Option(None, "--terms-url", help="Its terms of use [default: TEAMS_APP_TERMS_URL]"),
+    short_name: Optional[str] = typer.Option(None, "--short-name", help="At most 30 characters [default: TEAMS_APP_SHORT_NAME]"),
+    full_name: Optional[str] = typer.Option(None, "--full-name", help="At most 100 characters [default: TEAMS_APP_FULL_NAME]"),
+    short_description: Optional[str] = typer.Option(None, "--short-description", help="At most 80 characters [default: TEAMS_APP_SHORT_DESCRIPTION]"),
+    full_description: Optional[str] = typer.Option(None, "--full-description", help="At most 4000 characters [default: TEAMS_APP_FULL_DESCRIPTION]"),
+    accent_color: Optional[str] = typer.Option(None, "--accent-color", help="Background of the icon, e.g. #1F5C99 [default: TEAMS_APP_ACCENT_COLOR]"),
 ) -> None:
     """Build the Teams app package (manifest.json with both icons) for upload to Teams."""
-    from manifest.package import ManifestError, build_package
+    from manifest.package import AppDetails, ManifestError, build_package
 
     settings = settings_or_exit(log_level="WARNING")
+    given = {"developer_name": developer_name, "website_url": website_url, "privacy_url": privacy_url,
+             "terms_url": terms_url, "short_name": short_name, "full_name": full_name,
+             "short_description": short_description, "full_description": full_description, "accent_color": accent_color}
+    from_settings = {"developer_name": settings.org_name, "website_url": settings.teams_app_website_url,
+                     "privacy_url": settings.teams_app_privacy_url, "terms_url": settings.teams_app_terms_url,
+                     "short_name": settings.teams_app_short_name, "full_name": settings.teams_app_full_name,
+                     "short_description": settings.teams_app_short_description,
+                     "full_description": settings.teams_app_full_description, "accent_color": settings.teams_app_accent_color}
+    details = AppDetails(**{name: value if value is not None else from_settings[name] for name, value in given.items()})
     try:
-        build_package(app_id=app_id, out=out, version=version, org_name=settings.org_name)
+        written = build_package(app_id=app_id, out=out, version=version, details=details)
     except ManifestError as exc:
         fail(str(exc))
-    typer.echo(f"wrote {out}")
+    typer.echo(f"wrote {written}")
 
 
 def main() -> None:

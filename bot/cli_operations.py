@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -99,6 +100,11 @@ def remind(
     asyncio.run(run())
 
 
+def utc_iso(at: datetime) -> str:
+    """A time with its zone, e.g. 2026-11-25T21:27:03+00:00 (SQLite hands times back without one; they are UTC)."""
+    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
 report_app = typer.Typer(no_args_is_help=True, help="Reports for the governance team and auditors.")
 app.add_typer(report_app, name="report")
 
@@ -132,7 +138,7 @@ def report_acknowledgements(csv_path: Optional[Path] = typer.Option(None, "--csv
             writer.writerow(["user_id", "name", "latest_version", "acknowledged_at", "current_acknowledged"])
             for r in rows:
                 writer.writerow([r.user_id, r.name or "", r.latest_version or "",
-                                 r.acknowledged_at.isoformat() if r.acknowledged_at else "",
+                                 utc_iso(r.acknowledged_at) if r.acknowledged_at else "",
                                  "true" if r.current_acknowledged else "false"])
         typer.echo(f"wrote {len(rows)} rows to {csv_path}", err=True)
     typer.echo(f"current version {label}: {done} of {len(rows)} known people acknowledged")
@@ -207,7 +213,11 @@ def export_user(
         await db.dispose()
         return data
 
-    text = json.dumps(asyncio.run(run()), indent=2, default=str, ensure_ascii=False)
+    data = asyncio.run(run())
+    if data["profile"] is None and not any(value for key, value in data.items() if isinstance(value, list)):
+        fail(f"no records about '{user_id}': nothing written. Check it is the person's Entra object id "
+             "(in Entra ID, Users, the person, Object ID)", code=1)
+    text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
     if out:
         out.write_text(text + "\n", encoding="utf-8")
         typer.echo(f"wrote {out}", err=True)

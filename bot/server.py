@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 import sys
 
 import structlog
@@ -17,7 +19,7 @@ LOCAL_BANNER = """
   GenAI policy bot: LOCAL MODE. Authentication is OFF; listening on loopback only.
   Messages:  http://{host}:{port}/api/messages
   Talk to it: policy-bot chat   (in another terminal: .venv/bin/policy-bot chat)
-         or: npx -p @microsoft/m365agentsplayground agentsplayground -e <Messages URL> -c msteams
+         or: make playground   (the Microsoft 365 Agents Playground, on http://localhost:56150)
   Health:    http://{host}:{port}/healthz   Ready: http://{host}:{port}/readyz
 """
 
@@ -50,12 +52,42 @@ async def prepare(settings: Settings, *, local: bool) -> str | None:
         await db.dispose()
 
 
+def can_listen(host: str, port: int) -> str | None:
+    """Bind and release the address before doing anything else, so a second start on the same port
+    stops at once with one line, not after the banner with aiohttp's traceback."""
+    try:
+        socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET).close()
+    except socket.gaierror:
+        return f"Setting HOST: {host} is not an address of this machine"
+    except OSError as exc:
+        return listen_problem(exc, host, port)
+    return None
+
+
 def run_server(settings: Settings, *, local: bool) -> None:
-    problem = asyncio.run(prepare(settings, local=local))
+    problem = can_listen(settings.host, settings.port) or asyncio.run(prepare(settings, local=local))
     if problem:
         print(f"policy-bot: not starting: {problem}", file=sys.stderr)
         raise SystemExit(2)
     if local:
         print(LOCAL_BANNER.format(host=settings.host, port=settings.port), file=sys.stderr, flush=True)
     log.info("starting", host=settings.host, port=settings.port, local=local, database="sqlite" if settings.is_sqlite else "postgresql")
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
+    try:
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
+    except OSError as exc:  # another process took the port after can_listen()
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        print(f"policy-bot: not starting: {listen_problem(exc, settings.host, settings.port)}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def listen_problem(exc: OSError, host: str, port: int) -> str:
+    """One plain line for the operator, in the style of the settings errors."""
+    if exc.errno == errno.EADDRINUSE:
+        return (f"port {port} on {host} is already in use (is the bot already running?); "
+                f"stop the other process or set PORT to a free port")
+    if exc.errno == errno.EACCES:
+        return f"no permission to listen on port {port}; set PORT to 1024 or above"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"Setting HOST: {host} is not an address of this machine"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"

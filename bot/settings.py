@@ -61,6 +61,29 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("GENAI_AUTHORITY_CONTACT", "genai_authority_contact"),
     )
 
+    # What Teams shows about the app (`policy-bot manifest`). The three pages have no default: a package
+    # pointing staff at an invented privacy notice is refused; the manifest command checks them all.
+    teams_app_website_url: str = Field("", validation_alias=AliasChoices("TEAMS_APP_WEBSITE_URL", "teams_app_website_url"))
+    teams_app_privacy_url: str = Field("", validation_alias=AliasChoices("TEAMS_APP_PRIVACY_URL", "teams_app_privacy_url"))
+    teams_app_terms_url: str = Field("", validation_alias=AliasChoices("TEAMS_APP_TERMS_URL", "teams_app_terms_url"))
+    teams_app_short_name: str = Field("GenAI Policy", validation_alias=AliasChoices("TEAMS_APP_SHORT_NAME", "teams_app_short_name"))
+    teams_app_full_name: str = Field(
+        "GenAI Policy Assistant", validation_alias=AliasChoices("TEAMS_APP_FULL_NAME", "teams_app_full_name")
+    )
+    teams_app_short_description: str = Field(
+        "Answers questions on the council's generative AI policy.",
+        validation_alias=AliasChoices("TEAMS_APP_SHORT_DESCRIPTION", "teams_app_short_description"),
+    )
+    teams_app_full_description: str = Field(
+        "Ask about the council's generative AI usage policy in your own words and get the relevant passages quoted "
+        "with section numbers. Check whether an AI tool is approved, ask for a new one, report an AI incident and "
+        "acknowledge the policy. The assistant quotes the policy; it does not generate answers with AI.",
+        validation_alias=AliasChoices("TEAMS_APP_FULL_DESCRIPTION", "teams_app_full_description"),
+    )
+    teams_app_accent_color: str = Field(
+        "#1F5C99", validation_alias=AliasChoices("TEAMS_APP_ACCENT_COLOR", "teams_app_accent_color")
+    )
+
     admin_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("ADMIN_IDS", "admin_ids"))
     approver_ids: IdList = Field(frozenset(), validation_alias=AliasChoices("APPROVER_IDS", "approver_ids"))
     approver_group_id: str = Field("", validation_alias=AliasChoices("APPROVER_GROUP_ID", "approver_group_id"))

@@ -60,6 +60,7 @@ def build_incident_form_card(values: dict | None = None, errors: dict | None = N
         *field_error(errors, "severity"),
         ToggleInput(id="anonymous", title="Hide my name from the triage channel", value_on="true", value_off="false",
                     value=text("anonymous") or "false"),
+        *field_error(errors, "anonymous"),
     ]
     return to_dict(card(body, [button("Send report", VERB_REPORT_SUBMIT, style="positive")],
                         fallback_text="Report an AI incident"))

@@ -18,6 +18,9 @@ CATEGORIES = {
 SEVERITIES = {"low": "Low", "medium": "Medium", "high": "High"}
 STATUSES = {"new": "New", "acknowledged": "Acknowledged", "in_progress": "In progress", "resolved": "Resolved"}
 BREACH_NOTIFICATION_HOURS = 72
+# An on/off switch (a card's Toggle sends "true"/"false"; the terminal chat lets people type): only clear answers.
+SWITCH = {"true": True, "yes": True, "y": True, "on": True, "1": True,
+          "false": False, "no": False, "n": False, "off": False, "0": False, "": False}
 LIMITS = {"description": 4000, "tool_name": 200, "note": 2000, "outcome": 2000}
 
 
@@ -78,7 +81,9 @@ def validate_report(values: dict, now: datetime) -> tuple[IncidentForm | None, d
             errors[name] = "Please choose one of the options listed."
         else:
             picked[name] = value
-    anonymous = _text(values, "anonymous").lower() in ("true", "yes", "1", "on")
+    anonymous = SWITCH.get(_text(values, "anonymous").lower())
+    if anonymous is None:
+        errors["anonymous"] = "Please answer yes or no: hide your name from the triage channel?"
     if errors:
         return None, errors
     return IncidentForm(description, tool, occurred, picked["personal_data"], picked["category"], picked["severity"], anonymous), {}

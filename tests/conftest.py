@@ -27,6 +27,20 @@ TENANT = "00000000-0000-0000-0000-0000000000001"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
+def without_proxy_settings(environ) -> None:
+    """Remove every proxy variable, in either case (curl, requests and urllib read `no_proxy` as well as `NO_PROXY`).
+
+    Council machines often set them; the suite talks only to loopback, and the tests about proxies
+    set exactly the ones they mean. The servers the suite starts as subprocesses inherit the cleaned
+    environment, so none of them sends loopback traffic to a proxy either."""
+    for name in [n for n in environ if n.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")]:
+        del environ[name]
+
+
+def pytest_configure(config):
+    without_proxy_settings(os.environ)
+
+
 def pytest_collection_modifyitems(config, items):
     if os.environ.get("CI") and not POSTGRES_URL:
         raise pytest.UsageError("CI must run the PostgreSQL tests: TEST_DATABASE_URL is not set")

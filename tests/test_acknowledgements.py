@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,9 @@ async def test_csv_export(bot, connector, tmp_path):
     by_user = {r["user_id"]: r for r in rows}
     assert by_user["aad-b"]["current_acknowledged"] == "true" and by_user["aad-b"]["latest_version"] == "example-policy-initial"
     assert by_user["aad-a"]["current_acknowledged"] == "false" and by_user["aad-a"]["acknowledged_at"] == ""
+    acknowledged_at = datetime.fromisoformat(by_user["aad-b"]["acknowledged_at"])  # with its zone, for auditors
+    assert acknowledged_at.utcoffset() == timedelta(0)
+    assert abs(datetime.now(timezone.utc) - acknowledged_at) < timedelta(minutes=5)
 
 
 async def test_reminder_round_survives_429_and_a_restart_and_reminds_each_person_once(bot, connector):

@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import re
+import select
 import signal
 import sqlite3
 import subprocess
@@ -34,6 +35,7 @@ FLOWS = {  # submission, what the receipt says, where the records are
     "incident": (REPORT, "Report received: ", "incidents"),
     "tool request": (REQUEST, "Request sent: ", "approval_requests"),
 }
+KILL_AFTER = 10  # acknowledged reports of the 40 sent 8 at a time before the SIGKILL
 CARD_TITLE = re.compile(r"(?:AI incident|AI tool request) ((?:INC|REQ)-\d{4}-\d{4})")
 
 
@@ -52,6 +54,38 @@ class Connector(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:
         pass
+
+
+class ConnectorServer(ThreadingHTTPServer):
+    """Knows how many accepted requests it is still handling, so the test can tell when every
+    message the killed bot had already sent has been counted."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.handling = 0
+        self.lock = threading.Lock()
+
+    def get_request(self):
+        with self.lock:  # accepting and counting are one step to an observer holding the lock
+            accepted = super().get_request()
+            self.handling += 1
+        return accepted
+
+    def shutdown_request(self, request) -> None:  # called once per accepted request, however it ended
+        super().shutdown_request(request)
+        with self.lock:
+            self.handling -= 1
+
+    def idle(self) -> bool:
+        with self.lock:
+            waiting, _, _ = select.select([self.socket], [], [], 0)
+            return not waiting and self.handling == 0
+
+    def wait_idle(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.idle():
+            assert time.monotonic() < deadline, "the connector is still handling requests"
+            time.sleep(0.01)
 
 
 def start(env: dict, log: Path) -> subprocess.Popen:
@@ -82,7 +116,7 @@ def post(port: int, body: dict) -> dict | None:
 def test_sigkill_mid_burst_loses_nothing_acknowledged(flow, tmp_path):
     submission, receipt, table = FLOWS[flow]
     Connector.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Connector)
+    server = ConnectorServer(("127.0.0.1", 0), Connector)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     service_url = f"http://127.0.0.1:{server.server_address[1]}"
     port = free_port()
@@ -101,23 +135,36 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged(flow, tmp_path):
     for member in ("aad-gov", "aad-sec"):
         post(port, {**from_user(member, "message-personal"), "text": "help"})
 
+    # The kill comes when the test sees the KILL_AFTER-th receipt, not after a fixed time: on any
+    # machine some reports are then acknowledged, others are in flight, and most are not yet sent.
+    receipts = 0
+    enough = threading.Event()
+    count_lock = threading.Lock()
+
     def report(n: int) -> str | None:
         body = from_user(f"aad-staff-{n}", "invoke-adaptiveCard/action-personal")
         body["value"] = {"action": {"type": "Action.Execute", "verb": submission["verb"], "data": submission}}
         answer = post(port, body)
         card = json.dumps(answer or {})
-        return card.split(receipt)[1][:13] if receipt in card else None
+        reference = card.split(receipt)[1][:13] if receipt in card else None
+        if reference:
+            nonlocal receipts
+            with count_lock:
+                receipts += 1
+                if receipts == KILL_AFTER:
+                    enough.set()
+        return reference
 
     with ThreadPoolExecutor(8) as pool:
         futures = [pool.submit(report, n) for n in range(40)]
-        time.sleep(0.8)
+        assert enough.wait(60), "the bot acknowledged fewer than KILL_AFTER reports in a minute"
         process.send_signal(signal.SIGKILL)
         process.wait()
         acknowledged = {f.result() for f in futures} - {None}
-    time.sleep(0.2)
+    server.wait_idle()  # the dead bot sends nothing more; count what it had sent
     with Connector.lock:
         before_kill = Counter(Connector.received)
-    assert acknowledged, "no report was acknowledged before the kill; the burst was too short to test anything"
+    assert len(acknowledged) >= KILL_AFTER
     assert len(acknowledged) < 40, "the kill came after the burst; it tested nothing"
 
     process = start(env, tmp_path / "bot.log")

@@ -54,14 +54,20 @@ def server(tmp_path_factory):
     env = {**os.environ, "PORT": str(port), "DATABASE_URL": f"sqlite:///{data}/bot.db", "LOG_LEVEL": "ERROR"}
     process = subprocess.Popen([str(BIN), "serve", "--local"], env=env, stdout=subprocess.DEVNULL,
                                stderr=open(data / "server.log", "w"))
-    for _ in range(100):
+    # Wait for it to answer, however loaded the machine: fuzzing a server still starting up failed
+    # the first example and passed its replay (Hypothesis: FlakyFailure).
+    deadline = time.monotonic() + 120
+    while True:
+        assert process.poll() is None, (data / "server.log").read_text()
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/healthz")
             if connection.getresponse().status == 200:
                 break
-        except OSError:
-            time.sleep(0.1)
+        except (OSError, http.client.HTTPException):
+            pass
+        assert time.monotonic() < deadline, "the bot did not start within 120 s"
+        time.sleep(0.1)
     yield {"port": port, "db": data / "bot.db", "log": data / "server.log"}
     process.terminate()
     process.wait(10)

@@ -184,3 +184,19 @@ async def test_an_answer_about_reporting_offers_the_incident_form(bot, connector
     response = await bot.post(card_action(connector, button["verb"], button["data"], user=STAFF, conversation_id="a:staff"))
     assert response.status == 200
     await connector.wait_for_text("Report an AI concern or incident", conversation="a:staff")
+
+
+async def test_the_anonymous_switch_takes_only_a_clear_yes_or_no(bot, connector):
+    for unclear in ("perhaps", "maybe not", "2"):
+        body = await submit(bot, connector, {**GOOD_REPORT, "anonymous": unclear})
+        card = json.dumps(body["value"])
+        assert "Report received" not in card and "Please answer yes or no" in card, unclear
+        inputs = {e["id"]: e.get("value") for e in body["value"]["body"] if e.get("id")}
+        assert inputs["description"] == GOOD_REPORT["description"]  # nothing typed is lost
+    async with bot.services.db.sessions() as session:
+        assert (await session.execute(select(IncidentRow))).first() is None
+    for clear, hidden in (("yes", True), ("No", False), ("true", True)):
+        body = await submit(bot, connector, {**GOOD_REPORT, "anonymous": clear})
+        assert "Report received" in json.dumps(body["value"]), clear
+    async with bot.services.db.sessions() as session:
+        assert [a for (a,) in await session.execute(select(IncidentRow.anonymous).order_by(IncidentRow.id))] == [True, False, True]

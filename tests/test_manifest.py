@@ -9,11 +9,19 @@ from pathlib import Path
 
 import jsonschema
 
-from manifest.package import HERE, render_manifest
+from manifest.package import HERE, AppDetails, render_manifest
 from test_settings_and_cli import run
 
 SCHEMAS = Path(__file__).parent / "node" / "node_modules" / "@microsoft" / "app-manifest" / "build" / "json-schemas" / "teams"
 APP_ID = "6f1f6d2c-1b7e-4a53-9d0f-2a4c8e1b9f00"
+PAGES = {"TEAMS_APP_WEBSITE_URL": "https://www.testshire.gov.uk/ai-assistant",
+         "TEAMS_APP_PRIVACY_URL": "https://www.testshire.gov.uk/privacy/ai-assistant",
+         "TEAMS_APP_TERMS_URL": "https://www.testshire.gov.uk/ai-assistant/terms"}
+DETAILS = AppDetails(developer_name="Testshire Council", website_url=PAGES["TEAMS_APP_WEBSITE_URL"],
+                     privacy_url=PAGES["TEAMS_APP_PRIVACY_URL"], terms_url=PAGES["TEAMS_APP_TERMS_URL"],
+                     short_name="AI Policy", full_name="Testshire AI Policy Helper",
+                     short_description="Testshire's rules on AI tools, quoted.", full_description="Ask about AI at Testshire.",
+                     accent_color="#00703C")
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -28,8 +36,20 @@ def schema_for(manifest: dict) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def newest_schema_version() -> str:
+    versions = [p.name[1:] for p in SCHEMAS.iterdir() if p.name[1:2].isdigit()]  # not vDevPreview
+    return max(versions, key=lambda v: tuple(int(n) for n in v.split(".")))
+
+
+def test_manifest_uses_the_newest_schema_the_pinned_package_ships():
+    manifest = json.loads((HERE / "manifest.json").read_text())
+    newest = newest_schema_version()
+    assert manifest["manifestVersion"] == newest
+    assert manifest["$schema"] == f"https://developer.microsoft.com/json-schemas/teams/v{newest}/MicrosoftTeams.schema.json"
+
+
 def test_manifest_validates_against_the_official_schema():
-    manifest = render_manifest(app_id=APP_ID, version="1.2.3", org_name="Testshire Council")
+    manifest = render_manifest(app_id=APP_ID, version="1.2.3", details=DETAILS)
     validator = jsonschema.Draft4Validator(schema_for(manifest))
     errors = sorted(validator.iter_errors(manifest), key=lambda e: list(e.path))
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
@@ -47,13 +67,51 @@ def test_icons_are_the_sizes_teams_requires():
 
 def test_manifest_command_builds_the_app_package(tmp_path):
     out = tmp_path / "app.zip"
-    result = run("manifest", "--app-id", APP_ID, "--out", str(out))
+    result = run("manifest", "--app-id", APP_ID, "--out", str(out), env=PAGES)
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(out) as package:
         assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
         assert json.loads(package.read("manifest.json"))["id"] == APP_ID
-    bad = run("manifest", "--app-id", "not-a-guid", "--out", str(out))
+    bad = run("manifest", "--app-id", "not-a-guid", "--out", str(out), env=PAGES)
     assert bad.returncode == 2 and "GUID" in bad.stderr
+
+
+def test_what_teams_shows_comes_from_settings_and_options(tmp_path):
+    env = {**PAGES, "ORG_NAME": "Testshire County Council", "TEAMS_APP_SHORT_NAME": "AI Policy",
+           "TEAMS_APP_ACCENT_COLOR": "#00703C"}
+    result = run("manifest", "--app-id", APP_ID, "--out", str(tmp_path), "--terms-url", "https://intranet.testshire.gov.uk/ai-terms",
+                 "--full-description", "Testshire's AI rules, quoted with section numbers.", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"wrote {tmp_path / 'app.zip'}"  # --out a directory: the package goes inside it
+    with zipfile.ZipFile(tmp_path / "app.zip") as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["developer"] == {"name": "Testshire County Council", "websiteUrl": PAGES["TEAMS_APP_WEBSITE_URL"],
+                                     "privacyUrl": PAGES["TEAMS_APP_PRIVACY_URL"],
+                                     "termsOfUseUrl": "https://intranet.testshire.gov.uk/ai-terms"}
+    assert manifest["name"]["short"] == "AI Policy" and manifest["accentColor"] == "#00703C"
+    assert manifest["description"]["full"] == "Testshire's AI rules, quoted with section numbers."
+    assert "example" not in json.dumps(manifest)
+    errors = list(jsonschema.Draft4Validator(schema_for(manifest)).iter_errors(manifest))
+    assert not errors, [e.message for e in errors]
+
+
+def test_a_package_without_the_councils_own_pages_is_refused(tmp_path):
+    out = tmp_path / "app.zip"
+    unset = run("manifest", "--app-id", APP_ID, "--out", str(out))
+    assert unset.returncode == 2 and len(unset.stderr.strip().splitlines()) == 1
+    for name in PAGES:
+        assert name in unset.stderr
+    example = run("manifest", "--app-id", APP_ID, "--out", str(out), "--privacy-url", "https://www.example.gov.uk/privacy",
+                  env=PAGES)
+    assert example.returncode == 2 and "TEAMS_APP_PRIVACY_URL (or --privacy-url) is an example address" in example.stderr
+    plain = run("manifest", "--app-id", APP_ID, "--out", str(out), "--website-url", "http://testshire.gov.uk", env=PAGES)
+    assert plain.returncode == 2 and "must be an https:// address" in plain.stderr
+    long_name = run("manifest", "--app-id", APP_ID, "--out", str(out), "--short-name", "x" * 31, env=PAGES)
+    assert long_name.returncode == 2 and "at most 30 characters" in long_name.stderr
+    colour = run("manifest", "--app-id", APP_ID, "--out", str(out), "--accent-color", "blue", env=PAGES)
+    assert colour.returncode == 2 and "TEAMS_APP_ACCENT_COLOR" in colour.stderr
+    assert not out.exists()
+    assert "Traceback" not in unset.stderr + example.stderr + plain.stderr + long_name.stderr + colour.stderr
 
 
 def test_every_command_in_the_manifest_is_one_the_bot_understands():

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import aiohttp
 import pytest
 from aiohttp import web
@@ -74,3 +79,18 @@ def test_each_address_gets_the_proxy_its_scheme_and_no_proxy_say(monkeypatch):
     assert proxies.for_url("http://connector.example/v3") == "http://plain-proxy.council.example:3128"
     assert proxies.for_url("https://graph.microsoft.com/v1.0/groups") is None
     assert proxies.for_url("https://bot.internal.example/api") is None
+
+
+def test_the_suite_ignores_the_callers_proxy_settings():
+    """Council machines often set proxy variables; `make test` must pass with them set, in either case."""
+    here = Path(__file__).parent
+    ambient = {"no_proxy": "localhost", "NO_PROXY": "localhost",  # 127.0.0.1 is not in them
+               "HTTP_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",  # nothing listens on port 9
+               "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-k", "not ignores_the_callers_proxy",
+         str(here / "test_proxy.py"), f"{here / 'test_http.py'}::test_first_personal_message_gets_welcome_then_an_answer"],
+        capture_output=True, text=True, env={**os.environ, **ambient}, cwd=here.parent, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "4 passed" in result.stdout, result.stdout[-1000:]
