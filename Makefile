@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: run test install node-deps lock chat clean bench
+.PHONY: run test install node-deps lock chat clean bench image
 
 run: $(STAMP)
 	$(BIN)/policy-bot serve --local
@@ -35,6 +35,13 @@ chat: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --no-annotate -o requirements.lock
+
+# The container image (Dockerfile), with Docker or else Podman. IMAGE=name:tag to choose its name.
+IMAGE ?= genai-policy-bot:latest
+image:
+	@if docker info >/dev/null 2>&1; then engine=docker; elif command -v podman >/dev/null 2>&1; then engine=podman; \
+	else echo "make image: needs Docker (with its daemon running) or Podman; neither is available here" >&2; exit 1; fi; \
+	echo "building $(IMAGE) with $$engine" >&2; $$engine build -t $(IMAGE) $(IMAGE_BUILD_ARGS) .
 
 clean:
 	rm -rf $(VENV) tests/node/node_modules data
