@@ -86,6 +86,10 @@ class Database:
             command.upgrade(config, "head")
 
         async with self.engine.begin() as connection:
+            if not self.is_sqlite:
+                # Instances starting together (App Service runs `db upgrade` before `serve`) migrate one at a
+                # time: the others wait here, then find the schema already at head. Released at commit.
+                await connection.execute(text("SELECT pg_advisory_xact_lock(7419_2026)"))
             await connection.run_sync(run)
 
     async def schema_problem(self) -> str | None:
