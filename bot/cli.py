@@ -262,13 +262,14 @@ def manifest(
     app_id: str = typer.Option(..., "--app-id", help="The bot's Microsoft App ID (a GUID)"),
     out: Path = typer.Option(Path("app.zip"), "--out", help="Where to write the Teams app package"),
     version: str = typer.Option("1.0.0", "--version", help="App version (x.y.z)"),
+    teams_app_id: Optional[str] = typer.Option(None, "--teams-app-id", help="The Teams app's own id, if not the bot's (Agents Toolkit's TEAMS_APP_ID)"),
 ) -> None:
     """Build the Teams app package (manifest.json with both icons) for upload to Teams."""
     from manifest.package import ManifestError, build_package
 
     settings = settings_or_exit(log_level="WARNING")
     try:
-        build_package(app_id=app_id, out=out, version=version, org_name=settings.org_name)
+        build_package(app_id=app_id, out=out, version=version, org_name=settings.org_name, teams_app_id=teams_app_id)
     except ManifestError as exc:
         fail(str(exc))
     typer.echo(f"wrote {out}")
