@@ -39,9 +39,9 @@ def settings_or_exit(**overrides: object) -> Settings:
 
 
 async def _prepared_database(settings: Settings, *, migrate: bool):
-    from storage.db import Database
+    from bot.database import open_database
 
-    db = Database(settings.database_url)
+    db = open_database(settings)
     if migrate:
         await db.upgrade()
     problem = await db.schema_problem()
