@@ -277,6 +277,7 @@ def manifest(
 
 def main() -> None:
     import bot.cli_operations  # noqa: F401  (registers the operations commands on `app`)
+    import bot.cli_doctor  # noqa: F401  (registers `doctor`)
 
     app()
 
