@@ -128,6 +128,17 @@ class Settings(BaseSettings):
         "", validation_alias=AliasChoices("BOT_OPENID_METADATA", "openid_metadata_url")
     )
 
+    # Telemetry (bot/telemetry.py): off unless one of these is set.
+    otlp_endpoint: str = Field("", validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"))
+    appinsights_connection_string: str = Field(
+        "", repr=False,
+        validation_alias=AliasChoices("APPLICATIONINSIGHTS_CONNECTION_STRING", "appinsights_connection_string"),
+    )
+    metrics_port: int = Field(0, ge=0, le=65535, validation_alias=AliasChoices("METRICS_PORT", "metrics_port"))
+    telemetry_refresh_seconds: float = Field(
+        15.0, gt=0, validation_alias=AliasChoices("TELEMETRY_REFRESH_SECONDS", "telemetry_refresh_seconds")
+    )
+
     @field_validator("admin_ids", "approver_ids", "governance_ids", "security_ids", "dpo_ids", "allowed_tenant_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
