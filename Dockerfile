@@ -38,10 +38,10 @@ LABEL org.opencontainers.image.title="genai-policy-bot" \
 RUN groupadd --system --gid 10001 policybot \
     && useradd --system --uid 10001 --gid policybot --home-dir /nonexistent --no-create-home \
                --shell /usr/sbin/nologin policybot \
-    && mkdir -p /var/lib/policy-bot \
+    && mkdir -p /app /var/lib/policy-bot \
     && chown policybot:policybot /var/lib/policy-bot
-# Owned by root and not writable by the app's user: the code cannot be changed by the process running it.
-COPY --from=build --chown=root:root --chmod=go-w /opt/policy-bot /opt/policy-bot
+# Owned by root, modes as pip made them (644/755): the process running the code cannot change it.
+COPY --from=build --chown=root:root /opt/policy-bot /opt/policy-bot
 WORKDIR /app
 ENV PATH=/opt/policy-bot/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

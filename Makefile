@@ -36,12 +36,13 @@ lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --no-annotate -o requirements.lock
 
-# The container image (Dockerfile), with Docker or else Podman. IMAGE=name:tag to choose its name.
+# The container image (Dockerfile), with Docker or else Podman (in Docker's format, which keeps the HEALTHCHECK).
+# IMAGE=name:tag names it; IMAGE_BUILD_ARGS passes more, e.g. --build-arg PYTHON_IMAGE=<a local base>.
 IMAGE ?= genai-policy-bot:latest
 image:
-	@if docker info >/dev/null 2>&1; then engine=docker; elif command -v podman >/dev/null 2>&1; then engine=podman; \
+	@if docker info >/dev/null 2>&1; then engine=docker; elif command -v podman >/dev/null 2>&1; then engine="podman"; format="--format docker"; \
 	else echo "make image: needs Docker (with its daemon running) or Podman; neither is available here" >&2; exit 1; fi; \
-	echo "building $(IMAGE) with $$engine" >&2; $$engine build -t $(IMAGE) $(IMAGE_BUILD_ARGS) .
+	echo "building $(IMAGE) with $$engine" >&2; $$engine build $$format -t $(IMAGE) $(IMAGE_BUILD_ARGS) .
 
 # Azure resources (infra/main.bicep), with the Azure CLI signed in: make deploy RESOURCE_GROUP=rg-policy-bot
 deploy:
