@@ -354,7 +354,6 @@ resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
     msaAppType: 'UserAssignedMSI'
     msaAppMSIResourceId: identity.id
     msaAppTenantId: tenantId
-    disableLocalAuth: true
     publicNetworkAccess: 'Enabled'
   }
 }
