@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: run test install node-deps lock chat playground clean bench
+.PHONY: run test install node-deps lock chat playground clean bench image deploy
 
 run: $(STAMP)
 	$(BIN)/policy-bot serve --local
@@ -45,6 +45,20 @@ playground: $(NODE_STAMP)
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --no-annotate -o requirements.lock
+
+# The container image (Dockerfile), with Docker or else Podman (in Docker's format, which keeps the HEALTHCHECK).
+# IMAGE=name:tag names it; IMAGE_BUILD_ARGS passes more, e.g. --build-arg PYTHON_IMAGE=<a local base>.
+IMAGE ?= genai-policy-bot:latest
+image:
+	@if docker info >/dev/null 2>&1; then engine=docker; elif command -v podman >/dev/null 2>&1; then engine="podman"; format="--format docker"; \
+	else echo "make image: needs Docker (with its daemon running) or Podman; neither is available here" >&2; exit 1; fi; \
+	echo "building $(IMAGE) with $$engine" >&2; $$engine build $$format -t $(IMAGE) $(IMAGE_BUILD_ARGS) .
+
+# Azure resources (infra/main.bicep), with the Azure CLI signed in: make deploy RESOURCE_GROUP=rg-policy-bot
+deploy:
+	@test -n "$(RESOURCE_GROUP)" || { echo "make deploy: set RESOURCE_GROUP=<an existing resource group>" >&2; exit 1; }
+	az deployment group create --resource-group $(RESOURCE_GROUP) --template-file infra/main.bicep \
+	  --parameters infra/main.parameters.json $(DEPLOY_PARAMETERS)
 
 clean:
 	rm -rf $(VENV) tests/node/node_modules data

@@ -44,6 +44,9 @@ ADAPTER = web.AppKey("adapter", TeamsAdapter)
 
 def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.Application:
     """Build the app; connections open on startup and close on cleanup, nothing at import."""
+    from bot.telemetry import start_telemetry
+
+    telemetry = start_telemetry(settings)  # None when switched off; before the Application, which it instruments
     app = web.Application(client_max_size=settings.max_body_bytes + 1024)
     tokens = TokenProvider(build_credential(settings))
     service_urls = ServiceUrls.for_settings(settings)
@@ -58,7 +61,10 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
         per_tenant_per_second=settings.rate_per_tenant, per_conversation_per_second=settings.rate_per_conversation,
     )
     services.replies = ReplySender(services.outbound, services.outbox, services.db, services.deliver_soon)
-    bot = PolicyBot(services, build_router())
+    router = build_router()
+    if telemetry is not None:
+        telemetry.instrument(app, router, services)
+    bot = PolicyBot(services, router)
     app[SERVICES] = services
     app[ADAPTER] = TeamsAdapter(settings, bot.on_incoming, service_urls)
 

@@ -40,9 +40,9 @@ def settings_or_exit(**overrides: object) -> Settings:
 
 
 async def _prepared_database(settings: Settings, *, migrate: bool):
-    from storage.db import Database
+    from bot.database import open_database
 
-    db = Database(settings.database_url)
+    db = open_database(settings)
     if migrate:
         await db.upgrade()
     problem = await db.schema_problem()
@@ -287,6 +287,7 @@ def manifest(
     short_description: Optional[str] = typer.Option(None, "--short-description", help="At most 80 characters [default: TEAMS_APP_SHORT_DESCRIPTION]"),
     full_description: Optional[str] = typer.Option(None, "--full-description", help="At most 4000 characters [default: TEAMS_APP_FULL_DESCRIPTION]"),
     accent_color: Optional[str] = typer.Option(None, "--accent-color", help="Background of the icon, e.g. #1F5C99 [default: TEAMS_APP_ACCENT_COLOR]"),
+    teams_app_id: Optional[str] = typer.Option(None, "--teams-app-id", help="The Teams app's own id, if not the bot's (Agents Toolkit's TEAMS_APP_ID)"),
 ) -> None:
     """Build the Teams app package (manifest.json with both icons) for upload to Teams."""
     from manifest.package import AppDetails, ManifestError, build_package
@@ -302,7 +303,7 @@ def manifest(
                      "full_description": settings.teams_app_full_description, "accent_color": settings.teams_app_accent_color}
     details = AppDetails(**{name: value if value is not None else from_settings[name] for name, value in given.items()})
     try:
-        written = build_package(app_id=app_id, out=out, version=version, details=details)
+        written = build_package(app_id=app_id, out=out, version=version, details=details, teams_app_id=teams_app_id)
     except ManifestError as exc:
         fail(str(exc))
     typer.echo(f"wrote {written}")
@@ -310,6 +311,7 @@ def manifest(
 
 def main() -> None:
     import bot.cli_operations  # noqa: F401  (registers the operations commands on `app`)
+    import bot.cli_doctor  # noqa: F401  (registers `doctor`)
 
     app()
 

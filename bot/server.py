@@ -28,11 +28,11 @@ async def prepare(settings: Settings, *, local: bool) -> str | None:
     """Migrate (local mode only), then seed the first policy and register; returns a problem, if any."""
     from bot.library import PolicyLibrary
     from storage.audit import AuditTrail
-    from storage.db import Database
+    from bot.database import open_database
     from storage.policies import PolicyRepository
     from storage.tools import ToolRepository
 
-    db = Database(settings.database_url)
+    db = open_database(settings)
     try:
         if local:
             await db.upgrade()

@@ -59,7 +59,10 @@ class Services:
     def build(cls, settings: Settings, outbound: Outbound, db: Database | None = None) -> "Services":
         from bot.library import PolicyLibrary
 
-        db = db or Database(settings.database_url)
+        if db is None:
+            from bot.database import open_database
+
+            db = open_database(settings)
         audit = AuditTrail(db)
         policies = PolicyRepository(db, audit)
         tools = ToolRepository(db, audit)

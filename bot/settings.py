@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field("sqlite+aiosqlite:///data/policy-bot.db", validation_alias=AliasChoices("DATABASE_URL", "database_url"))
+    # "entra": sign in to Azure Database for PostgreSQL with an Entra ID token (the bot's identity), no password.
+    database_auth: Literal["url", "entra"] = Field("url", validation_alias=AliasChoices("DATABASE_AUTH", "database_auth"))
+    database_token_scope: str = Field(
+        "https://ossrdbms-aad.database.windows.net/.default",
+        validation_alias=AliasChoices("DATABASE_TOKEN_SCOPE", "database_token_scope"),
+    )
     policy_path: Path = Field(EXAMPLE_POLICY_PATH, validation_alias=AliasChoices("POLICY_PATH", "policy_path"))
     tools_path: Path | None = Field(None, validation_alias=AliasChoices("TOOLS_PATH", "tools_path"))
 
@@ -150,6 +156,17 @@ class Settings(BaseSettings):
         "", validation_alias=AliasChoices("BOT_OPENID_METADATA", "openid_metadata_url")
     )
 
+    # Telemetry (bot/telemetry.py): off unless one of these is set.
+    otlp_endpoint: str = Field("", validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"))
+    appinsights_connection_string: str = Field(
+        "", repr=False,
+        validation_alias=AliasChoices("APPLICATIONINSIGHTS_CONNECTION_STRING", "appinsights_connection_string"),
+    )
+    metrics_port: int = Field(0, ge=0, le=65535, validation_alias=AliasChoices("METRICS_PORT", "metrics_port"))
+    telemetry_refresh_seconds: float = Field(
+        15.0, gt=0, validation_alias=AliasChoices("TELEMETRY_REFRESH_SECONDS", "telemetry_refresh_seconds")
+    )
+
     @field_validator("admin_ids", "approver_ids", "governance_ids", "security_ids", "dpo_ids", "allowed_tenant_ids",
                      "allowed_service_urls", mode="before")
     @classmethod
@@ -193,6 +210,8 @@ class Settings(BaseSettings):
                 )
         if self.app_id and self.app_type == "SingleTenant" and not self.app_tenant_id:
             raise ValueError("MicrosoftAppTenantId is needed for a SingleTenant bot")
+        if self.database_auth == "entra" and not self.database_url.startswith("postgresql"):
+            raise ValueError("DATABASE_AUTH=entra signs in to PostgreSQL with an Entra ID token; DATABASE_URL must be postgresql://")
         if bool(self.governance_mailbox) != bool(self.mail_sender):
             raise ValueError("GOVERNANCE_MAILBOX and MAIL_SENDER go together: where to send email, and the mailbox to send it from")
         if self.governance_mailbox and (not self.app_id or (self.app_type != "UserAssignedMSI" and not self.app_tenant_id)):

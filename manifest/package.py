@@ -86,14 +86,17 @@ def check_details(details: AppDetails) -> None:
         raise ManifestError(f"{_named('accent_color')} must be a colour such as #1F5C99, not '{details.accent_color}'")
 
 
-def render_manifest(*, app_id: str, version: str, details: AppDetails) -> dict:
+def render_manifest(*, app_id: str, version: str, details: AppDetails, teams_app_id: str | None = None) -> dict:
     if not _GUID.match(app_id):
         raise ManifestError(f"--app-id must be the bot's Microsoft App ID, a GUID such as 00000000-0000-0000-0000-000000000000, not '{app_id}'")
+    if teams_app_id is not None and not _GUID.match(teams_app_id):
+        raise ManifestError(f"--teams-app-id must be a GUID such as 00000000-0000-0000-0000-000000000000, not '{teams_app_id}'")
     if not re.match(r"^\d+\.\d+\.\d+$", version):
         raise ManifestError(f"--version must look like 1.0.0, not '{version}'")
     check_details(details)
     manifest = json.loads(TEMPLATE.read_text(encoding="utf-8"))
-    manifest["id"] = app_id
+    # The Teams app's own id: the bot's id unless the Agents Toolkit created a separate one (TEAMS_APP_ID).
+    manifest["id"] = teams_app_id or app_id
     manifest["version"] = version
     for bot in manifest["bots"]:
         bot["botId"] = app_id
@@ -106,9 +109,10 @@ def render_manifest(*, app_id: str, version: str, details: AppDetails) -> dict:
     return manifest
 
 
-def build_package(*, app_id: str, out: Path, details: AppDetails, version: str = "1.0.0") -> Path:
+def build_package(*, app_id: str, out: Path, details: AppDetails, version: str = "1.0.0",
+                  teams_app_id: str | None = None) -> Path:
     """Write the package to `out`, or inside it as app.zip when `out` is a directory; returns where."""
-    manifest = render_manifest(app_id=app_id, version=version, details=details)
+    manifest = render_manifest(app_id=app_id, version=version, details=details, teams_app_id=teams_app_id)
     if out.is_dir():
         out = out / PACKAGE_NAME
     try:

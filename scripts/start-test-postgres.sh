@@ -26,4 +26,11 @@ if ! run_as_postgres "$BIN/pg_isready" -h 127.0.0.1 -p "$PORT" -q 2>/dev/null; t
   run_as_postgres "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w \
     -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c max_connections=200" start >&2
 fi
+# Members of one role sign in with a password although everyone else is trusted: tests/test_database_entra.py proves
+# that the Entra token provider's password is what PostgreSQL checks. First matching line wins in pg_hba.conf.
+HBA="$DIR/data/pg_hba.conf"
+if ! grep -q policy_bot_password_role "$HBA"; then
+  sed -i '1i host all +policy_bot_password_role 127.0.0.1/32 scram-sha-256' "$HBA"
+  run_as_postgres "$BIN/pg_ctl" -D "$DIR/data" reload >&2
+fi
 echo "export TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:$PORT/postgres"

@@ -27,8 +27,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, password=None, on_dispose=None) -> None:
+        """`password`: a callable (sync or async) asyncpg asks for the password of each new connection,
+        e.g. a token provider (bot/database.py); `on_dispose`: an async close for whatever it holds."""
         self.url = url
+        self._on_dispose = on_dispose
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
@@ -42,6 +45,8 @@ class Database:
             options.update(pool_size=1, max_overflow=0, pool_timeout=60)
         else:
             options.update(pool_size=pool_size, max_overflow=pool_size)
+            if password is not None:
+                options["connect_args"] = {"password": password}
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -65,6 +70,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._on_dispose is not None:
+            await self._on_dispose()
+            self._on_dispose = None
 
     def _alembic_config(self) -> Config:
         config = Config()
@@ -88,6 +96,10 @@ class Database:
             command.upgrade(config, "head")
 
         async with self.engine.begin() as connection:
+            if not self.is_sqlite:
+                # Instances starting together (App Service runs `db upgrade` before `serve`) migrate one at a
+                # time: the others wait here, then find the schema already at head. Released at commit.
+                await connection.execute(text("SELECT pg_advisory_xact_lock(74192026)"))
             await connection.run_sync(run)
 
     async def schema_problem(self) -> str | None:

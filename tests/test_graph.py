@@ -42,6 +42,7 @@ class FakeMicrosoft:
         self.client_public_key = None  # the app's certificate, for client-assertion sign-in
         self.mail: list[tuple[str, dict]] = []
         self.mail_faults: list[int] = []
+        self.graph_roles: list[str] | None = None
 
     def _client_is_genuine(self, form: dict) -> bool:
         if "client_secret" in form:
@@ -61,11 +62,17 @@ class FakeMicrosoft:
         self.token_requests.append({"tenant": request.match_info["tenant"], **form})
         if not self._client_is_genuine(form):
             return web.json_response({"error": "invalid_client"}, status=401)
-        return web.json_response({"access_token": f"token-for-{form.get('scope')}", "token_type": "Bearer",
+        return web.json_response({"access_token": self.access_token(form.get("scope")), "token_type": "Bearer",
                                   "expires_in": 3600, "ext_expires_in": 3600})
 
+    def access_token(self, scope: str | None) -> str:
+        """With graph_roles set, Graph tokens are JWTs carrying those application permissions, as Entra ID's are."""
+        if self.graph_roles is not None and scope == f"{self.url}/.default":
+            return jwt.encode({"aud": self.url, "roles": self.graph_roles}, "fake-entra-signing-key-of-32-bytes!!", algorithm="HS256")
+        return f"token-for-{scope}"
+
     async def send_mail(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer token-for-{self.url}/.default":
+        if request.headers.get("Authorization") != f"Bearer {self.access_token(self.url + '/.default')}":
             return web.json_response({"error": {"code": "InvalidAuthenticationToken"}}, status=401)
         if self.mail_faults:
             return web.json_response({"error": {"code": "ServiceUnavailable"}}, status=self.mail_faults.pop(0))
@@ -74,7 +81,7 @@ class FakeMicrosoft:
 
     async def members(self, request: web.Request) -> web.Response:
         self.graph_requests.append(str(request.rel_url))
-        if request.headers.get("Authorization") != f"Bearer token-for-{self.url}/.default":
+        if request.headers.get("Authorization") != f"Bearer {self.access_token(self.url + '/.default')}":
             return web.json_response({"error": {"code": "InvalidAuthenticationToken"}}, status=401)
         if request.match_info["group"] != GROUP:
             return web.json_response({"error": {"code": "Request_ResourceNotFound"}}, status=404)

@@ -123,3 +123,11 @@ def test_every_command_in_the_manifest_is_one_the_bot_understands():
     titles = [c["title"] for lists in manifest["bots"][0]["commandLists"] for c in lists["commands"]]
     for title in titles:
         assert any(normalise_command(title) == c or normalise_command(title).startswith(c + " ") for c in router.commands()), title
+
+
+def test_the_agents_toolkit_teams_app_id_is_the_manifest_id_and_the_bot_keeps_its_own():
+    teams_app_id = "0c5a3f9e-2d4b-4c1a-8e7f-5b6a7c8d9e0f"
+    manifest = render_manifest(app_id=APP_ID, version="1.0.0", details=DETAILS, teams_app_id=teams_app_id)
+    assert manifest["id"] == teams_app_id
+    assert manifest["bots"][0]["botId"] == APP_ID
+    assert not list(jsonschema.Draft4Validator(schema_for(manifest)).iter_errors(manifest))
