@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from bot.cli import _prepared_database, app, fail, settings_or_exit
+from bot.cli import _prepared_database, app, audit_trail, fail, settings_or_exit
 
 
 @app.command()
@@ -27,7 +27,7 @@ def outbox(
         fail(f"outbox {action}: use 'list' or 'retry'")
 
     async def run() -> None:
-        db = await _prepared_database(settings, migrate=False)
+        db = await _prepared_database(settings, migrate=False, check_audit_key=False)
         box = Outbox(db)
         if action == "retry":
             typer.echo(f"queued again: {await box.retry(entry)}")
@@ -109,12 +109,11 @@ def report_acknowledgements(csv_path: Optional[Path] = typer.Option(None, "--csv
     import csv
 
     from storage.acknowledgements import AcknowledgementRepository
-    from storage.audit import AuditTrail
     from storage.policies import PolicyRepository
 
     async def run():
         db = await _prepared_database(settings, migrate=settings.is_sqlite)
-        audit = AuditTrail(db)
+        audit = audit_trail(db, settings)
         current = await PolicyRepository(db, audit).current()
         rows = await AcknowledgementRepository(db, audit).report(current.id if current else None)
         await audit.append(f"cli:{getpass.getuser()}", "report.exported", "report:acknowledgements",
@@ -142,32 +141,64 @@ app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain; name the first entry that does not check out."""
+def audit_verify(
+    anchor: Optional[str] = typer.Option(None, "--anchor", help="COUNT:HASH from an earlier `policy-bot audit anchor`, "
+                                                                "kept outside the database"),
+) -> None:
+    """Check the hash chain, the head's count and hash, and (with AUDIT_KEY) every signature; name the first problem."""
     settings = settings_or_exit()
-    from storage.audit import AuditTrail
+    from storage.audit_chain import Anchor
+
+    try:
+        kept = Anchor.parse(anchor) if anchor else None
+    except ValueError as exc:
+        fail(f"--anchor: {exc}")
 
     async def run() -> int:
-        db = await _prepared_database(settings, migrate=False)
-        audit = AuditTrail(db)
-        broken = await audit.verify()
-        count = len(await audit.entries())
+        db = await _prepared_database(settings, migrate=False, check_audit_key=False)
+        audit = audit_trail(db, settings)
+        problem = await audit.verify(kept)
+        head = await audit.head()
         await db.dispose()
-        if broken is None:
-            typer.echo(f"audit trail intact: {count} entries")
+        if problem is None:
+            checked = " and the anchor" if kept else ""
+            signed = ", signed with AUDIT_KEY" if settings.audit_key else ""
+            typer.echo(f"audit trail intact: {head.count} entries{checked}{signed}")
             return 0
-        typer.echo(f"audit trail BROKEN at entry {broken.id} ({broken.at:%Y-%m-%d %H:%M:%S} {broken.action} by {broken.actor}): "
-                   "its content or its link to the entry before it has been changed", err=True)
+        entry = problem.entry
+        where = (f" at entry {entry.id} ({entry.at:%Y-%m-%d %H:%M:%S} {entry.action} by {entry.actor})" if entry else "")
+        typer.echo(f"audit trail BROKEN{where}: {problem.message}", err=True)
         return 1
 
     raise typer.Exit(asyncio.run(run()))
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Record an anchor entry and print the trail's head (COUNT:HASH and the time), to keep outside the database,
+    for example posted each week in the governance channel. `audit verify --anchor COUNT:HASH` checks against it."""
+    settings = settings_or_exit()
+    from datetime import datetime, timezone
+
+    async def run():
+        db = await _prepared_database(settings, migrate=False)
+        audit = audit_trail(db, settings)
+        await audit.append(f"cli:{getpass.getuser()}", "audit.anchored", "audit", {})
+        head = await audit.head()
+        await db.dispose()
+        return head
+
+    head = asyncio.run(run())
+    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    typer.echo(f"{head.count}:{head.hash}  at {at}")
+    typer.echo("Keep this line somewhere the database's administrators can't change; check it later with "
+               f"`policy-bot audit verify --anchor {head.count}:{head.hash}`.", err=True)
 
 
 @app.command()
 def purge(dry_run: bool = typer.Option(False, "--dry-run", help="Count what is due without deleting")) -> None:
     """Delete records past their retention periods (RETENTION_*_DAYS), recording that it was done."""
     settings = settings_or_exit()
-    from storage.audit import AuditTrail
     from storage.privacy import Records, RetentionRule
 
     rules = [
@@ -180,7 +211,8 @@ def purge(dry_run: bool = typer.Option(False, "--dry-run", help="Count what is d
 
     async def run() -> dict:
         db = await _prepared_database(settings, migrate=False)
-        counts = await Records(db, AuditTrail(db)).purge(rules, actor=f"cli:{getpass.getuser()}", dry_run=dry_run)
+        counts = await Records(db, audit_trail(db, settings)).purge(rules, actor=f"cli:{getpass.getuser()}",
+                                                                     dry_run=dry_run)
         await db.dispose()
         return counts
 
@@ -197,12 +229,11 @@ def export_user(
 ) -> None:
     """Write every record about one person as JSON (UK GDPR subject access)."""
     settings = settings_or_exit()
-    from storage.audit import AuditTrail
     from storage.privacy import Records
 
     async def run() -> dict:
-        db = await _prepared_database(settings, migrate=False)
-        data = await Records(db, AuditTrail(db)).export_user(user_id)
+        db = await _prepared_database(settings, migrate=False, check_audit_key=False)
+        data = await Records(db, audit_trail(db, settings)).export_user(user_id)
         await db.dispose()
         return data
 

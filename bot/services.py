@@ -60,7 +60,7 @@ class Services:
         from bot.library import PolicyLibrary
 
         db = db or Database(settings.database_url)
-        audit = AuditTrail(db)
+        audit = AuditTrail(db, key=settings.audit_key_bytes)
         policies = PolicyRepository(db, audit)
         tools = ToolRepository(db, audit)
         return cls(
