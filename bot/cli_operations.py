@@ -220,6 +220,8 @@ def purge(dry_run: bool = typer.Option(False, "--dry-run", help="Count what is d
     verb = "due for deletion" if dry_run else "deleted"
     for rule in rules:
         typer.echo(f"{rule.kind.replace('_', ' ')} older than {rule.days} days {verb}: {counts[rule.kind]}")
+    if not dry_run:
+        typer.echo(f"audit entries cleared of the purged records' free text: {counts['audit_text_cleared']}")
 
 
 @app.command("export-user")

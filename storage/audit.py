@@ -1,4 +1,4 @@
-"""The append-only audit trail in the database: append, read and verify.
+"""The append-only audit trail in the database: append, read, verify, and clear free text on purge.
 
 How entries are chained, and why, is in storage/audit_chain.py."""
 
@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 
 from storage.audit_chain import (
-    COMMITTED, Anchor, ChainProblem, Head, chain_hash, check_chain, entry_hash, private_digest,
+    COMMITTED, LEGACY, LEGACY_FREE_TEXT, SCRUB_ACTION, Anchor, ChainProblem, Head, chain_hash, check_chain,
+    entry_hash, private_digest, scrub_digest,
 )
 from storage.db import Database
 from storage.models import AuditHeadRow, AuditRow
@@ -103,3 +104,31 @@ class AuditTrail:
         if row.hash != entry_hash(_entry(row), self._key):
             return "AUDIT_KEY is not the key the audit trail is signed with"
         return None
+
+    async def scrub_in(self, session, subjects: list[str], *, actor: str) -> int:
+        """Clear the free text of every entry about these purged records, inside the purge's transaction, and
+        append a receipt for them so the chain still verifies. Returns how many entries were cleared."""
+        now = datetime.now(timezone.utc)
+        receipts: dict[str, str] = {}
+        for start in range(0, len(subjects), 500):
+            rows = (await session.execute(
+                select(AuditRow).where(AuditRow.subject.in_(subjects[start:start + 500]), AuditRow.scrubbed_at.is_(None))
+                .order_by(AuditRow.id)
+            )).scalars()
+            for row in rows:
+                if row.scheme == LEGACY:
+                    kept = {k: v for k, v in row.detail.items() if k not in LEGACY_FREE_TEXT}
+                    # An entry that no longer checks out is left as it is, for `audit verify` to point at.
+                    if kept == row.detail or row.hash != entry_hash(_entry(row), None):
+                        continue
+                    row.detail = kept
+                elif row.private is None:
+                    continue
+                else:
+                    row.private = None
+                row.scrubbed_at = now
+                receipts[str(row.id)] = scrub_digest(_entry(row))
+        if receipts:
+            await session.flush()
+            await self.append_in(session, actor, SCRUB_ACTION, "audit", {"entries": receipts})
+        return len(receipts)

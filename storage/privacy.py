@@ -25,17 +25,21 @@ def _plain(row) -> dict:
 
 
 def _due(kind: str, cutoff: datetime):
-    """Which rows of one kind are past retention. Open cases are kept whatever their age."""
+    """Which rows of one kind are past retention, and how the audit trail names each one as a subject
+    (prefix and column; None when it doesn't).
+    Open cases are kept whatever their age."""
     if kind == "questions":
-        return QuestionRow, QuestionRow.asked_at < cutoff
+        return QuestionRow, QuestionRow.asked_at < cutoff, ("question:", QuestionRow.id)
     if kind == "incidents":
-        return IncidentRow, and_(IncidentRow.status == "resolved", IncidentRow.updated_at < cutoff)
+        return (IncidentRow, and_(IncidentRow.status == "resolved", IncidentRow.updated_at < cutoff),
+                ("incident:", IncidentRow.reference))
     if kind == "tool_requests":
-        return ApprovalRequestRow, and_(ApprovalRequestRow.status != "pending", ApprovalRequestRow.updated_at < cutoff)
+        return (ApprovalRequestRow, and_(ApprovalRequestRow.status != "pending", ApprovalRequestRow.updated_at < cutoff),
+                ("approval:", ApprovalRequestRow.reference))
     if kind == "acknowledgements":
-        return AcknowledgementRow, AcknowledgementRow.acknowledged_at < cutoff
+        return AcknowledgementRow, AcknowledgementRow.acknowledged_at < cutoff, None
     if kind == "sent_messages":
-        return OutboxRow, and_(OutboxRow.status.in_(("sent", "failed")), OutboxRow.created_at < cutoff)
+        return OutboxRow, and_(OutboxRow.status.in_(("sent", "failed")), OutboxRow.created_at < cutoff), None
     raise ValueError(kind)
 
 
@@ -45,21 +49,30 @@ class Records:
         self._audit = audit
 
     async def purge(self, rules: list[RetentionRule], *, actor: str, dry_run: bool = False) -> dict[str, int]:
-        """Delete what is past its retention period, and record that it was done (how many, not what)."""
-        counts: dict[str, int] = {}
+        """Delete what is past its retention period, clear the free text the audit trail holds about it, and record
+        that it was done (how many, not what). The audit keeps who did what to which record, and when."""
+        counts: dict[str, int] = {"audit_text_cleared": 0}
         now = datetime.now(timezone.utc)
         async with self._db.sessions.begin() as session:
             for rule in rules:
                 cutoff = now - timedelta(days=rule.days)
-                table, condition = _due(rule.kind, cutoff)
+                table, condition, named = _due(rule.kind, cutoff)
                 due = (await session.execute(select(func.count()).select_from(table).where(condition))).scalar()
                 counts[rule.kind] = due
-                if not dry_run and due:
-                    await session.execute(delete(table).where(condition))
-                    await self._audit.append_in(
-                        session, actor, "retention.purged", rule.kind,
-                        {"deleted": due, "older_than_days": rule.days, "cutoff": cutoff.isoformat()},
-                    )
+                if dry_run or not due:
+                    continue
+                subjects = []
+                if named is not None:
+                    prefix, column = named
+                    subjects = [f"{prefix}{value}" for (value,) in await session.execute(select(column).where(condition))]
+                await session.execute(delete(table).where(condition))
+                counts["audit_text_cleared"] += await self._audit.scrub_in(session, subjects, actor=actor)
+                await self._audit.append_in(
+                    session, actor, "retention.purged", rule.kind,
+                    {"deleted": due, "older_than_days": rule.days, "cutoff": cutoff.isoformat()},
+                )
+        if not dry_run:
+            await self._db.reclaim()
         return counts
 
     async def export_user(self, user_id: str) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import timezone
+from datetime import datetime, timezone
 
 from alembic import command
 from sqlalchemy import JSON, DateTime, String, column, delete, func, select, table, update
@@ -34,6 +34,18 @@ async def some_history(database_url: str, connector, **settings) -> None:
     finally:
         await bot.session.close()
         await runner.cleanup()
+
+
+async def migrate_to_0004(db: Database) -> None:
+    """A database as the releases before migration 0005 left it."""
+    config = db._alembic_config()
+
+    def to_0004(sync_connection) -> None:
+        config.attributes["connection"] = sync_connection
+        command.upgrade(config, "0004")
+
+    async with db.engine.begin() as connection:
+        await connection.run_sync(to_0004)
 
 
 def legacy_hash(prev: str, at, actor: str, action: str, subject: str, detail: dict) -> str:
@@ -126,15 +138,7 @@ async def test_an_anchor_kept_elsewhere_catches_a_rebuilt_chain(database_url, co
 
 async def test_a_chain_written_before_the_format_changed_migrates_and_keeps_verifying(database_url):
     db = Database(database_url)
-    config = db._alembic_config()
-
-    def to_0004(sync_connection) -> None:
-        config.attributes["connection"] = sync_connection
-        command.upgrade(config, "0004")
-
-    async with db.engine.begin() as connection:
-        await connection.run_sync(to_0004)
-    from datetime import datetime
+    await migrate_to_0004(db)
 
     prev = GENESIS
     async with db.engine.begin() as connection:
