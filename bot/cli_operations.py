@@ -229,13 +229,14 @@ def export_user(
     user_id: str = typer.Argument(..., help="The person's Entra object id"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of stdout"),
 ) -> None:
-    """Write every record about one person as JSON (UK GDPR subject access)."""
+    """Write what the bot holds about one person as JSON (UK GDPR subject access): their own records in full, and
+    from other people's records only what this person did to them."""
     settings = settings_or_exit()
-    from storage.privacy import Records
+    from storage.subject_access import SubjectAccess
 
     async def run() -> dict:
         db = await _prepared_database(settings, migrate=False, check_audit_key=False)
-        data = await Records(db, audit_trail(db, settings)).export_user(user_id)
+        data = await SubjectAccess(db, audit_trail(db, settings)).export(user_id)
         await db.dispose()
         return data
 

@@ -1,27 +1,21 @@
-"""Retention (policy 9.2, 10.2) and subject access (UK GDPR) over everything we keep about people."""
+"""Retention (policy 9.2, 10.2) over everything we keep about people. Subject access is in storage/subject_access.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, select
 
 from storage.audit import AuditTrail
 from storage.db import Database
-from storage.models import (
-    AcknowledgementRow, ApprovalRequestRow, AuditRow, ConversationRow, IncidentRow, OutboxRow, QuestionRow, UserRow,
-)
+from storage.models import AcknowledgementRow, ApprovalRequestRow, IncidentRow, OutboxRow, QuestionRow
 
 
 @dataclass(frozen=True)
 class RetentionRule:
     kind: str  # what the CLI and the audit entry call it
     days: int
-
-
-def _plain(row) -> dict:
-    return {column.name: getattr(row, column.name) for column in row.__table__.columns}
 
 
 def _due(kind: str, cutoff: datetime):
@@ -74,32 +68,3 @@ class Records:
         if not dry_run:
             await self._db.reclaim()
         return counts
-
-    async def export_user(self, user_id: str) -> dict:
-        """Every record about one person, for a subject access request."""
-        async with self._db.sessions() as session:
-            async def rows(query) -> list[dict]:
-                return [_plain(row) for row in (await session.execute(query)).scalars()]
-
-            user = await session.get(UserRow, user_id)
-            return {
-                "user_id": user_id,
-                "exported_at": datetime.now(timezone.utc).isoformat(),
-                "profile": _plain(user) if user else None,
-                "conversations": await rows(select(ConversationRow).where(ConversationRow.user_id == user_id)),
-                "questions": await rows(select(QuestionRow).where(QuestionRow.user_id == user_id).order_by(QuestionRow.id)),
-                "acknowledgements": await rows(select(AcknowledgementRow).where(AcknowledgementRow.user_id == user_id)
-                                               .order_by(AcknowledgementRow.id)),
-                "incidents_reported": await rows(select(IncidentRow).where(IncidentRow.reporter_id == user_id)
-                                                 .order_by(IncidentRow.id)),
-                "incidents_assigned": await rows(select(IncidentRow).where(IncidentRow.assignee_id == user_id)
-                                                 .order_by(IncidentRow.id)),
-                "tool_requests": await rows(select(ApprovalRequestRow).where(ApprovalRequestRow.requester_id == user_id)
-                                            .order_by(ApprovalRequestRow.id)),
-                "tool_requests_decided": await rows(select(ApprovalRequestRow)
-                                                    .where(ApprovalRequestRow.decided_by_id == user_id)
-                                                    .order_by(ApprovalRequestRow.id)),
-                "audit_entries": await rows(select(AuditRow).where(or_(AuditRow.actor == user_id,
-                                                                       AuditRow.subject == f"user:{user_id}"))
-                                            .order_by(AuditRow.id)),
-            }

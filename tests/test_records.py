@@ -60,7 +60,7 @@ async def test_verify_purge_and_export(database_url):
 
     exported = json.loads(run("export-user", "aad-1", env=env).stdout)
     assert [q["text"] for q in exported["questions"]] == ["old question", "new question"]
-    assert [a["action"] for a in exported["audit_entries"]] == [
+    assert [a["action"] for a in exported["your_actions"]] == [
         "question.escalated", "incident.reported", "approval.requested", "incident.reported", "approval.requested"]
     assert len(exported["incidents_reported"]) == 2 and len(exported["tool_requests"]) == 2
 
@@ -239,3 +239,40 @@ async def test_purge_clears_free_text_from_entries_written_before_the_format_cha
     await db.dispose()
     cleared = run("audit", "verify", env=env)
     assert cleared.returncode == 1 and "without a purge recording it" in cleared.stderr
+
+
+async def test_subject_access_exports_what_is_about_the_person_and_only_their_own_actions_on_others(database_url, connector):
+    references = await history(database_url, connector, anonymous=True)
+    env = {"DATABASE_URL": database_url}
+
+    def export(user: str) -> tuple[dict, str]:
+        result = run("export-user", user, env=env)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout), result.stdout
+
+    # The triage member who handled an anonymous report: their own actions and words, never the reporter.
+    handler, text = export(GOV)
+    assert STAFF not in text and f"User {STAFF}" not in text
+    assert holding(text) == {"note", "outcome"}
+    [handled] = handler["incidents_handled"]
+    assert handled["reference"] == references["incident"] and handled["assigned_to_you"] is True
+    assert [a["action"] for a in handled["your_actions"]] == ["incident.assign", "incident.note", "incident.resolve"]
+    assert handled["your_actions"][1]["note"] == FREE_TEXT["note"]
+    assert handler["messages_to_you"] and all("content" not in m for m in handler["messages_to_you"])
+
+    # The approver: their question and decision, not the requester's request.
+    approver, text = export(APP1)
+    assert STAFF not in text and holding(text) == {"question", "reason"}
+    [decided] = approver["tool_requests_handled"]
+    assert decided["reference"] == references["request"]
+    assert [(a["action"], a.get("note")) for a in decided["your_actions"]] == [
+        ("approval.ask", FREE_TEXT["question"]), ("approval.reject", FREE_TEXT["reason"])]
+
+    # The person who reported and requested: their records in full, and every message the bot sent them.
+    staff, text = export(STAFF)
+    assert [i["reference"] for i in staff["incidents_reported"]] == [references["incident"]]
+    assert [r["reference"] for r in staff["tool_requests"]] == [references["request"]]
+    assert holding(text) == set(FREE_TEXT)
+    sent = json.dumps([m["content"] for m in staff["messages_to_you"]])
+    assert "is being handled by" in sent and "has been resolved" in sent  # the incident's status updates
+    assert FREE_TEXT["question"] in sent and "has been **rejected**" in sent  # the approver's question and decision
