@@ -157,6 +157,8 @@ class OutboxRow(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))  # who holds the claim: only they may send or settle it
     last_error: Mapped[str | None] = mapped_column(String(500))
     activity_id: Mapped[str | None] = mapped_column(String(300))  # what Teams called the message it accepted
+    # Queued if this entry fails for good: tells whoever was told it was sent that it wasn't ({key, conversation, activity})
+    if_failed: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -91,3 +91,5 @@ class Notification:
     activity: dict
     update_of: str | None = None
     undeliverable: str | None = None
+    # Sent if this one fails for good, to whoever was told it had been sent (a receipt said so)
+    if_failed: "Notification | None" = None
