@@ -103,6 +103,9 @@ async def test_with_audit_key_an_edit_rechained_without_the_key_is_detected(data
     # Nothing appends unsigned (or signed with another key) after signed entries: that would break the chain.
     unkeyed = run("serve", "--local", env={"DATABASE_URL": database_url, "PORT": "1"})
     assert unkeyed.returncode == 2 and "signed with AUDIT_KEY, but AUDIT_KEY is not set" in unkeyed.stderr
+    other = run("policy", "publish", "domain/data/example-policy.md", "--version", "x", "--no-remind",
+                env={"DATABASE_URL": database_url, "AUDIT_KEY": KEY.upper()})
+    assert other.returncode == 2 and "AUDIT_KEY is not the key the audit trail is signed with" in other.stderr
 
     db = Database(database_url)
     await rebuild(db, legacy_hash, edit=1)  # re-chained in the keyless format anyone can compute
