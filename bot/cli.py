@@ -39,17 +39,28 @@ def settings_or_exit(**overrides: object) -> Settings:
     return settings
 
 
-async def _prepared_database(settings: Settings, *, migrate: bool):
+async def _prepared_database(settings: Settings, *, migrate: bool, check_audit_key: bool = True):
+    """The database, migrated if asked and at the code's schema. Unless told otherwise, refuse when this process's
+    AUDIT_KEY would break the audit chain (missing, or not the one the trail is signed with)."""
     from bot.database import open_database
 
     db = open_database(settings)
     if migrate:
         await db.upgrade()
     problem = await db.schema_problem()
+    if problem is None and check_audit_key:
+        problem = await audit_trail(db, settings).key_problem()
+        problem = f"Setting AUDIT_KEY: {problem}" if problem else None
     if problem:
         await db.dispose()
         fail(problem)
     return db
+
+
+def audit_trail(db, settings: Settings):
+    from storage.audit import AuditTrail
+
+    return AuditTrail(db, key=settings.audit_key_bytes)
 
 
 @app.command()
@@ -107,7 +118,6 @@ def policy_publish(
     from bot.library import placeholders
     from domain.policy_parse import parse_policy
     from domain.policy_text import PolicyFileError, policy_source_text
-    from storage.audit import AuditTrail
     from storage.policies import DuplicateVersion, PolicyRepository
 
     try:
@@ -121,7 +131,7 @@ def policy_publish(
 
     async def run() -> None:
         db = await _prepared_database(settings, migrate=settings.is_sqlite)
-        repository = PolicyRepository(db, AuditTrail(db))
+        repository = PolicyRepository(db, audit_trail(db, settings))
         current = await repository.current()
         same_text = current and current.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
         if same_text and current.label != version and not force:
@@ -157,12 +167,11 @@ def policy_publish(
 def policy_list() -> None:
     """List published versions, newest last."""
     settings = settings_or_exit()
-    from storage.audit import AuditTrail
     from storage.policies import PolicyRepository
 
     async def run() -> None:
         db = await _prepared_database(settings, migrate=settings.is_sqlite)
-        versions = await PolicyRepository(db, AuditTrail(db)).all()
+        versions = await PolicyRepository(db, audit_trail(db, settings)).all()
         await db.dispose()
         if not versions:
             typer.echo("no policy published yet")
@@ -191,12 +200,11 @@ def ask(
                 fail(f"{policy.name}: found no numbered sections to answer from; is this the policy document?")
             return loaded
         from bot.library import PolicyLibrary
-        from storage.audit import AuditTrail
         from storage.policies import PolicyRepository
         from storage.tools import ToolRepository
 
         db = await _prepared_database(settings, migrate=settings.is_sqlite)
-        audit = AuditTrail(db)
+        audit = audit_trail(db, settings)
         library = PolicyLibrary(settings, PolicyRepository(db, audit), ToolRepository(db, audit))
         loaded = await library.current()
         await db.dispose()
@@ -236,7 +244,6 @@ def tools_import(file: Path = typer.Argument(..., help="CSV or YAML register")) 
     """Add or update register entries from a file."""
     settings = settings_or_exit()
     from domain.tools import RegisterFileError, read_register
-    from storage.audit import AuditTrail
     from storage.tools import ToolRepository
 
     try:
@@ -246,7 +253,7 @@ def tools_import(file: Path = typer.Argument(..., help="CSV or YAML register")) 
 
     async def run() -> None:
         db = await _prepared_database(settings, migrate=settings.is_sqlite)
-        added, updated = await ToolRepository(db, AuditTrail(db)).upsert(tools, actor=f"cli:{getpass.getuser()}")
+        added, updated = await ToolRepository(db, audit_trail(db, settings)).upsert(tools, actor=f"cli:{getpass.getuser()}")
         await db.dispose()
         typer.echo(f"register: {added} added, {updated} updated")
 
@@ -257,12 +264,11 @@ def tools_import(file: Path = typer.Argument(..., help="CSV or YAML register")) 
 def tools_list() -> None:
     """Show the register."""
     settings = settings_or_exit()
-    from storage.audit import AuditTrail
     from storage.tools import ToolRepository
 
     async def run() -> None:
         db = await _prepared_database(settings, migrate=settings.is_sqlite)
-        tools = await ToolRepository(db, AuditTrail(db)).all()
+        tools = await ToolRepository(db, audit_trail(db, settings)).all()
         await db.dispose()
         if not tools:
             typer.echo("the register is empty")

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from bot.cli import _prepared_database, app, fail, settings_or_exit
+from bot.cli import _prepared_database, app, audit_trail, fail, settings_or_exit
 
 
 @app.command()
@@ -28,7 +28,7 @@ def outbox(
         fail(f"outbox {action}: use 'list' or 'retry'")
 
     async def run() -> None:
-        db = await _prepared_database(settings, migrate=False)
+        db = await _prepared_database(settings, migrate=False, check_audit_key=False)
         box = Outbox(db)
         if action == "retry":
             typer.echo(f"queued again: {await box.retry(entry)}")
@@ -116,12 +116,11 @@ def report_acknowledgements(csv_path: Optional[Path] = typer.Option(None, "--csv
     import csv
 
     from storage.acknowledgements import AcknowledgementRepository
-    from storage.audit import AuditTrail
     from storage.policies import PolicyRepository
 
     async def run():
         db = await _prepared_database(settings, migrate=settings.is_sqlite)
-        audit = AuditTrail(db)
+        audit = audit_trail(db, settings)
         current = await PolicyRepository(db, audit).current()
         rows = await AcknowledgementRepository(db, audit).report(current.id if current else None)
         await audit.append(f"cli:{getpass.getuser()}", "report.exported", "report:acknowledgements",
@@ -149,32 +148,64 @@ app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain; name the first entry that does not check out."""
+def audit_verify(
+    anchor: Optional[str] = typer.Option(None, "--anchor", help="COUNT:HASH from an earlier `policy-bot audit anchor`, "
+                                                                "kept outside the database"),
+) -> None:
+    """Check the hash chain, the head's count and hash, and (with AUDIT_KEY) every signature; name the first problem."""
     settings = settings_or_exit()
-    from storage.audit import AuditTrail
+    from storage.audit_chain import Anchor
+
+    try:
+        kept = Anchor.parse(anchor) if anchor else None
+    except ValueError as exc:
+        fail(f"--anchor: {exc}")
 
     async def run() -> int:
-        db = await _prepared_database(settings, migrate=False)
-        audit = AuditTrail(db)
-        broken = await audit.verify()
-        count = len(await audit.entries())
+        db = await _prepared_database(settings, migrate=False, check_audit_key=False)
+        audit = audit_trail(db, settings)
+        problem = await audit.verify(kept)
+        head = await audit.head()
         await db.dispose()
-        if broken is None:
-            typer.echo(f"audit trail intact: {count} entries")
+        if problem is None:
+            checked = " and the anchor" if kept else ""
+            signed = ", signed with AUDIT_KEY" if settings.audit_key else ""
+            typer.echo(f"audit trail intact: {head.count} entries{checked}{signed}")
             return 0
-        typer.echo(f"audit trail BROKEN at entry {broken.id} ({broken.at:%Y-%m-%d %H:%M:%S} {broken.action} by {broken.actor}): "
-                   "its content or its link to the entry before it has been changed", err=True)
+        entry = problem.entry
+        where = (f" at entry {entry.id} ({entry.at:%Y-%m-%d %H:%M:%S} {entry.action} by {entry.actor})" if entry else "")
+        typer.echo(f"audit trail BROKEN{where}: {problem.message}", err=True)
         return 1
 
     raise typer.Exit(asyncio.run(run()))
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Record an anchor entry and print the trail's head (COUNT:HASH and the time), to keep outside the database,
+    for example posted each week in the governance channel. `audit verify --anchor COUNT:HASH` checks against it."""
+    settings = settings_or_exit()
+    from datetime import datetime, timezone
+
+    async def run():
+        db = await _prepared_database(settings, migrate=False)
+        audit = audit_trail(db, settings)
+        await audit.append(f"cli:{getpass.getuser()}", "audit.anchored", "audit", {})
+        head = await audit.head()
+        await db.dispose()
+        return head
+
+    head = asyncio.run(run())
+    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    typer.echo(f"{head.count}:{head.hash}  at {at}")
+    typer.echo("Keep this line somewhere the database's administrators can't change; check it later with "
+               f"`policy-bot audit verify --anchor {head.count}:{head.hash}`.", err=True)
 
 
 @app.command()
 def purge(dry_run: bool = typer.Option(False, "--dry-run", help="Count what is due without deleting")) -> None:
     """Delete records past their retention periods (RETENTION_*_DAYS), recording that it was done."""
     settings = settings_or_exit()
-    from storage.audit import AuditTrail
     from storage.privacy import Records, RetentionRule
 
     rules = [
@@ -187,7 +218,8 @@ def purge(dry_run: bool = typer.Option(False, "--dry-run", help="Count what is d
 
     async def run() -> dict:
         db = await _prepared_database(settings, migrate=False)
-        counts = await Records(db, AuditTrail(db)).purge(rules, actor=f"cli:{getpass.getuser()}", dry_run=dry_run)
+        counts = await Records(db, audit_trail(db, settings)).purge(rules, actor=f"cli:{getpass.getuser()}",
+                                                                     dry_run=dry_run)
         await db.dispose()
         return counts
 
@@ -195,6 +227,8 @@ def purge(dry_run: bool = typer.Option(False, "--dry-run", help="Count what is d
     verb = "due for deletion" if dry_run else "deleted"
     for rule in rules:
         typer.echo(f"{rule.kind.replace('_', ' ')} older than {rule.days} days {verb}: {counts[rule.kind]}")
+    if not dry_run:
+        typer.echo(f"audit entries cleared of the purged records' free text: {counts['audit_text_cleared']}")
 
 
 @app.command("export-user")
@@ -202,14 +236,14 @@ def export_user(
     user_id: str = typer.Argument(..., help="The person's Entra object id"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of stdout"),
 ) -> None:
-    """Write every record about one person as JSON (UK GDPR subject access)."""
+    """Write what the bot holds about one person as JSON (UK GDPR subject access): their own records in full, and
+    from other people's records only what this person did to them."""
     settings = settings_or_exit()
-    from storage.audit import AuditTrail
-    from storage.privacy import Records
+    from storage.subject_access import SubjectAccess
 
     async def run() -> dict:
-        db = await _prepared_database(settings, migrate=False)
-        data = await Records(db, AuditTrail(db)).export_user(user_id)
+        db = await _prepared_database(settings, migrate=False, check_audit_key=False)
+        data = await SubjectAccess(db, audit_trail(db, settings)).export(user_id)
         await db.dispose()
         return data
 

@@ -46,6 +46,20 @@ async def person(services: Services, name: str, user_id: str) -> Recipient:
     return Recipient(name, conversation, user_id=user_id)
 
 
+async def sender_chat(services: Services, user_id: str, conversation: ConversationRef) -> Recipient:
+    """Where to tell someone, later, about something they sent: that chat if it is their 1:1 chat with the bot,
+    or else their 1:1 chat."""
+    if conversation.kind == "personal" and conversation.user_id == user_id:
+        return Recipient(user_id, conversation, user_id=user_id)
+    return await person(services, user_id, user_id)
+
+
+def told_if_failed(key: str, sender: Recipient, text: str) -> Notification:
+    """The message for someone who was told a notification went out, should it fail for good."""
+    return Notification(key, sender.conversation or nowhere(sender.name), activity_for(Message(text=text), sender),
+                        undeliverable=sender.problem)
+
+
 def activity_for(message: Message, recipient: Recipient) -> dict:
     return message.to_activity(recipient.conversation or nowhere(recipient.name))
 

@@ -39,7 +39,10 @@ async def prepare(settings: Settings, *, local: bool) -> str | None:
         problem = await db.schema_problem()
         if problem:
             return problem
-        audit = AuditTrail(db)
+        audit = AuditTrail(db, key=settings.audit_key_bytes)
+        problem = await audit.key_problem()
+        if problem:
+            return f"{problem}; the chain would break (Setting AUDIT_KEY)"
         library = PolicyLibrary(settings, PolicyRepository(db, audit), ToolRepository(db, audit))
         published = await library.ensure_published()
         if published:

@@ -63,7 +63,7 @@ class Services:
             from bot.database import open_database
 
             db = open_database(settings)
-        audit = AuditTrail(db)
+        audit = AuditTrail(db, key=settings.audit_key_bytes)
         policies = PolicyRepository(db, audit)
         tools = ToolRepository(db, audit)
         return cls(

@@ -128,6 +128,10 @@ class Settings(BaseSettings):
         30, ge=1, validation_alias=AliasChoices("RETENTION_SENT_MESSAGES_DAYS", "retention_sent_messages_days")
     )
 
+    # Signs the audit chain (HMAC), so it can't be rebuilt by someone who can write to the database but doesn't
+    # hold the key. Keep it outside the database, e.g. in a key vault.
+    audit_key: str = Field("", validation_alias=AliasChoices("AUDIT_KEY", "audit_key"), repr=False)
+
     outbox_base_delay: float = Field(1.0, gt=0, validation_alias=AliasChoices("OUTBOX_BASE_DELAY_SECONDS", "outbox_base_delay"))
     outbox_claim_seconds: float = Field(60.0, gt=0, validation_alias=AliasChoices("OUTBOX_CLAIM_SECONDS", "outbox_claim_seconds"))
     rate_per_tenant: float = Field(50, gt=0, validation_alias=AliasChoices("RATE_PER_TENANT", "rate_per_tenant"))
@@ -173,6 +177,13 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("audit_key")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("must be at least 32 characters, for example from `openssl rand -hex 32`")
         return value
 
     @field_validator("database_url")
@@ -228,6 +239,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def audit_key_bytes(self) -> bytes | None:
+        return self.audit_key.encode() if self.audit_key else None
 
     @property
     def has_credentials(self) -> bool:

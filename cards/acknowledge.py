@@ -7,6 +7,7 @@ from datetime import datetime
 from microsoft_teams.cards import DonutChart, DonutChartData, Fact, FactSet, TextBlock
 
 from cards.common import button, card, heading, para, safe, to_dict
+from cards.fit import Echo, fit
 from domain.acknowledgements import KEY_RULES, SectionChange
 from domain.policy_parse import Section
 
@@ -16,12 +17,19 @@ VERB_READ = "policy.read"
 
 def build_acknowledge_card(*, version_id: int, version_label: str, changes: list[SectionChange] | None,
                            last_label: str | None) -> dict:
-    body = [heading(f"Please confirm you have read the GenAI policy (version {safe(version_label)})")]
+    return fit(lambda echo: _acknowledge_card(version_id, version_label, changes, last_label, echo),
+               kept_with="the policy document")
+
+
+def _acknowledge_card(version_id: int, version_label: str, changes: list[SectionChange] | None, last_label: str | None,
+                      echo: Echo) -> dict:
+    body = [heading(f"Please confirm you have read the GenAI policy (version {echo(version_label)})")]
     if changes is not None and last_label:
-        body.append(para(f"The policy has changed since version {safe(last_label)}, which you acknowledged:"))
-        lines = [f"- Section {c.number} {safe(c.title)}: {c.kind}" for c in changes[:15]] or ["- Wording changes only"]
-        if len(changes) > 15:
-            lines.append(f"- and {len(changes) - 15} more")
+        body.append(para(f"The policy has changed since version {echo(last_label)}, which you acknowledged:"))
+        shown, _ = echo.first(changes[:15])
+        lines = [f"- Section {echo(c.number)} {echo(c.title)}: {c.kind}" for c in shown] or ["- Wording changes only"]
+        if len(changes) > len(shown):
+            lines.append(f"- and {len(changes) - len(shown)} more")
         body.append(para("\n".join(lines)))
     body.append(para("The key rules:"))
     body.append(para("\n".join(f"- {rule}" for rule in KEY_RULES)))
@@ -35,10 +43,16 @@ def build_acknowledge_card(*, version_id: int, version_label: str, changes: list
 
 
 def build_policy_page_card(*, section: Section, position: int, total: int, version_id: int, version_label: str) -> dict:
+    return fit(lambda echo: _policy_page_card(section, position, total, version_id, version_label, echo),
+               kept_with=f"the policy document, version {version_label}")
+
+
+def _policy_page_card(section: Section, position: int, total: int, version_id: int, version_label: str,
+                      echo: Echo) -> dict:
     body = [
-        heading(f"{section.number} {safe(section.title)}".strip()),
-        para(safe(section.full_text()) or "(This section has only sub-sections.)"),
-        para(f"Section {position + 1} of {total} · policy version {safe(version_label)}", subtle=True),
+        heading(f"{echo(section.number)} {echo(section.title)}".strip()),
+        para(echo(section.full_text()) or "(This section has only sub-sections.)"),
+        para(f"Section {position + 1} of {total} · policy version {echo(version_label)}", subtle=True),
     ]
     actions = []
     if position > 0:
@@ -58,6 +72,17 @@ def build_acknowledged_card(*, version_label: str, at: datetime, first: bool) ->
 
 def build_status_card(*, current_label: str | None, acknowledged: tuple[str, datetime] | None, current_done: bool,
                       open_reports: list[str], open_requests: list[str] = ()) -> dict:
+    return fit(lambda echo: _status_card(current_label, acknowledged, current_done, list(open_reports),
+                                         list(open_requests), echo))
+
+
+def _listed(references: list[str], echo: Echo, more: str) -> str:
+    shown, hidden = echo.first(references)
+    return ", ".join(shown) + (f" and {hidden} more: type **{more}**" if hidden else "") if references else "none"
+
+
+def _status_card(current_label: str | None, acknowledged: tuple[str, datetime] | None, current_done: bool,
+                 open_reports: list[str], open_requests: list[str], echo: Echo) -> dict:
     if acknowledged:
         ack = f"version {safe(acknowledged[0])} on {acknowledged[1]:%Y-%m-%d}"
     else:
@@ -66,8 +91,8 @@ def build_status_card(*, current_label: str | None, acknowledged: tuple[str, dat
         Fact(title="Current policy", value=safe(current_label or "none published")),
         Fact(title="You acknowledged", value=ack),
         Fact(title="Up to date", value="Yes" if current_done else "No: type **acknowledge**"),
-        Fact(title="Open incident reports", value=", ".join(open_reports) if open_reports else "none"),
-        Fact(title="Tool requests awaiting a decision", value=", ".join(open_requests) if open_requests else "none"),
+        Fact(title="Open incident reports", value=_listed(open_reports, echo, "my reports")),
+        Fact(title="Tool requests awaiting a decision", value=_listed(open_requests, echo, "my requests")),
     ]
     return to_dict(card([heading("Your status"), FactSet(facts=facts)], fallback_text="Your status"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from cards.common import button, card, heading, para, safe, to_dict
+from cards.fit import fit
 from cards.help import VERB_RUN_COMMAND
 
 VERB_SHOW_SECTION = "qa.section"
@@ -82,10 +83,16 @@ def build_not_covered_card(*, question_id: int, authority_name: str, authority_c
 
 
 def build_section_card(*, number: str, title: str, text: str, version_label: str | None) -> dict:
-    body = [heading(f"{number} {title}".strip()), para(text)]
-    if version_label:
-        body.append(para(f"Policy version {safe(version_label)}", subtle=True))
-    return to_dict(card(body, fallback_text=f"{number} {title}"))
+    """A whole policy section. `title` and `text` are markdown already (escaped by the caller)."""
+    whole = f"the whole section is in the policy document{f', version {safe(version_label)}' if version_label else ''}"
+
+    def draw(echo) -> dict:
+        body = [heading(echo.markdown(f"{number} {title}".strip(), whole=whole)), para(echo.markdown(text, whole=whole))]
+        if version_label:
+            body.append(para(f"Policy version {echo(version_label)}", subtle=True))
+        return to_dict(card(body, fallback_text=f"Section {number}"))
+
+    return fit(draw)
 
 
 def build_personal_data_warning_card(kinds: tuple[str, ...]) -> dict:

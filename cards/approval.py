@@ -8,6 +8,7 @@ from microsoft_teams.cards import (
 )
 
 from cards.common import CARD_VERSION, MAX_REFRESH_USERS, button, card, field_error, heading, para, safe, to_dict, typed
+from cards.fit import Echo, fit
 from domain.approvals import CATEGORIES, DATA_CLASSIFICATIONS, LIMITS, STATUSES, consequences
 from storage.approvals import ApprovalRequest
 
@@ -25,11 +26,13 @@ def _choices(options: dict) -> list[Choice]:
 
 def build_request_form_card(values: dict | None = None, errors: dict | None = None) -> dict:
     """The request form; after a failed submission it comes back with everything typed and each problem named."""
-    errors = errors or {}
+    return fit(lambda echo: _request_form(values, errors or {}, echo))
 
+
+def _request_form(values: dict | None, errors: dict, echo: Echo) -> dict:
     def text_input(name: str, label: str, *, multiline: bool = True, required: bool = True, placeholder: str | None = None):
         return [TextInput(id=name, label=label, is_multiline=multiline or None, is_required=required or None,
-                          max_length=LIMITS[name], placeholder=placeholder, value=typed(values, name)),
+                          max_length=LIMITS[name], placeholder=placeholder, value=echo.value(typed(values, name))),
                 *field_error(errors, name)]
 
     body = [
@@ -38,9 +41,7 @@ def build_request_form_card(values: dict | None = None, errors: dict | None = No
              "governance authority what you want to use and how; they decide here in Teams (policy section 7).",
              subtle=True),
     ]
-    if errors:
-        body.append(para("Please check the highlighted answers below. Everything you typed is still here.", color="Attention"))
-    body += [
+    fields = [
         *text_input("tool_name", "Which AI tool?", multiline=False, placeholder="e.g. Otter.ai, Gemini, a supplier's product"),
         *text_input("purpose", "What do you want to use it for?"),
         ChoiceSetInput(id="data_classification", label="The most sensitive data you would put into it", is_required=True,
@@ -55,25 +56,30 @@ def build_request_form_card(values: dict | None = None, errors: dict | None = No
         *text_input("vendor_url", "The tool's or supplier's web address (optional)", multiline=False, required=False,
                     placeholder="https://"),
     ]
-    return to_dict(card(body, [button("Send request", VERB_REQUEST_SUBMIT, style="positive")],
+    if echo.shortened:
+        body.append(para("Some answers were far longer than the form allows, so only their beginnings are shown below. "
+                         "Please check them.", color="Attention"))
+    elif errors:
+        body.append(para("Please check the highlighted answers below. Everything you typed is still here.", color="Attention"))
+    return to_dict(card(body + fields, [button("Send request", VERB_REQUEST_SUBMIT, style="positive")],
                         fallback_text="Request approval for an AI tool"))
 
 
-def _request_facts(request: ApprovalRequest) -> FactSet:
+def _request_facts(request: ApprovalRequest, echo: Echo) -> FactSet:
     facts = [
         Fact(title="Reference", value=request.reference),
         Fact(title="Status", value=STATUSES[request.status]),
-        Fact(title="Requested by", value=safe(request.requester_name or request.requester_id)),
+        Fact(title="Requested by", value=echo(request.requester_name or request.requester_id)),
         Fact(title="Requested", value=request.requested_at.strftime("%Y-%m-%d %H:%M UTC")),
-        Fact(title="Tool", value=safe(request.tool_name)),
+        Fact(title="Tool", value=echo(request.tool_name)),
         Fact(title="Kind of tool", value=CATEGORIES[request.category]),
-        Fact(title="Purpose", value=safe(request.purpose)),
-        Fact(title="Data", value=f"{DATA_CLASSIFICATIONS[request.data_classification]}: {safe(request.data_description)}"),
-        Fact(title="Expected output", value=safe(request.expected_output)),
-        Fact(title="Use of output", value=safe(request.output_use)),
+        Fact(title="Purpose", value=echo(request.purpose)),
+        Fact(title="Data", value=f"{DATA_CLASSIFICATIONS[request.data_classification]}: {echo(request.data_description)}"),
+        Fact(title="Expected output", value=echo(request.expected_output)),
+        Fact(title="Use of output", value=echo(request.output_use)),
     ]
     if request.vendor_url:
-        facts.append(Fact(title="Web address", value=safe(request.vendor_url)))
+        facts.append(Fact(title="Web address", value=echo(request.vendor_url)))
     return FactSet(facts=facts)
 
 
@@ -84,27 +90,29 @@ def _consequences(request: ApprovalRequest) -> list:
     return [Container(style="emphasis", items=items)]
 
 
-def _thread(request: ApprovalRequest) -> list:
-    lines = []
-    for entry in request.thread[-6:]:
-        who = safe(entry.get("by"))
+def _thread(request: ApprovalRequest, echo: Echo) -> list:
+    shown, _ = echo.last(request.thread[-6:])
+    earlier = len(request.thread) - len(shown)
+    lines = [para(f"Earlier questions and answers not shown here: {earlier}.", subtle=True)] if earlier else []
+    for entry in shown:
+        who = echo(entry.get("by"))
         when = str(entry.get("at", ""))[:16].replace("T", " ")
         label = "❓ Question from" if entry.get("kind") == "question" else "💬 Answer from"
-        lines.append(para(f"{label} {who} ({when}): {safe(entry.get('text'))}", subtle=entry.get("kind") == "answer"))
+        lines.append(para(f"{label} {who} ({when}): {echo(entry.get('text'))}", subtle=entry.get("kind") == "answer"))
     return lines
 
 
-def _outcome(request: ApprovalRequest) -> list:
+def _outcome(request: ApprovalRequest, echo: Echo) -> list:
     if request.status == "pending":
         waiting = ("Waiting for the requester to answer the approvers' question." if request.open_question
                    else "Waiting for a decision by the GenAI governance authority.")
         return [para(waiting, subtle=True)]
     when = request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""
     verb = {"approved": "Approved", "approved_with_conditions": "Approved with conditions", "rejected": "Rejected"}[request.status]
-    items = [para(f"**{verb}** by {safe(request.decided_by_name or request.decided_by_id)} on {when}")]
+    items = [para(f"**{verb}** by {echo(request.decided_by_name or request.decided_by_id)} on {when}")]
     if request.decision_note:
         label = "Reason" if request.status == "rejected" else "Conditions"
-        items.append(para(f"{label}: {safe(request.decision_note)}"))
+        items.append(para(f"{label}: {echo(request.decision_note)}"))
     return [Container(style=STATUS_STYLE[request.status], items=items)]
 
 
@@ -120,12 +128,16 @@ def build_approval_card(request: ApprovalRequest, *, approver_view: bool, refres
 
     While the request is pending the card asks Teams to refresh it for the approvers (Universal Actions),
     so each of them gets the view with buttons from the bot, checked against their own identity."""
+    return fit(lambda echo: _approval_card(request, echo, approver_view, refresh_user_ids), kept_with=request.reference)
+
+
+def _approval_card(request: ApprovalRequest, echo: Echo, approver_view: bool, refresh_user_ids: list[str] | None) -> dict:
     body = [
-        heading(f"AI tool request {request.reference}: {safe(request.tool_name)}"),
-        _request_facts(request),
+        heading(f"AI tool request {request.reference}: {echo(request.tool_name)}"),
+        _request_facts(request, echo),
         *_consequences(request),
-        *_thread(request),
-        *_outcome(request),
+        *_thread(request, echo),
+        *_outcome(request, echo),
     ]
     actions = []
     pending = request.status == "pending"
@@ -149,52 +161,67 @@ def build_approval_card(request: ApprovalRequest, *, approver_view: bool, refres
 
 
 def build_receipt_card(request: ApprovalRequest, *, unreachable: str | None = None) -> dict:
-    body = [
-        heading(f"Request sent: {request.reference}"),
-        para(f"Your request to use **{safe(request.tool_name)}** is with the GenAI governance authority. I'll tell you "
-             "here when it is decided, or if they need more information. Please don't use the tool for council work "
-             "until it is approved. Type **my requests** to see your requests."),
-        _request_facts(request),
-        *_consequences(request),
-    ]
-    if unreachable:
-        body.append(para(unreachable, color="Attention"))
-    return to_dict(card(body, fallback_text=f"Request sent: {request.reference}"))
+    def draw(echo: Echo) -> dict:
+        body = [
+            heading(f"Request sent: {request.reference}"),
+            para(f"Your request to use **{echo(request.tool_name)}** is with the GenAI governance authority. I'll tell "
+                 "you here when it is decided, or if they need more information. Please don't use the tool for council "
+                 "work until it is approved. Type **my requests** to see your requests."),
+            _request_facts(request, echo),
+            *_consequences(request),
+        ]
+        if unreachable:
+            body.append(para(unreachable, color="Attention"))
+        return to_dict(card(body, fallback_text=f"Request sent: {request.reference}"))
+
+    return fit(draw, kept_with=request.reference)
 
 
 def build_my_requests_card(requests: list[ApprovalRequest]) -> dict:
     if not requests:
         return to_dict(card([heading("Your tool requests"),
                              para("You haven't asked for any AI tools. Type **request tool** to ask for one.")]))
-    body = [heading("Your tool requests")]
-    for request in requests[:20]:
-        extra = " · question waiting for your answer" if request.status == "pending" and request.open_question else ""
-        note = f" · {safe(request.decision_note)}" if request.decision_note else ""
-        body.append(para(f"**{request.reference}** {safe(request.tool_name)}: {STATUSES[request.status]}{note}{extra} · "
-                         f"asked {request.requested_at:%Y-%m-%d}"))
-    return to_dict(card(body, fallback_text="Your tool requests"))
+
+    def draw(echo: Echo) -> dict:
+        shown, more = echo.first(requests[:20])
+        body = [heading("Your tool requests")]
+        for request in shown:
+            extra = " · question waiting for your answer" if request.status == "pending" and request.open_question else ""
+            note = f" · {echo(request.decision_note, kept_with=request.reference)}" if request.decision_note else ""
+            body.append(para(f"**{request.reference}** {echo(request.tool_name, kept_with=request.reference)}: "
+                             f"{STATUSES[request.status]}{note}{extra} · asked {request.requested_at:%Y-%m-%d}"))
+        if more:
+            body.append(para(f"… and {more} more.", subtle=True))
+        return to_dict(card(body, fallback_text="Your tool requests"))
+
+    return fit(draw)
 
 
 def build_question_card(request: ApprovalRequest, *, typed_answer: str | None = None, error: str | None = None) -> dict:
     question = request.open_question or {}
-    body = [
-        heading(f"A question about your request {request.reference}"),
-        para(f"{safe(question.get('by'))} from the GenAI governance authority asks about **{safe(request.tool_name)}**:"),
-        Container(style="emphasis", items=[para(safe(question.get("text")))]),
-        TextInput(id="answer", label="Your answer", is_multiline=True, is_required=True, max_length=LIMITS["answer"],
-                  value=typed_answer),
-    ]
-    if error:
-        body.append(para(f"⚠ {safe(error)}", color="Attention", spacing="None"))
-    data = {"reference": request.reference, "version": request.version}
-    return to_dict(card(body, [button("Send answer", VERB_ANSWER, data, style="positive")],
-                        fallback_text=f"A question about your request {request.reference}"))
+
+    def draw(echo: Echo) -> dict:
+        body = [
+            heading(f"A question about your request {request.reference}"),
+            para(f"{echo(question.get('by'))} from the GenAI governance authority asks about **{echo(request.tool_name)}**:"),
+            Container(style="emphasis", items=[para(echo(question.get("text")))]),
+            TextInput(id="answer", label="Your answer", is_multiline=True, is_required=True, max_length=LIMITS["answer"],
+                      value=echo.value(typed_answer)),
+        ]
+        if error:
+            body.append(para(f"⚠ {echo(error)}", color="Attention", spacing="None"))
+        data = {"reference": request.reference, "version": request.version}
+        return to_dict(card(body, [button("Send answer", VERB_ANSWER, data, style="positive")],
+                            fallback_text=f"A question about your request {request.reference}"))
+
+    return fit(draw, kept_with=request.reference)
 
 
 def build_answered_card(request: ApprovalRequest) -> dict:
-    return to_dict(card([heading(f"Answer sent: {request.reference}"),
-                         para("Thank you. The approvers can see your answer on the request; I'll tell you when it is decided."),
-                         *_thread(request)], fallback_text=f"Answer sent: {request.reference}"))
+    return fit(lambda echo: to_dict(card(
+        [heading(f"Answer sent: {request.reference}"),
+         para("Thank you. The approvers can see your answer on the request; I'll tell you when it is decided."),
+         *_thread(request, echo)], fallback_text=f"Answer sent: {request.reference}")), kept_with=request.reference)
 
 
 def build_decision_text(request: ApprovalRequest) -> str:

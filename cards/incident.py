@@ -9,6 +9,7 @@ from microsoft_teams.cards import (
 )
 
 from cards.common import MAX_REFRESH_USERS, button, card, field_error, heading, para, safe, to_dict
+from cards.fit import Echo, fit
 from domain.incidents import (
     CATEGORIES, LIMITS, PERSONAL_DATA, SEVERITIES, STATUSES, notification_deadline, possible_breach, time_left,
 )
@@ -25,20 +26,20 @@ def _choices(options: dict) -> list[Choice]:
 
 def build_incident_form_card(values: dict | None = None, errors: dict | None = None, *, now: datetime) -> dict:
     """The report form; after a failed submission it comes back with everything typed and each problem named."""
-    values, errors = values or {}, errors or {}
+    return fit(lambda echo: _incident_form(values or {}, errors or {}, now, echo))
 
+
+def _incident_form(values: dict, errors: dict, now: datetime, echo: Echo) -> dict:
     def text(name: str) -> str:
         value = values.get(name)
-        return value if isinstance(value, str) else ""
+        return echo.value(value) if isinstance(value, str) else ""
 
     body = [
         heading("Report an AI concern or incident"),
         para("Reports go straight to the GenAI governance authority and the IT security team (policy section 13). "
              "If personal data may be involved, say so: the council may need to tell the ICO within 72 hours.", subtle=True),
     ]
-    if errors:
-        body.append(para("Please check the highlighted answers below. Everything you typed is still here.", color="Attention"))
-    body += [
+    fields = [
         TextInput(id="description", label="What happened?", is_multiline=True, is_required=True,
                   max_length=LIMITS["description"], value=text("description") or None,
                   error_message="Please say what happened."),
@@ -62,28 +63,33 @@ def build_incident_form_card(values: dict | None = None, errors: dict | None = N
                     value=text("anonymous") or "false"),
         *field_error(errors, "anonymous"),
     ]
-    return to_dict(card(body, [button("Send report", VERB_REPORT_SUBMIT, style="positive")],
+    if echo.shortened:
+        body.append(para("Some answers were far longer than the form allows, so only their beginnings are shown below. "
+                         "Please check them.", color="Attention"))
+    elif errors:
+        body.append(para("Please check the highlighted answers below. Everything you typed is still here.", color="Attention"))
+    return to_dict(card(body + fields, [button("Send report", VERB_REPORT_SUBMIT, style="positive")],
                         fallback_text="Report an AI incident"))
 
 
-def _facts(incident: Incident, *, show_reporter: bool) -> FactSet:
+def _facts(incident: Incident, echo: Echo, *, show_reporter: bool) -> FactSet:
     facts = [
         Fact(title="Reference", value=incident.reference),
         Fact(title="Status", value=STATUSES[incident.status]),
         Fact(title="Severity", value=SEVERITIES[incident.severity]),
         Fact(title="Category", value=CATEGORIES[incident.category]),
-        Fact(title="Tool", value=safe(incident.tool_name)),
+        Fact(title="Tool", value=echo(incident.tool_name)),
         Fact(title="Happened", value=incident.occurred_at.strftime("%Y-%m-%d %H:%M UTC")),
         Fact(title="Reported", value=incident.reported_at.strftime("%Y-%m-%d %H:%M UTC")),
         Fact(title="Personal data", value=PERSONAL_DATA[incident.personal_data]),
     ]
     if show_reporter:
-        reporter = "Anonymous (identity held by the governance leads)" if incident.anonymous else safe(incident.reporter_name or incident.reporter_id)
+        reporter = "Anonymous (identity held by the governance leads)" if incident.anonymous else echo(incident.reporter_name or incident.reporter_id)
         facts.append(Fact(title="Reported by", value=reporter))
     if incident.assignee_name or incident.assignee_id:
-        facts.append(Fact(title="Assigned to", value=safe(incident.assignee_name or incident.assignee_id)))
+        facts.append(Fact(title="Assigned to", value=echo(incident.assignee_name or incident.assignee_id)))
     if incident.outcome:
-        facts.append(Fact(title="Outcome", value=safe(incident.outcome)))
+        facts.append(Fact(title="Outcome", value=echo(incident.outcome)))
     return FactSet(facts=facts)
 
 
@@ -101,14 +107,13 @@ def _breach_warning(incident: Incident, now: datetime, dpo_told: bool) -> list:
 
 
 def build_receipt_card(incident: Incident, *, now: datetime, dpo_told: bool) -> dict:
-    body = [
+    return fit(lambda echo: to_dict(card([
         heading(f"Report received: {incident.reference}"),
         para("Thank you. Your report is saved and has been sent to the GenAI governance authority and the IT "
              "security team. I'll tell you here when its status changes. Type **my reports** to see your reports."),
-        _facts(incident, show_reporter=False),
+        _facts(incident, echo, show_reporter=False),
         *_breach_warning(incident, now, dpo_told),
-    ]
-    return to_dict(card(body, fallback_text=f"Report received: {incident.reference}"))
+    ], fallback_text=f"Report received: {incident.reference}")), kept_with=incident.reference)
 
 
 def build_reporter_view(incident: Incident) -> dict:
@@ -128,14 +133,23 @@ def build_triage_card(incident: Incident, *, now: datetime, dpo_told: bool, memb
                       refresh_user_ids: list[str] | None = None) -> dict:
     """The triage card. In a channel everyone sees it read-only and Teams refreshes it for the triage
     members (Universal Actions), who get the buttons; in a member's 1:1 chat the buttons are on it."""
+    return fit(lambda echo: _triage_card(incident, echo, now, dpo_told, member_view, refresh_user_ids),
+               kept_with=incident.reference)
+
+
+def _triage_card(incident: Incident, echo: Echo, now: datetime, dpo_told: bool, member_view: bool,
+                 refresh_user_ids: list[str] | None) -> dict:
     body = [
         heading(f"AI incident {incident.reference}: {CATEGORIES[incident.category]}"),
         *_breach_warning(incident, now, dpo_told),
-        para(safe(incident.description)),
-        _facts(incident, show_reporter=True),
+        para(echo(incident.description)),
+        _facts(incident, echo, show_reporter=True),
     ]
-    for note in incident.notes[-5:]:
-        body.append(para(f"📝 {safe(note.get('by'))} ({str(note.get('at', ''))[:16].replace('T', ' ')}): {safe(note.get('text'))}",
+    notes, _ = echo.last(incident.notes[-5:])
+    if len(incident.notes) > len(notes):
+        body.append(para(f"Earlier notes not shown here: {len(incident.notes) - len(notes)}.", subtle=True))
+    for note in notes:
+        body.append(para(f"📝 {echo(note.get('by'))} ({str(note.get('at', ''))[:16].replace('T', ' ')}): {echo(note.get('text'))}",
                          subtle=True))
     actions = []
     refresh = RefreshDefinition(

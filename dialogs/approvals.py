@@ -5,7 +5,9 @@ from __future__ import annotations
 import structlog
 
 from bot.approvers import DirectoryUnavailable
-from bot.recipients import Recipient, activity_for, nowhere, team, teams_ids_for, updates_of_sent_cards
+from bot.recipients import (
+    Recipient, activity_for, nowhere, sender_chat, team, teams_ids_for, told_if_failed, updates_of_sent_cards,
+)
 from bot.router import Route, command, command_argument, verb
 from bot.services import Services
 from bot.turn import Message, Turn
@@ -62,13 +64,21 @@ async def submit_request(turn: Turn, services: Services) -> None:
         await turn.show(build_request_form_card(incoming.data, errors))
         return
     recipients, refresh_ids = await _approvers(services)
+    requester = await sender_chat(services, incoming.user_id, incoming.conversation)
+    contact = safe(services.settings.genai_authority_contact)
 
     def notify(request: ApprovalRequest) -> list[Notification]:
+        # The receipt says the request is with the approvers: if their card can't be delivered, say it isn't.
+        undelivered = told_if_failed(
+            f"approval:{request.reference}:undelivered", requester,
+            f"I couldn't deliver your request **{request.reference}** to the approvers: Teams refused the message. "
+            f"Your request is saved and nothing you sent was lost, but the approvers may not have seen it. Please email "
+            f"{contact} quoting {request.reference}, so that they can decide it.")
         return [
             Notification(CARD_KEY.format(reference=request.reference) + r.name, r.conversation or nowhere(r.name),
                          activity_for(Message(cards=[_card_for(request, r.user_id, refresh_ids)],
                                               summary=f"AI tool request {request.reference}: {request.tool_name}"), r),
-                         undeliverable=r.problem)
+                         undeliverable=r.problem, if_failed=undelivered)
             for r in recipients
         ]
 

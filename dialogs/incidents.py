@@ -7,7 +7,9 @@ from datetime import datetime, timezone
 import structlog
 
 from bot.mail import mail_activity, mailbox
-from bot.recipients import Recipient, activity_for, nowhere, person, team, teams_ids_for, updates_of_sent_cards
+from bot.recipients import (
+    Recipient, activity_for, nowhere, person, sender_chat, team, teams_ids_for, told_if_failed, updates_of_sent_cards,
+)
 from bot.router import Route, command, command_argument, verb
 from bot.services import Services
 from bot.turn import Message, Turn
@@ -21,6 +23,9 @@ from storage.incidents import Incident, StaleIncident
 from storage.records import Notification
 
 log = structlog.get_logger(__name__)
+
+TEAM_NAMES = {"governance": "the GenAI governance authority", "security": "the IT security team",
+              "dpo": "the Data Protection Officer"}
 
 
 async def show_form(turn: Turn, services: Services) -> None:
@@ -42,19 +47,30 @@ async def submit_report(turn: Turn, services: Services) -> None:
     dpos = await _dpos(services) if possible_breach(form.personal_data) else []
     dpo_told = any(r.conversation for r in dpos)
     refresh = await _refresh_ids(services, teams)
+    reporter = await sender_chat(services, incoming.user_id, incoming.conversation)
+    contact = safe(services.settings.genai_authority_contact)
 
     def notify(incident: Incident) -> list[Notification]:
+        def undelivered(recipient: Recipient) -> Notification:
+            # The receipt says the report went to both teams (and the DPO): if it can't be delivered, say it didn't.
+            team_name = recipient.name.split(":", 1)[0]
+            return told_if_failed(
+                f"incident:{incident.reference}:undelivered:{team_name}", reporter,
+                f"I couldn't deliver your report **{incident.reference}** to {TEAM_NAMES[team_name]}: Teams refused "
+                f"the message. Your report is saved and nothing you sent was lost, but they may not have seen it. "
+                f"Please email {contact} quoting {incident.reference}.")
+
         notes = [
             Notification(f"incident:{incident.reference}:card:{r.name}", r.conversation or nowhere(r.name),
                          activity_for(_triage_message(incident, r, refresh, now=now, dpo_told=dpo_told), r),
-                         undeliverable=r.problem)
+                         undeliverable=r.problem, if_failed=undelivered(r))
             for r in teams
         ]
         dpo_text = Message(text=f"**Possible personal data breach: {incident.reference}.** An AI incident report says personal "
                                 f"data may be involved. If it is notifiable, the ICO must be told within 72 hours of "
                                 f"{incident.reported_at:%Y-%m-%d %H:%M} UTC.")
         notes += [Notification(f"incident:{incident.reference}:{r.name}", r.conversation or nowhere(r.name),
-                               activity_for(dpo_text, r), undeliverable=r.problem) for r in dpos]
+                               activity_for(dpo_text, r), undeliverable=r.problem, if_failed=undelivered(r)) for r in dpos]
         mailbox_address = services.settings.governance_mailbox
         if mailbox_address and possible_breach(incident.personal_data):
             subject, text = build_breach_email(incident, org_name=services.settings.org_name, dpo_told=dpo_told)

@@ -97,8 +97,8 @@ class ApprovalRepository:
             await session.flush()
             request = _request(row)
             await self._audit.append_in(session, requester_id, "approval.requested", f"approval:{row.reference}",
-                                        {"tool": form.tool_name, "data_classification": form.data_classification,
-                                         "category": form.category, "to": "pending"})
+                                        {"data_classification": form.data_classification, "category": form.category,
+                                         "to": "pending"}, private={"tool": form.tool_name})
             await outbox.add_notifications_in(session, notify(request))
             return request
 
@@ -138,8 +138,8 @@ class ApprovalRepository:
             await session.refresh(row)
             request = _request(row)
             await self._audit.append_in(session, actor_id, f"approval.{decision.action}", f"approval:{reference}",
-                                        {"from": previous, "to": request.status, "note": decision.note,
-                                         "version": request.version})
+                                        {"from": previous, "to": request.status, "version": request.version},
+                                        private={"note": decision.note})
             if decision.status in ("approved", "approved_with_conditions"):
                 await self._register(session, request, actor_id)
             await outbox.add_notifications_in(session, notify(request))

@@ -23,6 +23,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted content is overwritten with zeros, so purged records don't survive in free pages (policy 9.2).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -67,6 +69,13 @@ class Database:
 
         dialect = sqlite if self.is_sqlite else postgresql
         return dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
+
+    async def reclaim(self) -> None:
+        """After a purge on SQLite: copy the write-ahead log into the database and empty it, so old copies of
+        purged pages don't linger there. Best effort: a reader holding an old snapshot can keep the log."""
+        if self.is_sqlite:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -117,7 +117,10 @@ class IncidentRepository:
                 raise StaleIncident(reference)
             await session.refresh(row)
             incident = _incident(row)
+            # The note or outcome is free text under retention: kept beside the entry, and gone when the incident is purged.
+            words = {k: v for k, v in changes.items() if k in ("note", "outcome")}
             await self._audit.append_in(session, actor_id, f"incident.{action}", f"incident:{reference}",
-                                        {"version": incident.version, **{k: v for k, v in changes.items()}})
+                                        {"version": incident.version, **{k: v for k, v in changes.items() if k not in words}},
+                                        private=words)
             await outbox.add_notifications_in(session, notify(incident))
             return incident

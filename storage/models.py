@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -102,12 +104,14 @@ class ToolRow(Base):
 
 
 class AuditHeadRow(Base):
-    """One row that every audit append updates first, so appends queue up on every database."""
+    """One row that every audit append updates first, so appends queue up on every database.
+    It counts the entries and holds the newest hash, so entries deleted from the end show."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     appended: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
 
 
 class AuditRow(Base):
@@ -124,6 +128,12 @@ class AuditRow(Base):
     detail: Mapped[dict] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scheme: Mapped[int] = mapped_column(SmallInteger, default=2)  # 1: written before migration 0005
+    keyed: Mapped[bool] = mapped_column(Boolean, default=False)  # hash is an HMAC under AUDIT_KEY
+    # Free text that goes when its record is purged, with the salt of the digest the chain covers.
+    private: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    private_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    scrubbed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class OutboxRow(Base):
@@ -147,6 +157,8 @@ class OutboxRow(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))  # who holds the claim: only they may send or settle it
     last_error: Mapped[str | None] = mapped_column(String(500))
     activity_id: Mapped[str | None] = mapped_column(String(300))  # what Teams called the message it accepted
+    # Queued if this entry fails for good: tells whoever was told it was sent that it wasn't ({key, conversation, activity})
+    if_failed: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from storage.db import Database
 from storage.models import OutboxRow
-from storage.records import ConversationRef
+from storage.records import ConversationRef, Notification
 
 CLAIM_SECONDS = 60
 MAX_ATTEMPTS = 8
@@ -40,14 +40,22 @@ class OutboxEntry:
     last_error: str | None
     activity_id: str | None
     created_at: datetime
+    if_failed: dict | None = None
 
 
 def _entry(row) -> OutboxEntry:
     return OutboxEntry(
         id=row.id, key=row.key, claim_token=row.claim_token, conversation=ConversationRef(**row.conversation), activity=row.activity,
         update_of=row.update_of, status=row.status, attempts=row.attempts, last_error=row.last_error,
-        activity_id=row.activity_id, created_at=row.created_at,
+        activity_id=row.activity_id, created_at=row.created_at, if_failed=row.if_failed,
     )
+
+
+def _follow_up(note: Notification | None) -> dict | None:
+    if note is None:
+        return None
+    return {"key": note.key, "conversation": asdict(note.conversation), "activity": _stored(note.activity),
+            "undeliverable": note.undeliverable}
 
 
 def _stored(activity: dict) -> dict:
@@ -70,26 +78,27 @@ class Outbox:
 
     async def add_in(
         self, session, key: str, conversation: ConversationRef, activity: dict, *,
-        update_of: str | None = None, undeliverable: str | None = None,
+        update_of: str | None = None, undeliverable: str | None = None, if_failed: Notification | None = None,
     ) -> None:
         """Queue a message inside the caller's transaction; a key already queued is left as it is.
 
         `undeliverable` records a message that cannot be sent (no conversation with that person yet) as
-        failed, with the reason, so that it shows in `policy-bot outbox` instead of vanishing."""
+        failed, with the reason, so that it shows in `policy-bot outbox` instead of vanishing.
+        `if_failed` is queued in its turn if this message fails for good (see `_give_up`)."""
         now = _now()
         statement = self._db.insert_ignore(
             OutboxRow.__table__,
             dict(key=key, conversation=asdict(conversation), activity=_stored(activity), update_of=update_of,
                  status="failed" if undeliverable else "pending", last_error=undeliverable,
-                 attempts=0, next_attempt_at=now, created_at=now),
+                 attempts=0, next_attempt_at=now, created_at=now, if_failed=_follow_up(if_failed)),
             ["key"],
         )
         await session.execute(statement)
 
-    async def add_notifications_in(self, session, notifications: list) -> None:
+    async def add_notifications_in(self, session, notifications: list[Notification]) -> None:
         for note in notifications:
             await self.add_in(session, note.key, note.conversation, note.activity, update_of=note.update_of,
-                              undeliverable=note.undeliverable)
+                              undeliverable=note.undeliverable, if_failed=note.if_failed)
 
     async def add_many_in(self, session, messages: list[tuple[str, ConversationRef, dict]]) -> None:
         """Queue many messages in one statement (reminder rounds); keys already queued are left alone."""
@@ -154,21 +163,34 @@ class Outbox:
         """Reschedule; past the last attempt the entry is marked failed (never dropped). True if rescheduled."""
         give_up = entry.attempts >= MAX_ATTEMPTS
         async with self._db.sessions.begin() as session:
-            await session.execute(
+            result = await session.execute(
                 update(OutboxRow).where(self._held(entry)).values(
                     status="failed" if give_up else "pending",
                     next_attempt_at=_now() + timedelta(seconds=backoff_seconds(entry.attempts, retry_after, self._base_delay)),
                     claimed_until=None, last_error=error[:500],
                 )
             )
+            if give_up and result.rowcount == 1:
+                await self._give_up(session, entry)
         return not give_up
 
     async def failed(self, entry: OutboxEntry, error: str) -> None:
+        """The connector refused the message for good (a 4xx such as 413 MessageSizeTooBig)."""
         async with self._db.sessions.begin() as session:
-            await session.execute(
+            result = await session.execute(
                 update(OutboxRow).where(self._held(entry))
                 .values(status="failed", claimed_until=None, last_error=error[:500])
             )
+            if result.rowcount == 1:
+                await self._give_up(session, entry)
+
+    async def _give_up(self, session, entry: OutboxEntry) -> None:
+        """In the transaction that marks an entry failed: queue the message that tells whoever was told it had been
+        sent. Its key is fixed, so a retried entry that fails again tells them nothing new."""
+        follow = entry.if_failed
+        if follow:
+            await self.add_in(session, follow["key"], ConversationRef(**follow["conversation"]), follow["activity"],
+                              undeliverable=follow.get("undeliverable"))
 
     async def activity_id_of(self, key: str) -> str | None:
         async with self._db.sessions() as session:

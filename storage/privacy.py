@@ -1,17 +1,15 @@
-"""Retention (policy 9.2, 10.2) and subject access (UK GDPR) over everything we keep about people."""
+"""Retention (policy 9.2, 10.2) over everything we keep about people. Subject access is in storage/subject_access.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, select
 
 from storage.audit import AuditTrail
 from storage.db import Database
-from storage.models import (
-    AcknowledgementRow, ApprovalRequestRow, AuditRow, ConversationRow, IncidentRow, OutboxRow, QuestionRow, UserRow,
-)
+from storage.models import AcknowledgementRow, ApprovalRequestRow, IncidentRow, OutboxRow, QuestionRow
 
 
 @dataclass(frozen=True)
@@ -20,22 +18,22 @@ class RetentionRule:
     days: int
 
 
-def _plain(row) -> dict:
-    return {column.name: getattr(row, column.name) for column in row.__table__.columns}
-
-
 def _due(kind: str, cutoff: datetime):
-    """Which rows of one kind are past retention. Open cases are kept whatever their age."""
+    """Which rows of one kind are past retention, and how the audit trail names each one as a subject
+    (prefix and column; None when it doesn't).
+    Open cases are kept whatever their age."""
     if kind == "questions":
-        return QuestionRow, QuestionRow.asked_at < cutoff
+        return QuestionRow, QuestionRow.asked_at < cutoff, ("question:", QuestionRow.id)
     if kind == "incidents":
-        return IncidentRow, and_(IncidentRow.status == "resolved", IncidentRow.updated_at < cutoff)
+        return (IncidentRow, and_(IncidentRow.status == "resolved", IncidentRow.updated_at < cutoff),
+                ("incident:", IncidentRow.reference))
     if kind == "tool_requests":
-        return ApprovalRequestRow, and_(ApprovalRequestRow.status != "pending", ApprovalRequestRow.updated_at < cutoff)
+        return (ApprovalRequestRow, and_(ApprovalRequestRow.status != "pending", ApprovalRequestRow.updated_at < cutoff),
+                ("approval:", ApprovalRequestRow.reference))
     if kind == "acknowledgements":
-        return AcknowledgementRow, AcknowledgementRow.acknowledged_at < cutoff
+        return AcknowledgementRow, AcknowledgementRow.acknowledged_at < cutoff, None
     if kind == "sent_messages":
-        return OutboxRow, and_(OutboxRow.status.in_(("sent", "failed")), OutboxRow.created_at < cutoff)
+        return OutboxRow, and_(OutboxRow.status.in_(("sent", "failed")), OutboxRow.created_at < cutoff), None
     raise ValueError(kind)
 
 
@@ -45,48 +43,28 @@ class Records:
         self._audit = audit
 
     async def purge(self, rules: list[RetentionRule], *, actor: str, dry_run: bool = False) -> dict[str, int]:
-        """Delete what is past its retention period, and record that it was done (how many, not what)."""
-        counts: dict[str, int] = {}
+        """Delete what is past its retention period, clear the free text the audit trail holds about it, and record
+        that it was done (how many, not what). The audit keeps who did what to which record, and when."""
+        counts: dict[str, int] = {"audit_text_cleared": 0}
         now = datetime.now(timezone.utc)
         async with self._db.sessions.begin() as session:
             for rule in rules:
                 cutoff = now - timedelta(days=rule.days)
-                table, condition = _due(rule.kind, cutoff)
+                table, condition, named = _due(rule.kind, cutoff)
                 due = (await session.execute(select(func.count()).select_from(table).where(condition))).scalar()
                 counts[rule.kind] = due
-                if not dry_run and due:
-                    await session.execute(delete(table).where(condition))
-                    await self._audit.append_in(
-                        session, actor, "retention.purged", rule.kind,
-                        {"deleted": due, "older_than_days": rule.days, "cutoff": cutoff.isoformat()},
-                    )
+                if dry_run or not due:
+                    continue
+                subjects = []
+                if named is not None:
+                    prefix, column = named
+                    subjects = [f"{prefix}{value}" for (value,) in await session.execute(select(column).where(condition))]
+                await session.execute(delete(table).where(condition))
+                counts["audit_text_cleared"] += await self._audit.scrub_in(session, subjects, actor=actor)
+                await self._audit.append_in(
+                    session, actor, "retention.purged", rule.kind,
+                    {"deleted": due, "older_than_days": rule.days, "cutoff": cutoff.isoformat()},
+                )
+        if not dry_run:
+            await self._db.reclaim()
         return counts
-
-    async def export_user(self, user_id: str) -> dict:
-        """Every record about one person, for a subject access request."""
-        async with self._db.sessions() as session:
-            async def rows(query) -> list[dict]:
-                return [_plain(row) for row in (await session.execute(query)).scalars()]
-
-            user = await session.get(UserRow, user_id)
-            return {
-                "user_id": user_id,
-                "exported_at": datetime.now(timezone.utc).isoformat(),
-                "profile": _plain(user) if user else None,
-                "conversations": await rows(select(ConversationRow).where(ConversationRow.user_id == user_id)),
-                "questions": await rows(select(QuestionRow).where(QuestionRow.user_id == user_id).order_by(QuestionRow.id)),
-                "acknowledgements": await rows(select(AcknowledgementRow).where(AcknowledgementRow.user_id == user_id)
-                                               .order_by(AcknowledgementRow.id)),
-                "incidents_reported": await rows(select(IncidentRow).where(IncidentRow.reporter_id == user_id)
-                                                 .order_by(IncidentRow.id)),
-                "incidents_assigned": await rows(select(IncidentRow).where(IncidentRow.assignee_id == user_id)
-                                                 .order_by(IncidentRow.id)),
-                "tool_requests": await rows(select(ApprovalRequestRow).where(ApprovalRequestRow.requester_id == user_id)
-                                            .order_by(ApprovalRequestRow.id)),
-                "tool_requests_decided": await rows(select(ApprovalRequestRow)
-                                                    .where(ApprovalRequestRow.decided_by_id == user_id)
-                                                    .order_by(ApprovalRequestRow.id)),
-                "audit_entries": await rows(select(AuditRow).where(or_(AuditRow.actor == user_id,
-                                                                       AuditRow.subject == f"user:{user_id}"))
-                                            .order_by(AuditRow.id)),
-            }

@@ -70,6 +70,16 @@ class AuditEntry:
     detail: dict
     prev_hash: str
     hash: str
+    scheme: int = 2
+    keyed: bool = False
+    private: dict | None = None  # {"salt": …, "text": {…}}: free text under retention, until its record is purged
+    private_digest: str | None = None
+    scrubbed_at: datetime | None = None
+
+    @property
+    def words(self) -> dict:
+        """The free text kept beside the entry (notes, outcomes, reasons) until its record is purged."""
+        return dict((self.private or {}).get("text") or {})
 
 
 @dataclass(frozen=True)
@@ -81,3 +91,5 @@ class Notification:
     activity: dict
     update_of: str | None = None
     undeliverable: str | None = None
+    # Sent if this one fails for good, to whoever was told it had been sent (a receipt said so)
+    if_failed: "Notification | None" = None

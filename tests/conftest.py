@@ -141,6 +141,8 @@ class FakeConnector:
     # (share answered 429, share answered 500), drawn per request from a seeded generator
     random_faults: tuple[float, float] | None = None
     members: list[dict] = field(default_factory=list)
+    # Like Teams: a message larger than this, counted in UTF-16, is refused with 413 MessageSizeTooBig
+    max_message_bytes: int | None = None
     _random: random.Random = field(default_factory=lambda: random.Random(20261122))
     _ids: int = 0
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -188,6 +190,10 @@ class FakeConnector:
             draw, (throttled, failed) = self._random.random(), self.random_faults
             if draw < throttled + failed:
                 self.faults.append((429, {"Retry-After": "0.1"}) if draw < throttled else (500, {}))
+        if self.max_message_bytes and body is not None and request.method in ("POST", "PUT") and \
+                len(json.dumps(body, ensure_ascii=False).encode("utf-16-le", "surrogatepass")) > self.max_message_bytes:
+            self.requests.append(Recorded(request.method, request.path, {"_fault": 413}, dict(request.headers)))
+            return web.json_response({"error": {"code": "MessageSizeTooBig", "message": "Message size too big"}}, status=413)
         if self.faults:
             status, headers = self.faults.pop(0)
             self.requests.append(Recorded(request.method, request.path, {"_fault": status}, dict(request.headers)))

@@ -49,6 +49,7 @@ def test_bot_framework_names_and_id_lists_are_read_from_the_environment(monkeypa
         ({"governance_mailbox": "ai@council.gov.uk"}, "GOVERNANCE_MAILBOX and MAIL_SENDER go together"),
         ({"graph_url": "http://graph.local"}, "Setting GRAPH_URL: must be an https:// address"),
         ({"ca_bundle": "/no/such/ca.pem"}, "Setting CA_BUNDLE"),
+        ({"audit_key": "too-short"}, "Setting AUDIT_KEY: must be at least 32 characters"),
         ({"app_id": "x", "app_type": "MultiTenant", "app_certificate_path": "/no/cert.pem"}, "Setting MicrosoftAppCertificatePath"),
     ],
 )
