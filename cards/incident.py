@@ -119,14 +119,13 @@ def build_receipt_card(incident: Incident, *, now: datetime, dpo_told: bool) -> 
 def build_reporter_view(incident: Incident) -> dict:
     """The report as its reporter may see it: what they told us and where it stands, without the triage
     team's notes and without any line about who reported it."""
-    body = [
+    return fit(lambda echo: to_dict(card([
         heading(f"Your report {incident.reference}"),
-        para(safe(incident.description)),
-        _facts(incident, show_reporter=False),
+        para(echo(incident.description)),
+        _facts(incident, echo, show_reporter=False),
         para("The GenAI governance and IT security teams handle this report. I'll tell you here when its status "
              "changes.", subtle=True),
-    ]
-    return to_dict(card(body, fallback_text=f"Your report {incident.reference}"))
+    ], fallback_text=f"Your report {incident.reference}")), kept_with=incident.reference)
 
 
 def build_triage_card(incident: Incident, *, now: datetime, dpo_told: bool, member_view: bool = True,

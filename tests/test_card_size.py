@@ -243,6 +243,7 @@ WORST_CASES = {
                                       + [dict(incident=incident_at_worst("resolved", True), now=NOW, dpo_told=False)],
     cards.incident.build_status_update_text: [dict(incident=incident_at_worst("resolved"), action=action)
                                               for action in ("assign", "resolve")],
+    cards.incident.build_reporter_view: [dict(incident=incident_at_worst(anonymous=True))],
     cards.incident.build_my_reports_card: [dict(incidents=[incident_at_worst()] * 200)],
     cards.tools.build_tools_card: [dict(tools=TOOLS)],
     cards.welcome.build_welcome_card: [dict(org_name=SETTING, authority_name=SETTING, authority_contact=SETTING,
