@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from sqlalchemy import or_, select
 
 from storage.audit import AuditTrail
+from storage.audit_chain import LEGACY, LEGACY_FREE_TEXT
 from storage.db import Database
 from storage.models import (
     AcknowledgementRow, ApprovalRequestRow, ConversationRow, IncidentRow, OutboxRow, QuestionRow, UserRow,
@@ -33,8 +34,11 @@ def _plain(row) -> dict:
 
 
 def _action(entry: AuditEntry) -> dict:
-    """One thing this person did: when, what, and what they wrote (their own words, until the record is purged)."""
-    return {"at": entry.at.isoformat(), "action": entry.action, **entry.detail, **entry.words}
+    """One thing this person did: when, what, the facts recorded, and what they wrote (their own words, until the
+    record is purged; entries from before migration 0005 kept them in the detail)."""
+    detail = {k: v for k, v in entry.detail.items() if entry.scheme != LEGACY or k not in LEGACY_FREE_TEXT}
+    words = entry.words if entry.scheme != LEGACY else {k: v for k, v in entry.detail.items() if k in LEGACY_FREE_TEXT}
+    return {"at": entry.at.isoformat(), "action": entry.action, "detail": detail, **words}
 
 
 def _record_of(key_or_subject: str) -> tuple[str, str] | None:
