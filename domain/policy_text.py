@@ -156,14 +156,32 @@ def read_policy_lines(path: Path) -> list[RawLine]:
     if not path.is_file():
         raise PolicyFileError(f"there is no file at {path}")
     if suffix == ".docx":
-        return _docx_lines(path)
-    if suffix not in (".md", ".markdown", ".txt", ".text", ""):
-        raise PolicyFileError(f"{path.name}: use a Markdown (.md), plain text (.txt) or Word (.docx) file")
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raw = path.read_text(encoding="cp1252", errors="replace")
-    return _markdown_lines(raw)
+        lines = _docx_lines(path)
+    elif suffix == ".pdf":
+        from domain.policy_formats import pdf_lines
+
+        lines = pdf_lines(path)
+    elif suffix in (".md", ".markdown", ".txt", ".text", ".html", ".htm", ""):
+        try:
+            raw = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raw = path.read_text(encoding="cp1252", errors="replace")
+        if suffix in (".html", ".htm"):
+            from domain.policy_formats import html_lines
+
+            lines = html_lines(raw)
+        else:
+            lines = _markdown_lines(raw)
+    else:
+        raise PolicyFileError(
+            f"{path.name}: use a Markdown (.md), plain text (.txt), Word (.docx), PDF (.pdf) or web page (.html) file"
+        )
+    if sum(len(line.text.split()) for line in lines) < 20:
+        raise PolicyFileError(
+            f"{path.name} has no readable text (fewer than 20 words); if it is a scanned PDF, "
+            "save it with its text (OCR) first"
+        )
+    return lines
 
 
 def policy_source_text(path: Path) -> str:

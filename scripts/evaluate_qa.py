@@ -59,7 +59,10 @@ def load_document(folder: Path) -> Document:
         raise SystemExit(f"{folder.name}: questions.yaml does not match the hash in FROZEN")
     path = next(p for p in sorted(folder.iterdir()) if p.stem == "document")
     data = yaml.safe_load((folder / "questions.yaml").read_text(encoding="utf-8"))
-    items = [*(data.get("in_scope") or []), *(data.get("out_of_scope") or [])]
+    if isinstance(data, list):  # one list, out-of-scope items marked
+        items = data
+    else:
+        items = [*(data.get("in_scope") or []), *(data.get("out_of_scope") or []), *(data.get("questions") or [])]
     in_scope = [{"question": i["question"], "answers": i["answers"]} for i in items if not i.get("out_of_scope")]
     out_of_scope = [i["question"] for i in items if i.get("out_of_scope")]
     return Document(folder.name, path, in_scope, out_of_scope)
@@ -167,6 +170,8 @@ def main() -> None:
     parser.add_argument("--questions", type=Path)
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--write-settings", action="store_true",
+                        help="choose settings on every corpus document and store them as the engine's defaults")
     args = parser.parse_args()
     sys.path.insert(0, str(args.engine_root.resolve() if args.engine_root else ROOT))
 
@@ -185,10 +190,25 @@ def main() -> None:
             out[document.slug] = run_untuned(document, args.show_misses)
         print(json.dumps(out, indent=2))
         return
-    from loo import leave_one_out  # noqa: E402  (scripts/loo.py)
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from loo import leave_one_out, settings_for_all  # noqa: E402  (scripts/loo.py)
+
+    if args.write_settings:
+        from domain.policy_search import SETTINGS_PATH
+
+        chosen = settings_for_all(documents)
+        SETTINGS_PATH.write_text(json.dumps({"chosen_on": [d.slug for d in documents], "settings": chosen.__dict__},
+                                            indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {SETTINGS_PATH.relative_to(ROOT)}: {chosen}")
+        return
 
     report = leave_one_out(documents, show_misses=args.show_misses, only=args.only)
-    print(json.dumps(report, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()))
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    for slug, figures in report.items():
+        shown = {k: v for k, v in figures.items() if k != "settings"}
+        print(f"{slug}: {shown}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,188 @@
+"""Ranking passages for a question: a lexical ranker and a semantic one, fused.
+
+Every ranker follows one small interface, `Ranker`: it is built over a list of `Passage`s (each
+with optional alternate phrasings, such as questions the governance team has paired with it)
+and returns one score per passage for a question, on a scale that means the same in every
+document (0 = nothing in common, 1 = the best possible match). A stronger embedding model is
+added by writing another `Ranker`; nothing above `HybridRanker` changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from domain.semantic import StaticEmbedder
+from domain.text_terms import stems
+
+
+@dataclass(frozen=True)
+class Passage:
+    text: str  # what the passage says
+    heading: str = ""  # the titles above it, a role's name, the sentence leading into a list
+    alternates: tuple[str, ...] = ()  # other ways of asking for this passage (taught pairings)
+
+
+@dataclass(frozen=True)
+class RankerSettings:
+    """Every tunable number of the ranking, chosen by leave-one-document-out (scripts/loo.py)."""
+
+    k1: float = 1.2
+    b: float = 0.5
+    heading_weight: float = 0.6  # a heading word counts this much of a body word
+    expansion_weight: float = 0.5  # a word the vocabulary says the question means, against one it says
+    semantic_weight: float = 0.5  # share of the semantic score in the fused score
+    answer_threshold: float = 0.3  # the fused score the best passage needs for an answer
+    same_section_penalty: float = 0.0  # taken off further passages from the best passage's section
+
+    def replace(self, **changes) -> "RankerSettings":
+        return RankerSettings(**{**self.__dict__, **changes})
+
+
+class Ranker(Protocol):
+    def scores(self, question: str) -> np.ndarray:
+        """One score in [0, 1] per passage, in the order the ranker was built with."""
+
+
+class LexicalRanker:
+    """BM25 over stemmed words with a heading field (BM25F-style), normalised by the question's own weight.
+
+    The score is the passage's BM25 divided by what a passage holding every question word would get,
+    so a question whose words the document never uses scores low everywhere: that is evidence the
+    document does not cover it, whatever document it is.
+    """
+
+    def __init__(self, passages: Sequence[Passage], settings: RankerSettings, expand=None) -> None:
+        self.settings = settings
+        self.expand = expand
+        self.size = len(passages)
+        bodies = [Counter(stems(p.text)) for p in passages]
+        headings = [Counter(stems(" ".join((p.heading, *p.alternates)))) for p in passages]
+        self.lengths = np.array([max(1, sum(b.values())) for b in bodies], dtype=np.float64)
+        average = float(self.lengths.mean()) if self.size else 1.0
+        frequency: Counter = Counter()
+        for body, heading in zip(bodies, headings):
+            frequency.update(set(body) | set(heading))
+        n = max(1, self.size)
+        self.idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in frequency.items()}
+        self.unseen_idf = math.log(1 + (n + 0.5) / 0.5)
+        k1, b = settings.k1, settings.b
+        norms = k1 * (1 - b + b * self.lengths / average)
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        collected: dict[str, tuple[list[int], list[float]]] = {}
+        for position, (body, heading) in enumerate(zip(bodies, headings)):
+            for term in set(body) | set(heading):
+                tf = body.get(term, 0) + settings.heading_weight * heading.get(term, 0)
+                saturation = tf * (k1 + 1) / (tf + norms[position])
+                ids, values = collected.setdefault(term, ([], []))
+                ids.append(position)
+                values.append(saturation)
+        for term, (ids, values) in collected.items():
+            self.postings[term] = (np.array(ids, dtype=np.int64), np.array(values) * self.idf[term])
+
+    def query_terms(self, question: str) -> dict[str, float]:
+        """Each stem the question asks about, with the weight of its evidence (1 = said outright)."""
+        terms: dict[str, float] = {t: 1.0 for t in stems(question)}
+        if self.expand is not None and self.settings.expansion_weight > 0:
+            for meant in self.expand(question):
+                for term in meant:
+                    terms.setdefault(term, self.settings.expansion_weight)
+        return terms
+
+    def scores(self, question: str) -> np.ndarray:
+        out = np.zeros(self.size)
+        terms = self.query_terms(question)
+        if not terms or not self.size:
+            return out
+        ceiling = 0.0
+        for term, weight in terms.items():
+            idf = self.idf.get(term, self.unseen_idf)
+            if weight == 1.0:
+                ceiling += idf * (self.settings.k1 + 1)
+            posting = self.postings.get(term)
+            if posting is not None:
+                ids, values = posting
+                out[ids] += weight * values
+        return np.minimum(out / ceiling, 1.0) if ceiling else out
+
+
+class SemanticRanker:
+    """Cosine similarity of static sentence embeddings (heading and text), best over a passage's phrasings."""
+
+    def __init__(self, passages: Sequence[Passage], embedder: StaticEmbedder) -> None:
+        self.embedder = embedder
+        self.size = len(passages)
+        texts = [f"{p.heading}. {p.text}" if p.heading else p.text for p in passages]
+        self.matrix = embedder.embed(texts)
+        owners, alternates = [], []
+        for position, passage in enumerate(passages):
+            for phrasing in passage.alternates:
+                owners.append(position)
+                alternates.append(phrasing)
+        self.alternate_owner = np.array(owners, dtype=np.int64)
+        self.alternate_matrix = embedder.embed(alternates)
+
+    def scores(self, question: str) -> np.ndarray:
+        if not self.size:
+            return np.zeros(0)
+        vector = self.embedder.embed([question])[0]
+        out = self.matrix @ vector
+        if len(self.alternate_owner):
+            np.maximum.at(out, self.alternate_owner, self.alternate_matrix @ vector)
+        return np.clip(out, 0.0, 1.0).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    position: int
+    score: float
+
+
+@dataclass
+class HybridRanker:
+    """Linear fusion of the lexical and semantic scores; both are already on document-independent scales."""
+
+    lexical: Ranker
+    semantic: Ranker | None
+    settings: RankerSettings = field(default_factory=RankerSettings)
+
+    def components(self, question: str) -> tuple[np.ndarray, np.ndarray | None]:
+        lexical = self.lexical.scores(question)
+        return lexical, (self.semantic.scores(question) if self.semantic is not None else None)
+
+    @staticmethod
+    def fuse(lexical: np.ndarray, semantic: np.ndarray | None, settings: RankerSettings) -> np.ndarray:
+        if semantic is None:
+            return lexical
+        return (1 - settings.semantic_weight) * lexical + settings.semantic_weight * semantic
+
+    def rank(self, question: str) -> np.ndarray:
+        return self.fuse(*self.components(question), self.settings)
+
+
+def pick_distinct(fused: np.ndarray, sections: Sequence[str], texts: Sequence[str], limit: int,
+                  same_section_penalty: float = 0.0) -> list[Ranked]:
+    """The best passages, never the same text twice; optionally fewer from the best passage's section."""
+    order = np.argsort(-fused, kind="stable")
+    picked: list[Ranked] = []
+    seen: set[str] = set()
+    candidates = []
+    for position in order[: max(limit * 8, 24)]:
+        position = int(position)
+        if fused[position] <= 0 or texts[position] in seen:
+            continue
+        seen.add(texts[position])
+        candidates.append(position)
+    if not candidates:
+        return []
+    first = candidates[0]
+    picked.append(Ranked(first, float(fused[first])))
+    rest = [(float(fused[p]) - (same_section_penalty if sections[p] == sections[first] else 0.0), p) for p in candidates[1:]]
+    rest.sort(key=lambda item: -item[0])
+    for _, position in rest[: limit - 1]:
+        picked.append(Ranked(position, float(fused[position])))
+    return picked

@@ -1,0 +1,148 @@
+"""Leave-one-document-out: choose every ranking setting on the other documents, measure on the one left out.
+
+Used by scripts/evaluate_qa.py (and tests/test_qa_quality.py). `--write-settings` in evaluate_qa.py
+stores the settings chosen on all documents together as the engine's defaults.
+
+The choice maximises, summed over the training documents:
+    top-1 + top-3 - 3 x (share of out-of-scope questions answered) - 3 x (share of in-scope questions refused)
+The threshold is the midpoint between neighbouring observed best-passage scores, so it is not fitted
+more finely than the data allow.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from domain.policy_parse import parse_policy
+from domain.policy_search import PolicyIndex
+from domain.policy_text import Placeholders, policy_source_text
+from domain.retrieval import HybridRanker, RankerSettings
+from evaluate_qa import PLACEHOLDERS, Document, is_hit, score
+
+# Settings that change how the index is built, and those that only change how scores are combined.
+BUILD_GRID = {
+    "heading_weight": [0.3, 0.8],
+    "expansion_weight": [0.0, 0.4],
+    "b": [0.3, 0.75],
+}
+FUSION_GRID = {
+    "semantic_weight": [0.0, 0.2, 0.35, 0.5, 0.65, 0.8],
+    "same_section_penalty": [0.0, 0.05],
+}
+PENALTY = 3.0
+
+
+@dataclass
+class Prepared:
+    """One document's per-question component scores for one build setting."""
+
+    document: Document
+    index: PolicyIndex
+    lexical_in: list[np.ndarray]
+    semantic_in: list[np.ndarray]
+    lexical_out: list[np.ndarray]
+    semantic_out: list[np.ndarray]
+
+
+def _combinations(grid: dict) -> list[dict]:
+    keys = list(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def prepare(documents: list[Document]) -> dict[tuple, list[Prepared]]:
+    parsed = {d.slug: parse_policy(policy_source_text(d.path), Placeholders(*PLACEHOLDERS)) for d in documents}
+    prepared: dict[tuple, list[Prepared]] = {}
+    semantic_cache: dict[str, tuple[list, list]] = {}
+    for build in _combinations(BUILD_GRID):
+        key = tuple(sorted(build.items()))
+        prepared[key] = []
+        for document in documents:
+            settings = RankerSettings().replace(**build, semantic_weight=0.5)
+            index = PolicyIndex(parsed[document.slug], settings=settings)
+            lexical, semantic = index.ranker.lexical, index.ranker.semantic
+            lex_in = [lexical.scores(i["question"]) for i in document.in_scope]
+            lex_out = [lexical.scores(q) for q in document.out_of_scope]
+            if document.slug not in semantic_cache:
+                semantic_cache[document.slug] = ([semantic.scores(i["question"]) for i in document.in_scope],
+                                                 [semantic.scores(q) for q in document.out_of_scope])
+            sem_in, sem_out = semantic_cache[document.slug]
+            prepared[key].append(Prepared(document, index, lex_in, sem_in, lex_out, sem_out))
+    return prepared
+
+
+def _outcomes(p: Prepared, settings: RankerSettings):
+    """(best score, top-1 hit, top-3 hit) per in-scope question; best score per out-of-scope question."""
+    ins = []
+    for item, lex, sem in zip(p.document.in_scope, p.lexical_in, p.semantic_in):
+        result = p.index.result(HybridRanker.fuse(lex, sem, settings), settings=settings.replace(answer_threshold=0))
+        texts = [h.text for h in result.hits]
+        ins.append((result.coverage, bool(texts) and is_hit(texts[0], item["answers"]),
+                    any(is_hit(t, item["answers"]) for t in texts)))
+    outs = [float(HybridRanker.fuse(lex, sem, settings).max(initial=0.0)) for lex, sem in zip(p.lexical_out, p.semantic_out)]
+    return ins, outs
+
+
+def _objective(outcomes: list, threshold: float) -> float:
+    total = 0.0
+    for ins, outs in outcomes:
+        top1 = sum(s >= threshold and h1 for s, h1, _ in ins) / len(ins)
+        top3 = sum(s >= threshold and h3 for s, _, h3 in ins) / len(ins)
+        refused = sum(s < threshold for s, _, _ in ins) / len(ins)
+        answered_out = sum(s >= threshold for s in outs) / max(1, len(outs))
+        total += top1 + top3 - PENALTY * answered_out - PENALTY * refused
+    return total
+
+
+def _best_threshold(outcomes: list) -> tuple[float, float]:
+    observed = sorted({round(s, 4) for ins, outs in outcomes for s in [*(x[0] for x in ins), *outs]})
+    candidates = [(a + b) / 2 for a, b in zip(observed, observed[1:])] or [0.0]
+    return max(((_objective(outcomes, t), t) for t in candidates), key=lambda pair: (pair[0], -pair[1]))
+
+
+def choose(prepared: dict[tuple, list[Prepared]], slugs: set[str]) -> tuple[RankerSettings, float]:
+    """The settings that do best on the documents named in `slugs`."""
+    best: tuple[float, RankerSettings] | None = None
+    for key, documents in prepared.items():
+        training = [p for p in documents if p.document.slug in slugs]
+        for fusion in _combinations(FUSION_GRID):
+            settings = RankerSettings().replace(**dict(key), **fusion)
+            outcomes = [_outcomes(p, settings) for p in training]
+            value, threshold = _best_threshold(outcomes)
+            if best is None or value > best[0] + 1e-9:
+                best = (value, settings.replace(answer_threshold=round(threshold, 4)))
+    return best[1], best[0]
+
+
+def measure(p: Prepared, settings: RankerSettings, show_misses: bool = False) -> dict:
+    def run(lex, sem):
+        result = p.index.result(HybridRanker.fuse(lex, sem, settings), settings=settings)
+        return result.answered, [h.text for h in result.hits]
+
+    results_in = [run(lex, sem) for lex, sem in zip(p.lexical_in, p.semantic_in)]
+    results_out = [run(lex, sem) for lex, sem in zip(p.lexical_out, p.semantic_out)]
+    return score(results_in, results_out, p.document, show_misses)
+
+
+def leave_one_out(documents: list[Document], show_misses: bool = False, only: list[str] | None = None) -> dict:
+    prepared = prepare(documents)
+    report: dict = {}
+    for document in documents:
+        if only and document.slug not in only:
+            continue
+        others = {d.slug for d in documents if d.slug != document.slug}
+        settings, _ = choose(prepared, others)
+        key = tuple(sorted((k, getattr(settings, k)) for k in BUILD_GRID))
+        held_out = next(p for p in prepared[key] if p.document.slug == document.slug)
+        if show_misses:
+            print(f"== {document.slug} (settings chosen on {len(others)} other documents: {settings})")
+        report[document.slug] = {**measure(held_out, settings, show_misses), "settings": settings.__dict__}
+    return report
+
+
+def settings_for_all(documents: list[Document]) -> RankerSettings:
+    prepared = prepare(documents)
+    settings, _ = choose(prepared, {d.slug for d in documents})
+    return settings
