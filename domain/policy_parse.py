@@ -72,6 +72,16 @@ _SENTENCE_WORDS = re.compile(
 )
 
 
+_QUESTION_START = re.compile(
+    r"^(can|could|may|should|must|do|does|did|is|are|am|will|would|what|when|where|who|whom|whose|why|how|which|"
+    r"have|has)\b", re.I)
+
+
+def _question_heading(text: str) -> bool:
+    """'Can I use ChatGPT for work?' on a line of its own heads the answer that follows it."""
+    return text.endswith("?") and len(text) <= 160 and bool(_QUESTION_START.match(text))
+
+
 def _names_something(text: str) -> bool:
     """'Data Protection Officer:' names a role; 'Staff may use approved tools to:' leads into a list."""
     return len(text.split()) <= 7 and not _SENTENCE_WORDS.search(text)
@@ -154,7 +164,7 @@ class _Builder:
 
     def add_subtitle(self, title: str) -> None:
         self.flush()
-        self.subtitle = title.rstrip(":")
+        self.subtitle = title.rstrip(":").strip()
         self.lead_in = None
 
     def add_bullet(self, text: str) -> None:
@@ -218,7 +228,10 @@ def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocum
         if raw.text[:1] in (" ", "\t") and builder.current and builder.current.blocks and not builder.pending:
             builder.current.blocks[-1].text += " " + text  # a wrapped bullet or paragraph line
             continue
-        if _title_like(text) and not builder.pending and _names_something(text):
+        if _question_heading(text) and not builder.pending:
+            builder.add_subtitle(text)  # an FAQ question: the paragraphs after it are its answer
+            continue
+        if _title_like(text) and not builder.pending and _names_something(text) and ": " not in text:
             if not builder.sections and not builder.title:
                 builder.title = text
             else:

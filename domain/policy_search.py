@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import numpy as np
 import yaml
 
 from domain import DATA_DIR
@@ -170,14 +171,19 @@ class SearchResult:
 SHOWN_LIMIT = 500
 
 
+def _label(subtitle: str | None) -> str:
+    if not subtitle:
+        return ""
+    return f"{subtitle} " if subtitle.endswith("?") else f"{subtitle}: "
+
+
 def _prefix(block: Block) -> str:
     if block.kind == "bullet":
-        label = f"{block.subtitle}: " if block.subtitle else ""
+        label = _label(block.subtitle)
         lead = f"{block.lead_in} " if block.lead_in else ""
         return f"{label}{lead}• "
     clause = f"{block.clause}. " if block.clause else ""
-    subtitle = f"{block.subtitle}: " if block.subtitle else ""
-    return f"{subtitle}{clause}"
+    return f"{_label(block.subtitle)}{clause}"
 
 
 def split_long(text: str, limit: int) -> list[str]:
@@ -211,19 +217,51 @@ def _shown(prefix: str, piece: str) -> str:
     return _trim(prefix + piece)
 
 
-def build_units(document: PolicyDocument) -> tuple[list[Unit], list[Passage]]:
+def build_units(document: PolicyDocument, pack_limit: int = 0) -> tuple[list[Unit], list[Passage], list[int]]:
+    """Passages, and for each the index of the section it belongs to (its 'part').
+
+    With `pack_limit`, consecutive short blocks under the same label (list items with their lead-in,
+    short paragraphs) are shown together while they fit, so a list is quoted whole rather than one item."""
     units: list[Unit] = []
     passages: list[Passage] = []
-    for section in document.sections:
+    owners: list[int] = []
+    for part, section in enumerate(document.sections):
         titles = [*section.parents, section.title]
+        pieces: list[tuple[int, Block, str, str]] = []  # block index, block, prefix, piece
         for index, block in enumerate(section.blocks):
             prefix = _prefix(block)
-            heading = " ".join(filter(None, [*titles, block.subtitle, block.lead_in if block.kind == "bullet" else None]))
             room = max(220, SHOWN_LIMIT - min(len(prefix), 160) - 10)
             for piece in split_long(block.text, room):
-                units.append(Unit(section, index, piece, _shown(prefix, piece)))
-                passages.append(Passage(piece, heading))
-    return units, passages
+                pieces.append((index, block, prefix, piece))
+        position = 0
+        while position < len(pieces):
+            index, block, prefix, piece = pieces[position]
+            shown = _shown(prefix, piece)
+            body = piece
+            end = position + 1
+            while pack_limit and end < len(pieces):
+                _, other, other_prefix, other_piece = pieces[end]
+                if other.subtitle != block.subtitle or (other.kind == "bullet" and other.lead_in != block.lead_in
+                                                        and block.kind == "bullet"):
+                    break
+                addition = f" • {other_piece}" if other.kind == "bullet" and (block.kind == "bullet" or end > position + 1 or
+                                                                              other.lead_in == block.text) \
+                    else f" {_shown(other_prefix, other_piece)}"
+                if len(shown) + len(addition) > pack_limit:
+                    break
+                shown += addition
+                body += " " + other_piece
+                end += 1
+            heading = " ".join(filter(None, [*titles, block.subtitle, block.lead_in if block.kind == "bullet" else None]))
+            units.append(Unit(section, index, body, shown))
+            passages.append(Passage(body, heading))
+            owners.append(part)
+            position = end
+    return units, passages, owners
+
+
+def _part_passages(document: PolicyDocument) -> list[Passage]:
+    return [Passage(" ".join(b.text for b in s.blocks), " ".join([*s.parents, s.title])) for s in document.sections]
 
 
 class PolicyIndex:
@@ -236,13 +274,19 @@ class PolicyIndex:
         self.document = document
         self.vocabulary = vocabulary or Vocabulary.load()
         self.settings = settings or load_settings()
-        self.units, passages = build_units(document)
+        self.units, passages, owners = build_units(document, self.settings.pack_limit)
         if alternates:
             passages = [Passage(p.text, p.heading, tuple(alternates.get(u.display, ()))) for u, p in zip(self.units, passages)]
         self.passages = passages
         lexical = LexicalRanker(passages, self.settings, self._meanings)
         semantic = SemanticRanker(passages, embedder or shared_embedder()) if self.settings.semantic_weight > 0 else None
-        self.ranker = HybridRanker(lexical, semantic, self.settings)
+        part_lexical = part_semantic = None
+        if self.settings.part_weight > 0:
+            parts = _part_passages(document)
+            part_lexical = LexicalRanker(parts, self.settings, self._meanings)
+            part_semantic = SemanticRanker(parts, embedder or shared_embedder()) if semantic is not None else None
+        self.ranker = HybridRanker(lexical, semantic, self.settings, part_lexical, part_semantic,
+                                   np.array(owners, dtype=np.int64))
         self._sections = [u.section.number or u.section.title for u in self.units]
         self._texts = [u.display for u in self.units]
 

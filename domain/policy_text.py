@@ -83,15 +83,53 @@ def is_noise(text: str) -> bool:
     return not text or bool(_STRAY.match(text)) or bool(_TOC_ENTRY.search(text))
 
 
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*\)")
+_CHECKBOX = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)\[[ xX]\]\s+")
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _table_rows(header: list[str], rows: list[list[str]]) -> list[RawLine]:
+    """A Markdown table, one row a line: 'first cell - header: cell; header: cell'."""
+    out = [RawLine("")]
+    for cells in rows:
+        cells = [c for c in cells]
+        if not any(cells):
+            continue
+        rest = "; ".join(f"{h}: {c}" if h else c for h, c in zip(header[1:], cells[1:]) if c)
+        out.append(RawLine(f"{cells[0]} - {rest}" if rest else cells[0], is_list=True))
+    out.append(RawLine(""))
+    return out
+
+
 def _markdown_lines(raw: str) -> list[RawLine]:
-    lines = []
-    for line in raw.splitlines():
+    lines: list[RawLine] = []
+    source = raw.splitlines()
+    position = 0
+    while position < len(source):
+        line = _LINK.sub(r"\1", source[position])
+        line = _CHECKBOX.sub(r"\1", line)
         stripped = line.strip()
+        position += 1
+        if stripped.startswith("|") and position < len(source) and _TABLE_RULE.match(source[position].strip()):
+            header = _cells(stripped)
+            position += 1
+            rows = []
+            while position < len(source) and source[position].strip().startswith("|"):
+                rows.append(_cells(_LINK.sub(r"\1", source[position])))
+                position += 1
+            lines.extend(_table_rows(header, rows))
+            continue
         heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
         if heading:
             lines.append(RawLine(heading.group(2).strip().strip("#").strip(), heading_level=len(heading.group(1))))
             continue
         stripped = re.sub(r"^\*\*(.+)\*\*$", r"\1", stripped)  # a bold line, as some exports write headings
+        stripped = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), stripped)
+        stripped = stripped.replace("`", "")
         lines.append(RawLine(line.rstrip() if line.startswith((" ", "\t")) else stripped))
     return lines
 

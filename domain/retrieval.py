@@ -38,6 +38,8 @@ class RankerSettings:
     semantic_weight: float = 0.5  # share of the semantic score in the fused score
     answer_threshold: float = 0.3  # the fused score the best passage needs for an answer
     same_section_penalty: float = 0.0  # taken off further passages from the best passage's section
+    part_weight: float = 0.0  # share of the score that comes from how well the passage's section matches
+    pack_limit: int = 0  # consecutive short blocks of a section are shown together up to this many characters
 
     def replace(self, **changes) -> "RankerSettings":
         return RankerSettings(**{**self.__dict__, **changes})
@@ -144,24 +146,38 @@ class Ranked:
 
 @dataclass
 class HybridRanker:
-    """Linear fusion of the lexical and semantic scores; both are already on document-independent scales."""
+    """Linear fusion of lexical and semantic scores (both on document-independent scales), for each passage
+    and, with a smaller weight, for the part of the document it sits in (`owner[i]` = passage i's part)."""
 
     lexical: Ranker
     semantic: Ranker | None
     settings: RankerSettings = field(default_factory=RankerSettings)
+    part_lexical: Ranker | None = None
+    part_semantic: Ranker | None = None
+    owner: np.ndarray | None = None
 
-    def components(self, question: str) -> tuple[np.ndarray, np.ndarray | None]:
+    def components(self, question: str) -> tuple[np.ndarray, ...]:
         lexical = self.lexical.scores(question)
-        return lexical, (self.semantic.scores(question) if self.semantic is not None else None)
+        semantic = self.semantic.scores(question) if self.semantic is not None else np.zeros_like(lexical)
+        if self.part_lexical is None or self.owner is None:
+            return lexical, semantic, np.zeros_like(lexical), np.zeros_like(lexical)
+        part_semantic = self.part_semantic.scores(question) if self.part_semantic is not None else None
+        part_lexical = self.part_lexical.scores(question)
+        return (lexical, semantic, part_lexical[self.owner],
+                part_semantic[self.owner] if part_semantic is not None else np.zeros_like(lexical))
 
     @staticmethod
-    def fuse(lexical: np.ndarray, semantic: np.ndarray | None, settings: RankerSettings) -> np.ndarray:
-        if semantic is None:
-            return lexical
-        return (1 - settings.semantic_weight) * lexical + settings.semantic_weight * semantic
+    def fuse(components: tuple[np.ndarray, ...], settings: RankerSettings) -> np.ndarray:
+        lexical, semantic, part_lexical, part_semantic = components
+        w = settings.semantic_weight
+        own = (1 - w) * lexical + w * semantic
+        if settings.part_weight <= 0:
+            return own
+        part = (1 - w) * part_lexical + w * part_semantic
+        return (1 - settings.part_weight) * own + settings.part_weight * part
 
     def rank(self, question: str) -> np.ndarray:
-        return self.fuse(*self.components(question), self.settings)
+        return self.fuse(self.components(question), self.settings)
 
 
 def pick_distinct(fused: np.ndarray, sections: Sequence[str], texts: Sequence[str], limit: int,

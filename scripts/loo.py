@@ -24,12 +24,13 @@ from evaluate_qa import PLACEHOLDERS, Document, is_hit, score
 
 # Settings that change how the index is built, and those that only change how scores are combined.
 BUILD_GRID = {
-    "heading_weight": [0.3, 0.8],
     "expansion_weight": [0.0, 0.4],
     "b": [0.3, 0.75],
+    "pack_limit": [0, 480],
 }
 FUSION_GRID = {
-    "semantic_weight": [0.0, 0.2, 0.35, 0.5, 0.65, 0.8],
+    "semantic_weight": [0.2, 0.35, 0.5, 0.65],
+    "part_weight": [0.0, 0.15, 0.3],
     "same_section_penalty": [0.0, 0.05],
 }
 PENALTY = 3.0
@@ -41,10 +42,8 @@ class Prepared:
 
     document: Document
     index: PolicyIndex
-    lexical_in: list[np.ndarray]
-    semantic_in: list[np.ndarray]
-    lexical_out: list[np.ndarray]
-    semantic_out: list[np.ndarray]
+    components_in: list[tuple]
+    components_out: list[tuple]
 
 
 def _combinations(grid: dict) -> list[dict]:
@@ -55,33 +54,27 @@ def _combinations(grid: dict) -> list[dict]:
 def prepare(documents: list[Document]) -> dict[tuple, list[Prepared]]:
     parsed = {d.slug: parse_policy(policy_source_text(d.path), Placeholders(*PLACEHOLDERS)) for d in documents}
     prepared: dict[tuple, list[Prepared]] = {}
-    semantic_cache: dict[str, tuple[list, list]] = {}
     for build in _combinations(BUILD_GRID):
         key = tuple(sorted(build.items()))
         prepared[key] = []
         for document in documents:
-            settings = RankerSettings().replace(**build, semantic_weight=0.5)
+            settings = RankerSettings().replace(**build, semantic_weight=0.5, part_weight=0.5)
             index = PolicyIndex(parsed[document.slug], settings=settings)
-            lexical, semantic = index.ranker.lexical, index.ranker.semantic
-            lex_in = [lexical.scores(i["question"]) for i in document.in_scope]
-            lex_out = [lexical.scores(q) for q in document.out_of_scope]
-            if document.slug not in semantic_cache:
-                semantic_cache[document.slug] = ([semantic.scores(i["question"]) for i in document.in_scope],
-                                                 [semantic.scores(q) for q in document.out_of_scope])
-            sem_in, sem_out = semantic_cache[document.slug]
-            prepared[key].append(Prepared(document, index, lex_in, sem_in, lex_out, sem_out))
+            comp_in = [index.ranker.components(i["question"]) for i in document.in_scope]
+            comp_out = [index.ranker.components(q) for q in document.out_of_scope]
+            prepared[key].append(Prepared(document, index, comp_in, comp_out))
     return prepared
 
 
 def _outcomes(p: Prepared, settings: RankerSettings):
     """(best score, top-1 hit, top-3 hit) per in-scope question; best score per out-of-scope question."""
     ins = []
-    for item, lex, sem in zip(p.document.in_scope, p.lexical_in, p.semantic_in):
-        result = p.index.result(HybridRanker.fuse(lex, sem, settings), settings=settings.replace(answer_threshold=0))
+    for item, components in zip(p.document.in_scope, p.components_in):
+        result = p.index.result(HybridRanker.fuse(components, settings), settings=settings.replace(answer_threshold=0))
         texts = [h.text for h in result.hits]
         ins.append((result.coverage, bool(texts) and is_hit(texts[0], item["answers"]),
                     any(is_hit(t, item["answers"]) for t in texts)))
-    outs = [float(HybridRanker.fuse(lex, sem, settings).max(initial=0.0)) for lex, sem in zip(p.lexical_out, p.semantic_out)]
+    outs = [float(HybridRanker.fuse(c, settings).max(initial=0.0)) for c in p.components_out]
     return ins, outs
 
 
@@ -117,12 +110,12 @@ def choose(prepared: dict[tuple, list[Prepared]], slugs: set[str]) -> tuple[Rank
 
 
 def measure(p: Prepared, settings: RankerSettings, show_misses: bool = False) -> dict:
-    def run(lex, sem):
-        result = p.index.result(HybridRanker.fuse(lex, sem, settings), settings=settings)
+    def run(components):
+        result = p.index.result(HybridRanker.fuse(components, settings), settings=settings)
         return result.answered, [h.text for h in result.hits]
 
-    results_in = [run(lex, sem) for lex, sem in zip(p.lexical_in, p.semantic_in)]
-    results_out = [run(lex, sem) for lex, sem in zip(p.lexical_out, p.semantic_out)]
+    results_in = [run(c) for c in p.components_in]
+    results_out = [run(c) for c in p.components_out]
     return score(results_in, results_out, p.document, show_misses)
 
 
