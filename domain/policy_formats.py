@@ -31,9 +31,9 @@ def _is_chrome(node) -> bool:
 
 
 def html_lines(raw: str) -> list[RawLine]:
-    from selectolax.parser import HTMLParser
+    from selectolax.lexbor import LexborHTMLParser
 
-    tree = HTMLParser(raw)
+    tree = LexborHTMLParser(raw)
     root = tree.css_first("main") or tree.css_first("[role=main]") or tree.css_first("article") or tree.body
     if root is None:
         return []
