@@ -183,7 +183,15 @@ class _Builder:
 
 
 def _heading_levels(lines: list[RawLine]) -> int:
-    """The Markdown/Word level used for top-level numbered sections (1 if none is numbered)."""
+    """The Markdown/Word level used for top-level sections: that of the numbered ones where most headings
+    are numbered, else the highest level in use below a lone title."""
+    headings = [l for l in lines if l.heading_level and clean_text(l.text)]
+    numbered = [l for l in headings if _NUMBERED.match(clean_text(l.text))]
+    if len(numbered) * 2 < len(headings):
+        levels = sorted(l.heading_level for l in headings)
+        if len(levels) > 1 and levels.count(levels[0]) == 1:
+            return levels[1]  # the document's title sits alone above its sections
+        return levels[0] if levels else 1
     for line in lines:
         if line.heading_level and _NUMBERED.match(clean_text(line.text)):
             number = _NUMBERED.match(clean_text(line.text)).group(1)
@@ -194,7 +202,10 @@ def _heading_levels(lines: list[RawLine]) -> int:
 def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocument:
     builder = _Builder()
     top_level = _heading_levels(lines)
-    numbered_headings = any(l.heading_level and _NUMBERED.match(clean_text(l.text)) for l in lines)
+    headings = [l for l in lines if l.heading_level and clean_text(l.text)]
+    numbered_headings = sum(bool(_NUMBERED.match(clean_text(l.text))) for l in headings) * 2 >= len(headings) > 0
+    title_line = headings[0] if headings and [l.heading_level for l in headings].count(headings[0].heading_level) == 1 \
+        and headings[0].heading_level == min(l.heading_level for l in headings) and len(headings) > 1 else None
     for raw in lines:
         text = fill_placeholders(clean_text(raw.text), placeholders)
         if is_noise(text):
@@ -202,8 +213,11 @@ def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocum
                 builder.flush()
             continue
         number_match = _NUMBERED.match(text)
+        if raw is title_line and not builder.title:
+            builder.title = text
+            continue
         if raw.heading_level:
-            if number_match:
+            if number_match and numbered_headings:
                 builder.numbered_heading(number_match.group(1).rstrip("."), number_match.group(2).strip())
             elif not builder.sections and not builder.title:
                 builder.title = text

@@ -22,6 +22,7 @@ import numpy as np
 import yaml
 
 from domain import DATA_DIR
+from domain.chatter import is_chatter
 from domain.policy_parse import Block, PolicyDocument, Section
 from domain.retrieval import HybridRanker, LexicalRanker, Passage, RankerSettings, SemanticRanker, pick_distinct
 from domain.semantic import StaticEmbedder
@@ -217,11 +218,12 @@ def _shown(prefix: str, piece: str) -> str:
     return _trim(prefix + piece)
 
 
-def build_units(document: PolicyDocument, pack_limit: int = 0) -> tuple[list[Unit], list[Passage], list[int]]:
+def build_units(document: PolicyDocument, pack_limit: int = 0, pack_paragraphs: bool = False
+                ) -> tuple[list[Unit], list[Passage], list[int]]:
     """Passages, and for each the index of the section it belongs to (its 'part').
 
-    With `pack_limit`, consecutive short blocks under the same label (list items with their lead-in,
-    short paragraphs) are shown together while they fit, so a list is quoted whole rather than one item."""
+    With `pack_limit`, a list's items are shown after their lead-in, together while they fit, so a list is
+    quoted whole rather than one item; with `pack_paragraphs` too, consecutive paragraphs under one label."""
     units: list[Unit] = []
     passages: list[Passage] = []
     owners: list[int] = []
@@ -241,12 +243,13 @@ def build_units(document: PolicyDocument, pack_limit: int = 0) -> tuple[list[Uni
             end = position + 1
             while pack_limit and end < len(pieces):
                 _, other, other_prefix, other_piece = pieces[end]
-                if other.subtitle != block.subtitle or (other.kind == "bullet" and other.lead_in != block.lead_in
-                                                        and block.kind == "bullet"):
+                # Only a list is packed: its items, after the sentence that leads into them.
+                in_list = other.kind == "bullet" and other.subtitle == block.subtitle and (
+                    other.lead_in == (block.lead_in if block.kind == "bullet" else block.text))
+                if not in_list and not (pack_paragraphs and other.subtitle == block.subtitle):
                     break
-                addition = f" • {other_piece}" if other.kind == "bullet" and (block.kind == "bullet" or end > position + 1 or
-                                                                              other.lead_in == block.text) \
-                    else f" {_shown(other_prefix, other_piece)}"
+                listed = other.kind == "bullet" and (block.kind == "bullet" or other.lead_in == block.text)
+                addition = f" • {other_piece}" if listed else f" {_shown(other_prefix, other_piece)}"
                 if len(shown) + len(addition) > pack_limit:
                     break
                 shown += addition
@@ -274,7 +277,8 @@ class PolicyIndex:
         self.document = document
         self.vocabulary = vocabulary or Vocabulary.load()
         self.settings = settings or load_settings()
-        self.units, passages, owners = build_units(document, self.settings.pack_limit)
+        self.units, passages, owners = build_units(document, self.settings.pack_limit,
+                                                         self.settings.pack_paragraphs)
         if alternates:
             passages = [Passage(p.text, p.heading, tuple(alternates.get(u.display, ()))) for u, p in zip(self.units, passages)]
         self.passages = passages
@@ -294,7 +298,7 @@ class PolicyIndex:
         return [means for _, means, _ in self.vocabulary.expand(question)]
 
     def search(self, question: str, limit: int = 3) -> SearchResult:
-        if not self.units or not words(question):
+        if not self.units or not words(question) or is_chatter(question):
             return SearchResult(False, [])
         fused = self.ranker.rank(question)
         return self.result(fused, limit)

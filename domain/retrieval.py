@@ -39,7 +39,8 @@ class RankerSettings:
     answer_threshold: float = 0.3  # the fused score the best passage needs for an answer
     same_section_penalty: float = 0.0  # taken off further passages from the best passage's section
     part_weight: float = 0.0  # share of the score that comes from how well the passage's section matches
-    pack_limit: int = 0  # consecutive short blocks of a section are shown together up to this many characters
+    pack_limit: int = 0  # a list's items are shown with their lead-in, together up to this many characters
+    pack_paragraphs: bool = False  # and so are consecutive paragraphs under one heading and label
 
     def replace(self, **changes) -> "RankerSettings":
         return RankerSettings(**{**self.__dict__, **changes})

@@ -27,6 +27,7 @@ BUILD_GRID = {
     "expansion_weight": [0.0, 0.4],
     "b": [0.3, 0.75],
     "pack_limit": [0, 480],
+    "pack_paragraphs": [False, True],
 }
 FUSION_GRID = {
     "semantic_weight": [0.2, 0.35, 0.5, 0.65],
@@ -48,7 +49,9 @@ class Prepared:
 
 def _combinations(grid: dict) -> list[dict]:
     keys = list(grid)
-    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+    combos = [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+    # Packing paragraphs without a limit to pack to is the same as not packing.
+    return [c for c in combos if c.get("pack_limit", 1) or not c.get("pack_paragraphs")]
 
 
 def prepare(documents: list[Document]) -> dict[tuple, list[Prepared]]:
