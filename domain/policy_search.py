@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -264,7 +265,7 @@ def build_units(document: PolicyDocument, pack_limit: int = 0, pack_paragraphs: 
 
 
 def _part_passages(document: PolicyDocument) -> list[Passage]:
-    return [Passage(" ".join(b.text for b in s.blocks), " ".join([*s.parents, s.title])) for s in document.sections]
+    return [Passage("", " ".join([*s.parents, s.title])) for s in document.sections]
 
 
 class PolicyIndex:
@@ -282,13 +283,23 @@ class PolicyIndex:
         if alternates:
             passages = [Passage(p.text, p.heading, tuple(alternates.get(u.display, ()))) for u, p in zip(self.units, passages)]
         self.passages = passages
-        lexical = LexicalRanker(passages, self.settings, self._meanings)
+        counts = LexicalRanker.count(passages)
+        lexical = LexicalRanker(passages, self.settings, self._meanings, counts)
         semantic = SemanticRanker(passages, embedder or shared_embedder()) if self.settings.semantic_weight > 0 else None
         part_lexical = part_semantic = None
         if self.settings.part_weight > 0:
+            # A section's words and vector are the sums of its passages': nothing is read twice.
             parts = _part_passages(document)
-            part_lexical = LexicalRanker(parts, self.settings, self._meanings)
-            part_semantic = SemanticRanker(parts, embedder or shared_embedder()) if semantic is not None else None
+            bodies = [Counter() for _ in parts]
+            for owner, body in zip(owners, counts[0]):
+                bodies[owner].update(body)
+            part_lexical = LexicalRanker(parts, self.settings, self._meanings, (bodies, [Counter(stems(p.heading)) for p in parts]))
+            if semantic is not None:
+                sums = np.zeros((len(parts), semantic.matrix.shape[1]), dtype=np.float32)
+                np.add.at(sums, np.array(owners, dtype=np.int64), semantic.matrix)
+                norms = np.linalg.norm(sums, axis=1, keepdims=True)
+                norms[norms == 0] = 1.0
+                part_semantic = SemanticRanker(parts, semantic.embedder, sums / norms)
         self.ranker = HybridRanker(lexical, semantic, self.settings, part_lexical, part_semantic,
                                    np.array(owners, dtype=np.int64))
         self._sections = [u.section.number or u.section.title for u in self.units]

@@ -59,12 +59,12 @@ class LexicalRanker:
     document does not cover it, whatever document it is.
     """
 
-    def __init__(self, passages: Sequence[Passage], settings: RankerSettings, expand=None) -> None:
+    def __init__(self, passages: Sequence[Passage], settings: RankerSettings, expand=None,
+                 counts: tuple[list[Counter], list[Counter]] | None = None) -> None:
         self.settings = settings
         self.expand = expand
-        self.size = len(passages)
-        bodies = [Counter(stems(p.text)) for p in passages]
-        headings = [Counter(stems(" ".join((p.heading, *p.alternates)))) for p in passages]
+        bodies, headings = counts or self.count(passages)
+        self.size = len(bodies)
         self.lengths = np.array([max(1, sum(b.values())) for b in bodies], dtype=np.float64)
         average = float(self.lengths.mean()) if self.size else 1.0
         frequency: Counter = Counter()
@@ -86,6 +86,12 @@ class LexicalRanker:
                 values.append(saturation)
         for term, (ids, values) in collected.items():
             self.postings[term] = (np.array(ids, dtype=np.int64), np.array(values) * self.idf[term])
+
+    @staticmethod
+    def count(passages: Sequence[Passage]) -> tuple[list[Counter], list[Counter]]:
+        """Each passage's body and heading words, as stem counts (reusable for larger parts)."""
+        return ([Counter(stems(p.text)) for p in passages],
+                [Counter(stems(" ".join((p.heading, *p.alternates)))) for p in passages])
 
     def query_terms(self, question: str) -> dict[str, float]:
         """Each stem the question asks about, with the weight of its evidence (1 = said outright)."""
@@ -116,11 +122,11 @@ class LexicalRanker:
 class SemanticRanker:
     """Cosine similarity of static sentence embeddings (heading and text), best over a passage's phrasings."""
 
-    def __init__(self, passages: Sequence[Passage], embedder: StaticEmbedder) -> None:
+    def __init__(self, passages: Sequence[Passage], embedder: StaticEmbedder, matrix: np.ndarray | None = None) -> None:
         self.embedder = embedder
         self.size = len(passages)
         texts = [f"{p.heading}. {p.text}" if p.heading else p.text for p in passages]
-        self.matrix = embedder.embed(texts)
+        self.matrix = matrix if matrix is not None else embedder.embed(texts)
         owners, alternates = [], []
         for position, passage in enumerate(passages):
             for phrasing in passage.alternates:

@@ -81,21 +81,41 @@ def _outcomes(p: Prepared, settings: RankerSettings):
     return ins, outs
 
 
-def _objective(outcomes: list, threshold: float) -> float:
-    total = 0.0
-    for ins, outs in outcomes:
-        top1 = sum(s >= threshold and h1 for s, h1, _ in ins) / len(ins)
-        top3 = sum(s >= threshold and h3 for s, _, h3 in ins) / len(ins)
-        refused = sum(s < threshold for s, _, _ in ins) / len(ins)
-        answered_out = sum(s >= threshold for s in outs) / max(1, len(outs))
-        total += top1 + top3 - PENALTY * answered_out - PENALTY * refused
+def _arrays(outcomes: list) -> list[tuple[np.ndarray, ...]]:
+    return [(np.array([x[0] for x in ins]), np.array([x[1] for x in ins]), np.array([x[2] for x in ins]),
+             np.array(outs)) for ins, outs in outcomes]
+
+
+def _objective(arrays: list, thresholds: np.ndarray) -> np.ndarray:
+    """The objective for every candidate threshold at once."""
+    total = np.zeros(len(thresholds))
+    t = thresholds[:, None]
+    for scores, top1, top3, outs in arrays:
+        answered = scores[None, :] >= t
+        total += (answered & top1).mean(axis=1) + (answered & top3).mean(axis=1)
+        total -= PENALTY * (~answered).mean(axis=1)
+        if len(outs):
+            total -= PENALTY * (outs[None, :] >= t).mean(axis=1)
     return total
 
 
 def _best_threshold(outcomes: list) -> tuple[float, float]:
-    observed = sorted({round(s, 4) for ins, outs in outcomes for s in [*(x[0] for x in ins), *outs]})
-    candidates = [(a + b) / 2 for a, b in zip(observed, observed[1:])] or [0.0]
-    return max(((_objective(outcomes, t), t) for t in candidates), key=lambda pair: (pair[0], -pair[1]))
+    arrays = _arrays(outcomes)
+    observed = np.unique(np.round(np.concatenate([np.concatenate([a[0], a[3]]) for a in arrays]), 4))
+    candidates = (observed[:-1] + observed[1:]) / 2 if len(observed) > 1 else np.array([0.0])
+    values = _objective(arrays, candidates)
+    best = int(np.argmax(values))  # the lowest threshold among equals: argmax takes the first
+    return float(values[best]), float(candidates[best])
+
+
+_OUTCOMES: dict[tuple, tuple] = {}
+
+
+def _cached_outcomes(p: Prepared, key: tuple, fusion: dict, settings: RankerSettings):
+    cache_key = (p.document.slug, id(p), key, tuple(sorted(fusion.items())))
+    if cache_key not in _OUTCOMES:
+        _OUTCOMES[cache_key] = _outcomes(p, settings)
+    return _OUTCOMES[cache_key]
 
 
 def choose(prepared: dict[tuple, list[Prepared]], slugs: set[str]) -> tuple[RankerSettings, float]:
@@ -105,7 +125,7 @@ def choose(prepared: dict[tuple, list[Prepared]], slugs: set[str]) -> tuple[Rank
         training = [p for p in documents if p.document.slug in slugs]
         for fusion in _combinations(FUSION_GRID):
             settings = RankerSettings().replace(**dict(key), **fusion)
-            outcomes = [_outcomes(p, settings) for p in training]
+            outcomes = [_cached_outcomes(p, key, fusion, settings) for p in training]
             value, threshold = _best_threshold(outcomes)
             if best is None or value > best[0] + 1e-9:
                 best = (value, settings.replace(answer_threshold=round(threshold, 4)))

@@ -16,16 +16,20 @@ VALUES = Placeholders("Testshire Council", "the AI Board", "ai-board@testshire.g
 SMALL = """# Using AI at work
 
 Staff may use approved AI tools to draft letters and summarise long reports, provided the tool appears on the
-register of approved tools that the AI Board keeps and the conditions written there for that tool are followed.
+register of approved tools that the AI Board keeps and the conditions written there for that tool are followed
+to the letter, including any limits it sets on the kinds of document, the teams and the data it may be used with.
 
 Every output must be checked by a person before it is sent to a resident, because these tools can state things
-that are wrong with great confidence, leave out what matters or repeat the unfair patterns of their sources.
+that are wrong with great confidence, leave out what matters or repeat the unfair patterns of their sources, and
+the person who sends it answers for every word of it as if they had written the whole of it themselves.
 
 Personal data must never be typed into a public chatbot: names, addresses, case notes, dates of birth and any
-other detail that could identify a resident or a colleague stay inside the systems built to protect them.
+other detail that could identify a resident or a colleague stay inside the systems built to protect them, and
+this holds for free tools, trials and personal accounts just as it does for anything the council pays for.
 
 Incidents go to the AI Board and to IT security the same day, whether the cause was a tool, a person or a
-supplier, and whether or not any harm is yet known to have followed from what happened.
+supplier, and whether or not any harm is yet known to have followed from what happened; nobody is blamed for
+reporting early, and the Board would rather hear about ten false alarms than miss one real leak of data.
 """
 
 
