@@ -55,6 +55,15 @@ def test_the_bar_on_every_left_out_document(loo_report):
 
 
 def test_example_policy_regression():
+    # Lower than the old engine's 0.91 / 0.99, which was fitted to this set; see README.
     scores = evaluate(EXAMPLE_POLICY_PATH, ROOT / "tests/eval/questions.yaml")
     assert scores["in_scope"] >= 60 and scores["out_of_scope"] >= 10
-    assert scores["top3"] >= 0.6, scores
+    assert scores["top1"] >= 0.8 and scores["top3"] >= 0.9, scores
+    assert scores["in_scope_refused"] <= 3, scores
+
+
+def test_held_out_example_sets_regression():
+    scores = evaluate(ROOT / "tests/fixtures/messy-policy.txt", ROOT / "tests/eval/heldout.yaml")
+    assert scores["top1"] >= 0.7 and scores["top3"] >= 0.7, scores
+    scores = evaluate(ROOT / "tests/fixtures/messy-policy.txt", ROOT / "tests/eval/heldout-blind.yaml")
+    assert scores["top1"] >= 0.7 and scores["top3"] >= 0.85, scores
