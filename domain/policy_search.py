@@ -284,7 +284,8 @@ class PolicyIndex:
             passages = [Passage(p.text, p.heading, tuple(alternates.get(u.display, ()))) for u, p in zip(self.units, passages)]
         self.passages = passages
         counts = LexicalRanker.count(passages)
-        lexical = LexicalRanker(passages, self.settings, self._meanings, counts)
+        model = embedder or shared_embedder()
+        lexical = LexicalRanker(passages, self.settings, self._meanings, counts, model)
         semantic = SemanticRanker(passages, embedder or shared_embedder()) if self.settings.semantic_weight > 0 else None
         part_lexical = part_semantic = None
         if self.settings.part_weight > 0:
@@ -293,7 +294,8 @@ class PolicyIndex:
             bodies = [Counter() for _ in parts]
             for owner, body in zip(owners, counts[0]):
                 bodies[owner].update(body)
-            part_lexical = LexicalRanker(parts, self.settings, self._meanings, (bodies, [Counter(stems(p.heading)) for p in parts]))
+            part_lexical = LexicalRanker(parts, self.settings, self._meanings, (bodies, [Counter(stems(p.heading)) for p in parts]),
+                                         model)
             if semantic is not None:
                 sums = np.zeros((len(parts), semantic.matrix.shape[1]), dtype=np.float32)
                 np.add.at(sums, np.array(owners, dtype=np.int64), semantic.matrix)

@@ -25,9 +25,9 @@ from evaluate_qa import PLACEHOLDERS, Document, is_hit, score
 # Settings that change how the index is built, and those that only change how scores are combined.
 BUILD_GRID = {
     "expansion_weight": [0.0, 0.4],
-    "b": [0.3, 0.75],
     "pack_limit": [0, 480],
     "pack_paragraphs": [False, True],
+    "neighbour_weight": [0.0, 0.5],
 }
 FUSION_GRID = {
     "semantic_weight": [0.2, 0.35, 0.5, 0.65],
