@@ -46,7 +46,7 @@ def enlarged_policy(copies: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=12)
+    parser.add_argument("--copies", type=int, default=18)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     questions = yaml.safe_load((ROOT / "tests/eval/questions.yaml").read_text())
