@@ -9,6 +9,7 @@ wrap are joined back into paragraphs and list items using the vertical gaps betw
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -117,6 +118,8 @@ class _Run:
 
 
 def pdf_lines(path: Path) -> list[RawLine]:
+    # pypdf logs every oddity of a damaged file as a warning; the user gets one plain message instead.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         from pypdf import PdfReader
 
