@@ -233,6 +233,11 @@ def ask(
     if as_json:
         print(json.dumps(payload))
         return
+    from domain.chatter import is_chatter
+
+    if is_chatter(question):
+        typer.echo("Hello! Ask a question about the GenAI policy in your own words (policy-bot --help for the rest).")
+        return
     if not payload["answered"]:
         typer.echo(f"The policy doesn't cover that. Contact {settings.genai_authority_name} at {settings.genai_authority_contact}.")
     for position, hit in enumerate(payload["results"], start=1):

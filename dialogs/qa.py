@@ -19,6 +19,7 @@ from cards.answer import (
 )
 from cards.common import notice_card, safe
 from cards.tools import tool_status_line
+from domain.chatter import is_chatter
 from domain.redact import redact
 
 log = structlog.get_logger(__name__)
@@ -30,8 +31,9 @@ SHOWN_RATIO = 0.45  # quote a further passage only if it scores at least this sh
 async def answer_question(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
     question = incoming.text.strip()
-    if not question:
-        await turn.reply("Ask me a question about the GenAI policy, or type **help** to see what I can do.")
+    if not question or is_chatter(question):
+        await turn.reply("Hello! Ask me a question about the GenAI policy in your own words, "
+                         "or type **help** to see what else I can do.")
         return
     if len(question) > MAX_QUESTION_CHARS:
         await turn.reply(

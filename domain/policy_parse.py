@@ -72,6 +72,16 @@ _SENTENCE_WORDS = re.compile(
 )
 
 
+_QUESTION_START = re.compile(
+    r"^(can|could|may|should|must|do|does|did|is|are|am|will|would|what|when|where|who|whom|whose|why|how|which|"
+    r"have|has)\b", re.I)
+
+
+def _question_heading(text: str) -> bool:
+    """'Can I use ChatGPT for work?' on a line of its own heads the answer that follows it."""
+    return text.endswith("?") and len(text) <= 160 and bool(_QUESTION_START.match(text))
+
+
 def _names_something(text: str) -> bool:
     """'Data Protection Officer:' names a role; 'Staff may use approved tools to:' leads into a list."""
     return len(text.split()) <= 7 and not _SENTENCE_WORDS.search(text)
@@ -154,7 +164,7 @@ class _Builder:
 
     def add_subtitle(self, title: str) -> None:
         self.flush()
-        self.subtitle = title.rstrip(":")
+        self.subtitle = title.rstrip(":").strip()
         self.lead_in = None
 
     def add_bullet(self, text: str) -> None:
@@ -173,7 +183,15 @@ class _Builder:
 
 
 def _heading_levels(lines: list[RawLine]) -> int:
-    """The Markdown/Word level used for top-level numbered sections (1 if none is numbered)."""
+    """The Markdown/Word level used for top-level sections: that of the numbered ones where most headings
+    are numbered, else the highest level in use below a lone title."""
+    headings = [l for l in lines if l.heading_level and clean_text(l.text)]
+    numbered = [l for l in headings if _NUMBERED.match(clean_text(l.text))]
+    if len(numbered) * 2 < len(headings):
+        levels = sorted(l.heading_level for l in headings)
+        if len(levels) > 1 and levels.count(levels[0]) == 1:
+            return levels[1]  # the document's title sits alone above its sections
+        return levels[0] if levels else 1
     for line in lines:
         if line.heading_level and _NUMBERED.match(clean_text(line.text)):
             number = _NUMBERED.match(clean_text(line.text)).group(1)
@@ -184,7 +202,10 @@ def _heading_levels(lines: list[RawLine]) -> int:
 def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocument:
     builder = _Builder()
     top_level = _heading_levels(lines)
-    numbered_headings = any(l.heading_level and _NUMBERED.match(clean_text(l.text)) for l in lines)
+    headings = [l for l in lines if l.heading_level and clean_text(l.text)]
+    numbered_headings = sum(bool(_NUMBERED.match(clean_text(l.text))) for l in headings) * 2 >= len(headings) > 0
+    title_line = headings[0] if headings and [l.heading_level for l in headings].count(headings[0].heading_level) == 1 \
+        and headings[0].heading_level == min(l.heading_level for l in headings) and len(headings) > 1 else None
     for raw in lines:
         text = fill_placeholders(clean_text(raw.text), placeholders)
         if is_noise(text):
@@ -192,8 +213,11 @@ def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocum
                 builder.flush()
             continue
         number_match = _NUMBERED.match(text)
+        if raw is title_line and not builder.title:
+            builder.title = text
+            continue
         if raw.heading_level:
-            if number_match:
+            if number_match and numbered_headings:
                 builder.numbered_heading(number_match.group(1).rstrip("."), number_match.group(2).strip())
             elif not builder.sections and not builder.title:
                 builder.title = text
@@ -218,7 +242,10 @@ def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocum
         if raw.text[:1] in (" ", "\t") and builder.current and builder.current.blocks and not builder.pending:
             builder.current.blocks[-1].text += " " + text  # a wrapped bullet or paragraph line
             continue
-        if _title_like(text) and not builder.pending and _names_something(text):
+        if _question_heading(text) and not builder.pending:
+            builder.add_subtitle(text)  # an FAQ question: the paragraphs after it are its answer
+            continue
+        if _title_like(text) and not builder.pending and _names_something(text) and ": " not in text:
             if not builder.sections and not builder.title:
                 builder.title = text
             else:

@@ -83,15 +83,53 @@ def is_noise(text: str) -> bool:
     return not text or bool(_STRAY.match(text)) or bool(_TOC_ENTRY.search(text))
 
 
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*\)")
+_CHECKBOX = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)\[[ xX]\]\s+")
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _table_rows(header: list[str], rows: list[list[str]]) -> list[RawLine]:
+    """A Markdown table, one row a line: 'first cell - header: cell; header: cell'."""
+    out = [RawLine("")]
+    for cells in rows:
+        cells = [c for c in cells]
+        if not any(cells):
+            continue
+        rest = "; ".join(f"{h}: {c}" if h else c for h, c in zip(header[1:], cells[1:]) if c)
+        out.append(RawLine(f"{cells[0]} - {rest}" if rest else cells[0], is_list=True))
+    out.append(RawLine(""))
+    return out
+
+
 def _markdown_lines(raw: str) -> list[RawLine]:
-    lines = []
-    for line in raw.splitlines():
+    lines: list[RawLine] = []
+    source = raw.splitlines()
+    position = 0
+    while position < len(source):
+        line = _LINK.sub(r"\1", source[position])
+        line = _CHECKBOX.sub(r"\1", line)
         stripped = line.strip()
+        position += 1
+        if stripped.startswith("|") and position < len(source) and _TABLE_RULE.match(source[position].strip()):
+            header = _cells(stripped)
+            position += 1
+            rows = []
+            while position < len(source) and source[position].strip().startswith("|"):
+                rows.append(_cells(_LINK.sub(r"\1", source[position])))
+                position += 1
+            lines.extend(_table_rows(header, rows))
+            continue
         heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
         if heading:
             lines.append(RawLine(heading.group(2).strip().strip("#").strip(), heading_level=len(heading.group(1))))
             continue
         stripped = re.sub(r"^\*\*(.+)\*\*$", r"\1", stripped)  # a bold line, as some exports write headings
+        stripped = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), stripped)
+        stripped = stripped.replace("`", "")
         lines.append(RawLine(line.rstrip() if line.startswith((" ", "\t")) else stripped))
     return lines
 
@@ -156,14 +194,32 @@ def read_policy_lines(path: Path) -> list[RawLine]:
     if not path.is_file():
         raise PolicyFileError(f"there is no file at {path}")
     if suffix == ".docx":
-        return _docx_lines(path)
-    if suffix not in (".md", ".markdown", ".txt", ".text", ""):
-        raise PolicyFileError(f"{path.name}: use a Markdown (.md), plain text (.txt) or Word (.docx) file")
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raw = path.read_text(encoding="cp1252", errors="replace")
-    return _markdown_lines(raw)
+        lines = _docx_lines(path)
+    elif suffix == ".pdf":
+        from domain.policy_formats import pdf_lines
+
+        lines = pdf_lines(path)
+    elif suffix in (".md", ".markdown", ".txt", ".text", ".html", ".htm", ""):
+        try:
+            raw = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raw = path.read_text(encoding="cp1252", errors="replace")
+        if suffix in (".html", ".htm"):
+            from domain.policy_formats import html_lines
+
+            lines = html_lines(raw)
+        else:
+            lines = _markdown_lines(raw)
+    else:
+        raise PolicyFileError(
+            f"{path.name}: use a Markdown (.md), plain text (.txt), Word (.docx), PDF (.pdf) or web page (.html) file"
+        )
+    if sum(len(line.text.split()) for line in lines) < 20:
+        raise PolicyFileError(
+            f"{path.name} has no readable text (fewer than 20 words); if it is a scanned PDF, "
+            "save it with its text (OCR) first"
+        )
+    return lines
 
 
 def policy_source_text(path: Path) -> str:

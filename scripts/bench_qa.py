@@ -22,8 +22,16 @@ sys.path.insert(0, str(ROOT))
 
 from domain import EXAMPLE_POLICY_PATH  # noqa: E402
 from domain.policy_parse import parse_policy  # noqa: E402
-from domain.policy_search import PolicyIndex, Vocabulary  # noqa: E402
+from domain.policy_search import PolicyIndex, Vocabulary, shared_embedder  # noqa: E402
 from domain.policy_text import Placeholders  # noqa: E402
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def enlarged_policy(copies: int) -> str:
@@ -38,7 +46,7 @@ def enlarged_policy(copies: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=6)
+    parser.add_argument("--copies", type=int, default=18)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     questions = yaml.safe_load((ROOT / "tests/eval/questions.yaml").read_text())
@@ -46,6 +54,11 @@ def main() -> None:
 
     text = enlarged_policy(args.copies)
     vocabulary = Vocabulary.load()
+    before = rss_mb()
+    loading = time.perf_counter()
+    embedder = shared_embedder()
+    loaded = time.perf_counter()
+    model_mb = rss_mb() - before
     started = time.perf_counter()
     document = parse_policy(text, Placeholders("Example Council", "the Board", "board@example.gov.uk"))
     parsed = time.perf_counter()
@@ -62,6 +75,8 @@ def main() -> None:
             latencies.append((time.perf_counter() - t0) * 1000)
     latencies.sort()
     p95 = latencies[int(len(latencies) * 0.95) - 1]
+    print(f"semantic model: loaded in {(loaded - loading) * 1000:.0f} ms; adds {model_mb:.0f} MB resident "
+          f"({embedder.nbytes / 2**20:.0f} MB embedding table)")
     print(f"passages: {len(index.units)} in {len(document.sections)} sections")
     print(f"parse: {(parsed - started) * 1000:.0f} ms; index build: {(built - parsed) * 1000:.0f} ms")
     print(f"questions: {len(latencies)}; latency ms: median {statistics.median(latencies):.2f}, "

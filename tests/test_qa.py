@@ -130,3 +130,14 @@ async def test_answers_come_from_the_newest_published_version(bot, connector, tm
     bot.services.library._checked_at = 0  # skip the few seconds a process waits before re-checking
     sent = await ask(bot, connector, "Can I eat lunch at my desk while using AI?", 1)
     assert "2 Lunch" in sent[0]["text"]
+
+
+async def test_thanks_and_bare_numbers_get_a_pointer_to_help_not_a_refusal(bot, connector):
+    for text in ("thanks!", "42"):
+        before = len(connector.activities())
+        assert (await bot.post(message(connector, text))).status == 200
+        sent = await connector.wait_for(before + 1)
+        replies = json.dumps(sent[before:])
+        assert "**help**" in replies and "The policy doesn't cover that" not in replies
+    async with bot.services.db.sessions() as session:
+        assert (await session.execute(select(QuestionRow))).scalars().all() == []
