@@ -49,7 +49,7 @@ def test_ask_from_an_empty_policy_file_is_refused(tmp_path):
     result = run("ask", "--json", "--policy", str(empty), "Can I use ChatGPT?",
                  env={"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
     assert result.returncode == 2 and result.stdout == ""
-    assert "empty.md: found no numbered sections" in one_plain_line(result.stderr)
+    assert "empty.md has no readable text" in one_plain_line(result.stderr)
 
 
 def test_export_of_an_unknown_person_says_so_and_fails(tmp_path):
