@@ -23,7 +23,7 @@ from bot.credentials import ssl_context
 from bot.service_urls import ServiceUrls
 from bot.settings import Settings
 from bot.turn import Incoming, strip_mentions
-from storage.records import ConversationRef
+from domain.records import ConversationRef
 
 log = structlog.get_logger(__name__)
 

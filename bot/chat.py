@@ -20,7 +20,7 @@ from bot.server import prepare
 from bot.services import Services
 from bot.settings import Settings
 from bot.turn import ADAPTIVE_CARD, Incoming
-from storage.records import ConversationRef
+from domain.records import ConversationRef
 
 WIDTH = 78
 

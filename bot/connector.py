@@ -18,7 +18,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 
 from bot.credentials import Proxies, TokenProvider
 from bot.service_urls import ServiceUrls
-from storage.records import ConversationRef
+from domain.records import ConversationRef
 
 log = structlog.get_logger(__name__)
 

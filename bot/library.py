@@ -13,7 +13,7 @@ from domain.policy_search import PolicyIndex, Vocabulary
 from domain.policy_text import Placeholders, policy_source_text
 from domain.tools import ToolFinder, read_register
 from storage.policies import PolicyRepository
-from storage.records import PolicyVersion
+from domain.records import PolicyVersion
 from storage.tools import ToolRepository
 
 # Several bot processes share one database; each re-checks which version is current this often.

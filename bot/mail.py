@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from bot.connector import ConnectorError
 from bot.graph import GraphClient
-from storage.records import ConversationRef
+from domain.records import ConversationRef
 
 EMAIL = "email"
 

@@ -12,7 +12,7 @@ import structlog
 
 from bot.turn import Outbound
 from storage.outbox import Outbox
-from storage.records import ConversationRef
+from domain.records import ConversationRef
 
 log = structlog.get_logger(__name__)
 

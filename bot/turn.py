@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from storage.records import ConversationRef
+from domain.records import ConversationRef
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 

@@ -6,7 +6,7 @@ from microsoft_teams.cards import Container, Fact, FactSet
 
 from cards.common import card, heading, para, safe, to_dict
 from cards.fit import Echo, fit
-from storage.records import Tool
+from domain.records import Tool
 
 STATUS_STYLE = {"approved": "good", "approved with conditions": "warning", "not approved": "attention"}
 

@@ -21,7 +21,7 @@ from domain.approvals import (
     ACTIONS, FINAL_STATUSES, LIMITS, STATUSES, DecisionRefused, decide, may_decide, validate_answer, validate_request,
 )
 from storage.approvals import ApprovalRequest, StaleRequest
-from storage.records import Notification
+from domain.records import Notification
 
 log = structlog.get_logger(__name__)
 

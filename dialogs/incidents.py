@@ -20,7 +20,7 @@ from cards.incident import (
 )
 from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
 from storage.incidents import Incident, StaleIncident
-from storage.records import Notification
+from domain.records import Notification
 
 log = structlog.get_logger(__name__)
 

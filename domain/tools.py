@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from storage.records import Tool
+from domain.records import Tool
 
 CATEGORIES = {
     "public": "public tool",

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import AcknowledgementRow, ConversationRow, UserRow
-from storage.records import PolicyVersion
+from domain.records import PolicyVersion
 
 
 @dataclass(frozen=True)

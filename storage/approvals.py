@@ -12,7 +12,7 @@ from domain.approvals import REGISTER_CATEGORIES, Decision, RequestForm, review_
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import ApprovalRequestRow
-from storage.records import Notification, Tool
+from domain.records import Notification, Tool
 from storage.references import next_reference
 from storage.tools import ToolRepository
 from storage.versioned import update_if_unchanged

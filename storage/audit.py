@@ -16,7 +16,7 @@ from storage.audit_chain import (
 )
 from storage.db import Database
 from storage.models import AuditHeadRow, AuditRow
-from storage.records import AuditEntry
+from domain.records import AuditEntry
 
 
 def _utc(value: datetime | None) -> datetime | None:

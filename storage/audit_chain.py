@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from storage.records import AuditEntry
+from domain.records import AuditEntry
 
 GENESIS = "0" * 64
 LEGACY, COMMITTED = 1, 2

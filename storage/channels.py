@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import ChannelRow
-from storage.records import ConversationRef
+from domain.records import ConversationRef
 
 PURPOSES = ("governance", "security")
 

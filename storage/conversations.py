@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
 from storage.models import ConversationRow, UserRow
-from storage.records import ConversationRef
+from domain.records import ConversationRef
 
 
 def _now() -> datetime:

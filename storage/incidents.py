@@ -12,7 +12,7 @@ from domain.incidents import IncidentForm
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import IncidentRow
-from storage.records import Notification
+from domain.records import Notification
 from storage.references import next_reference
 from storage.versioned import update_if_unchanged
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from storage.db import Database
 from storage.models import OutboxRow
-from storage.records import ConversationRef, Notification
+from domain.records import ConversationRef, Notification
 
 CLAIM_SECONDS = 60
 MAX_ATTEMPTS = 8

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import PolicyVersionRow
-from storage.records import PolicyVersion
+from domain.records import PolicyVersion
 
 
 class DuplicateVersion(ValueError):

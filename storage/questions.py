@@ -8,7 +8,7 @@ from sqlalchemy import insert, update
 
 from storage.db import Database
 from storage.models import QuestionRow
-from storage.records import QuestionRecord
+from domain.records import QuestionRecord
 
 FEEDBACK_VALUES = ("helpful", "not_helpful")
 

@@ -23,7 +23,7 @@ from storage.db import Database
 from storage.models import (
     AcknowledgementRow, ApprovalRequestRow, ConversationRow, IncidentRow, OutboxRow, QuestionRow, UserRow,
 )
-from storage.records import AuditEntry
+from domain.records import AuditEntry
 
 # Outbox keys start with the record a message is about: "incident:INC-2026-0001:…", "approval:REQ-2026-0001:…".
 RECORD_KINDS = ("incident", "approval")

@@ -10,7 +10,7 @@ from domain.tools import tool_key
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import ToolRow
-from storage.records import Tool
+from domain.records import Tool
 
 
 def _tool(row: ToolRow) -> Tool:

@@ -12,7 +12,7 @@ from storage.audit import AuditTrail
 from storage.channels import ChannelRepository
 from storage.db import Database
 from storage.models import OutboxRow
-from storage.records import ConversationRef
+from domain.records import ConversationRef
 from test_auth import APP_ID
 from test_graph import GROUP, MEMBER, OTHER_MEMBER, TENANT_ID, microsoft  # noqa: F401  (microsoft is a fixture)
 from test_settings_and_cli import run
@@ -116,7 +116,7 @@ async def test_an_unmigrated_database_and_an_empty_register(tmp_path, microsoft)
 
 
 async def test_review_dates_due_are_named(tmp_path, microsoft):  # noqa: F811
-    from storage.records import Tool
+    from domain.records import Tool
     from storage.tools import ToolRepository
 
     microsoft.graph_roles = ["GroupMember.Read.All", "Mail.Send"]

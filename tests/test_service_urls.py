@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from conftest import card_action, make_settings, message, start_bot
-from storage.records import ConversationRef
+from domain.records import ConversationRef
 
 GOV, STAFF = "aad-gov", "aad-staff"
 REPORT = {"description": "A chatbot answered with another resident's case notes.", "tool_name": "Copilot",

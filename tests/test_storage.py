@@ -14,7 +14,7 @@ from storage.bot_state import EtagConflict, SqlStorage
 from storage.conversations import ConversationRepository, UserRepository
 from storage.db import Database
 from storage.policies import DuplicateVersion, PolicyRepository
-from storage.records import ConversationRef
+from domain.records import ConversationRef
 
 
 @pytest.fixture
