@@ -19,7 +19,7 @@ from botframework.connector.auth import AuthenticationConstants
 from bot import openid
 from bot.activity_body import BadBody, parse, read_whole
 from bot.channel_auth import ChannelTokens
-from bot.credentials import ssl_context
+from bot.microsoft.credentials import ssl_context
 from bot.service_urls import ServiceUrls
 from bot.settings import Settings
 from bot.turn import Incoming, strip_mentions

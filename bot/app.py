@@ -12,9 +12,9 @@ from bot.adapter import TeamsAdapter
 from bot.bot import PolicyBot
 from bot.connector import BotConnector
 from bot.delivery import DeliveryWorker
-from bot.graph import GraphClient
+from bot.microsoft.graph import GraphClient
 from bot.mail import DeliveryOutbound, GraphMailer
-from bot.credentials import TokenProvider, build_credential
+from bot.microsoft.credentials import TokenProvider, build_credential
 from bot.replies import ReplySender
 from bot.reminders import queue_round, round_label
 from bot.routes import build_router

@@ -55,7 +55,7 @@ def remind(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from bot.connector import BotConnector
-    from bot.credentials import TokenProvider, build_credential
+    from bot.microsoft.credentials import TokenProvider, build_credential
     from bot.delivery import DeliveryWorker
     from bot.reminders import queue_round, round_label
     from bot.service_urls import ServiceUrls

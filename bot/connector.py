@@ -16,7 +16,7 @@ import aiohttp
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
-from bot.credentials import Proxies, TokenProvider
+from bot.microsoft.credentials import Proxies, TokenProvider
 from bot.service_urls import ServiceUrls
 from domain.records import ConversationRef
 

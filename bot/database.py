@@ -54,7 +54,7 @@ def entra_token_fetch(settings: Settings) -> tuple[TokenFetch, Callable[[], Awai
     The same identity as the bot (managed identity, certificate or secret, in the council's tenant); without
     bot credentials, azure-identity's DefaultAzureCredential (AZURE_CLIENT_ID and friends, a managed identity,
     or the Azure CLI's sign-in on a developer's machine)."""
-    from bot.credentials import build_credential
+    from bot.microsoft.credentials import build_credential
 
     credential = build_credential(settings, tenant=settings.app_tenant_id or None)
     if credential is None:

@@ -98,7 +98,7 @@ class Doctor:
         return Check("Database", FAIL, problem.split(";")[0], "run `policy-bot db upgrade`")
 
     async def _token(self, scope: str, *, tenant: str | None = None) -> str:
-        from bot.credentials import build_credential
+        from bot.microsoft.credentials import build_credential
 
         credential = build_credential(self.settings, tenant=tenant)
         try:
@@ -107,7 +107,7 @@ class Doctor:
             await credential.close()
 
     async def credentials(self) -> list[Check]:
-        from bot.credentials import BOT_SCOPE
+        from bot.microsoft.credentials import BOT_SCOPE
 
         settings = self.settings
         if not settings.has_credentials:
@@ -166,7 +166,7 @@ class Doctor:
         return checks
 
     async def approvers(self, db) -> Check:
-        from bot.approvers import ApproverDirectory, DirectoryUnavailable
+        from bot.microsoft.approvers import ApproverDirectory, DirectoryUnavailable
         from storage.conversations import ConversationRepository
 
         directory = ApproverDirectory(self.settings)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from bot.connector import ConnectorError
-from bot.graph import GraphClient
+from bot.microsoft.graph import GraphClient
 from domain.records import ConversationRef
 
 EMAIL = "email"

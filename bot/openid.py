@@ -18,7 +18,7 @@ import aiohttp
 import structlog
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 
-from bot.credentials import Proxies
+from bot.microsoft.credentials import Proxies
 
 log = structlog.get_logger(__name__)
 

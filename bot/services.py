@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 from bot.turn import Outbound
 from bot.delivery import DeliveryWorker
-from bot.approvers import ApproverDirectory
+from bot.microsoft.approvers import ApproverDirectory
 from storage.acknowledgements import AcknowledgementRepository
 from storage.approvals import ApprovalRepository
 from storage.audit import AuditTrail

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from bot.approvers import DirectoryUnavailable
+from bot.microsoft.approvers import DirectoryUnavailable
 from bot.recipients import (
     Recipient, activity_for, nowhere, sender_chat, team, teams_ids_for, told_if_failed, updates_of_sent_cards,
 )

@@ -69,7 +69,7 @@ async def test_no_proxy_is_respected(tmp_path, connector, proxy, monkeypatch):
 
 
 def test_each_address_gets_the_proxy_its_scheme_and_no_proxy_say(monkeypatch):
-    from bot.credentials import Proxies
+    from bot.microsoft.credentials import Proxies
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.council.example:8080")
     monkeypatch.setenv("HTTP_PROXY", "http://plain-proxy.council.example:3128")

@@ -10,7 +10,7 @@ import asyncio
 import aiohttp
 
 from bot.connector import RETRYABLE_STATUS, ConnectorError, RetryableConnectorError, retry_after_seconds
-from bot.credentials import Proxies, TokenProvider, build_credential, ssl_context
+from bot.microsoft.credentials import Proxies, TokenProvider, build_credential, ssl_context
 from bot.settings import Settings
 
 

@@ -14,7 +14,7 @@ import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from bot.connector import RetryableConnectorError
-from bot.graph import GraphClient
+from bot.microsoft.graph import GraphClient
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
