@@ -10,12 +10,12 @@ from aiohttp import web
 
 from bot.adapter import TeamsAdapter
 from bot.bot import PolicyBot
-from bot.connector import BotConnector
-from bot.delivery import DeliveryWorker
+from bot.outbound.connector import BotConnector
+from bot.outbound.worker import DeliveryWorker
 from bot.microsoft.graph import GraphClient
-from bot.mail import DeliveryOutbound, GraphMailer
+from bot.outbound.destinations import DeliveryOutbound, GraphMailer
 from bot.microsoft.credentials import TokenProvider, build_credential
-from bot.replies import ReplySender
+from bot.outbound.replies import ReplySender
 from bot.reminders import queue_round, round_label
 from bot.routes import build_router
 from bot.service_urls import ServiceUrls

@@ -14,7 +14,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from bot.bot import PolicyBot
-from bot.delivery import DeliveryWorker
+from bot.outbound.worker import DeliveryWorker
 from bot.routes import build_router
 from bot.server import prepare
 from bot.services import Services

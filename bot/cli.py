@@ -147,7 +147,7 @@ def policy_publish(
             fail(str(exc))
         typer.echo(f"published version {published.label} ({len(numbered)} sections, sha256 {published.sha256[:12]}…)")
         if remind:
-            from bot.connector import BotConnector
+            from bot.outbound.connector import BotConnector
             from bot.microsoft.credentials import TokenProvider
             from bot.reminders import queue_round
             from bot.service_urls import ServiceUrls

@@ -54,9 +54,9 @@ def remind(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from bot.connector import BotConnector
+    from bot.outbound.connector import BotConnector
     from bot.microsoft.credentials import TokenProvider, build_credential
-    from bot.delivery import DeliveryWorker
+    from bot.outbound.worker import DeliveryWorker
     from bot.reminders import queue_round, round_label
     from bot.service_urls import ServiceUrls
     from bot.services import Services

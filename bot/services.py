@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from bot.turn import Outbound
-from bot.delivery import DeliveryWorker
+from bot.outbound.worker import DeliveryWorker
 from bot.microsoft.approvers import ApproverDirectory
 from storage.acknowledgements import AcknowledgementRepository
 from storage.approvals import ApprovalRepository
@@ -24,7 +24,7 @@ from storage.tools import ToolRepository
 
 if TYPE_CHECKING:
     from bot.library import PolicyLibrary
-    from bot.replies import ReplySender
+    from bot.outbound.replies import ReplySender
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 
 from bot.microsoft.approvers import DirectoryUnavailable
-from bot.recipients import (
+from bot.outbound.recipients import (
     Recipient, activity_for, nowhere, sender_chat, team, teams_ids_for, told_if_failed, updates_of_sent_cards,
 )
 from bot.router import Route, command, command_argument, verb

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import structlog
 
-from bot.mail import mail_activity, mailbox
-from bot.recipients import (
+from bot.outbound.destinations import mail_activity, mailbox
+from bot.outbound.recipients import (
     Recipient, activity_for, nowhere, person, sender_chat, team, teams_ids_for, told_if_failed, updates_of_sent_cards,
 )
 from bot.router import Route, command, command_argument, verb

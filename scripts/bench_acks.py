@@ -27,9 +27,9 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.connector import BotConnector  # noqa: E402
+from bot.outbound.connector import BotConnector  # noqa: E402
 from bot.microsoft.credentials import TokenProvider  # noqa: E402
-from bot.delivery import DeliveryWorker  # noqa: E402
+from bot.outbound.worker import DeliveryWorker  # noqa: E402
 from bot.reminders import queue_round  # noqa: E402
 from bot.service_urls import ServiceUrls  # noqa: E402
 from bot.services import Services  # noqa: E402

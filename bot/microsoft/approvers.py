@@ -13,7 +13,7 @@ from urllib.parse import quote
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-from bot.connector import RetryableConnectorError
+from bot.outbound.connector import RetryableConnectorError
 from bot.microsoft.graph import GraphClient
 from bot.settings import Settings
 

@@ -9,7 +9,7 @@ import asyncio
 
 import aiohttp
 
-from bot.connector import RETRYABLE_STATUS, ConnectorError, RetryableConnectorError, retry_after_seconds
+from bot.outbound.connector import RETRYABLE_STATUS, ConnectorError, RetryableConnectorError, retry_after_seconds
 from bot.microsoft.credentials import Proxies, TokenProvider, build_credential, ssl_context
 from bot.settings import Settings
 

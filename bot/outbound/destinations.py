@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from bot.connector import ConnectorError
+from bot.outbound.connector import ConnectorError
 from bot.microsoft.graph import GraphClient
 from domain.records import ConversationRef
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 import structlog
 from aiolimiter import AsyncLimiter
 
-from bot.connector import BotConnector, ConnectorError, RetryableConnectorError
+from bot.outbound.connector import BotConnector, ConnectorError, RetryableConnectorError
 from storage.outbox import Outbox, OutboxEntry
 
 log = structlog.get_logger(__name__)
