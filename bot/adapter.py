@@ -16,7 +16,7 @@ import structlog
 from aiohttp import web
 from botframework.connector.auth import AuthenticationConstants
 
-from bot import openid
+from bot import signing_keys
 from bot.activity_body import BadBody, parse, read_whole
 from bot.channel_auth import ChannelTokens
 from bot.microsoft.credentials import ssl_context
@@ -118,7 +118,7 @@ class TeamsAdapter:
         self._tokens: ChannelTokens | None = None
         if settings.has_credentials:
             metadata_url = settings.openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
-            openid.install([metadata_url], ssl_context(settings))
+            signing_keys.install([metadata_url], ssl_context(settings))
             self._tokens = ChannelTokens(settings.app_id, metadata_url)
 
     async def handle(self, request: web.Request) -> web.Response:

@@ -9,15 +9,15 @@ import structlog
 from aiohttp import web
 
 from bot.adapter import TeamsAdapter
-from bot.bot import PolicyBot
+from bot.pipeline import PolicyBot
 from bot.outbound.connector import BotConnector
 from bot.outbound.worker import DeliveryWorker
 from bot.microsoft.graph import GraphClient
 from bot.outbound.destinations import DeliveryOutbound, GraphMailer
 from bot.microsoft.credentials import TokenProvider, build_credential
 from bot.outbound.replies import ReplySender
-from bot.reminders import queue_round, round_label
-from bot.routes import build_router
+from dialogs.reminders import queue_round, round_label
+from dialogs.routes import build_router
 from bot.service_urls import ServiceUrls
 from bot.services import Services
 from bot.settings import Settings

@@ -13,9 +13,9 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
-from bot.bot import PolicyBot
+from bot.pipeline import PolicyBot
 from bot.outbound.worker import DeliveryWorker
-from bot.routes import build_router
+from dialogs.routes import build_router
 from bot.server import prepare
 from bot.services import Services
 from bot.settings import Settings

@@ -149,7 +149,7 @@ def policy_publish(
         if remind:
             from bot.outbound.connector import BotConnector
             from bot.microsoft.credentials import TokenProvider
-            from bot.reminders import queue_round
+            from dialogs.reminders import queue_round
             from bot.service_urls import ServiceUrls
             from bot.services import Services
 

@@ -57,7 +57,7 @@ def remind(
     from bot.outbound.connector import BotConnector
     from bot.microsoft.credentials import TokenProvider, build_credential
     from bot.outbound.worker import DeliveryWorker
-    from bot.reminders import queue_round, round_label
+    from dialogs.reminders import queue_round, round_label
     from bot.service_urls import ServiceUrls
     from bot.services import Services
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bot.outbound.connector import BotConnector  # noqa: E402
 from bot.microsoft.credentials import TokenProvider  # noqa: E402
 from bot.outbound.worker import DeliveryWorker  # noqa: E402
-from bot.reminders import queue_round  # noqa: E402
+from dialogs.reminders import queue_round  # noqa: E402
 from bot.service_urls import ServiceUrls  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.settings import Settings  # noqa: E402

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from bot.routes import build_router
+from dialogs.routes import build_router
 from conftest import ACTIVITIES, free_port, send_json
 
 # Every button the bot has ever put on a card (and two it never has), so each handler meets junk data.

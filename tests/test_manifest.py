@@ -116,7 +116,7 @@ def test_a_package_without_the_councils_own_pages_is_refused(tmp_path):
 
 def test_every_command_in_the_manifest_is_one_the_bot_understands():
     from bot.router import normalise_command
-    from bot.routes import build_router
+    from dialogs.routes import build_router
 
     router = build_router()
     manifest = json.loads((HERE / "manifest.json").read_text())
