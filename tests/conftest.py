@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from bot.app import SERVICES, create_app
-from bot.server import prepare
+from cli.serve import prepare
 from bot.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -68,8 +68,8 @@ def test_every_commands_help_is_free_of_stray_metavars():
     import typer
     from typer.testing import CliRunner
 
-    import bot.cli_operations  # noqa: F401  (registers the operations commands)
-    from bot.cli import app
+    import cli.outbox  # noqa: F401  (registers the operations commands)
+    from cli.main import app
 
     def paths(command: click.Command, prefix: tuple[str, ...] = ()):
         yield prefix

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from bot.doctor import FAIL, OK, WARN, diagnose, render, token_roles
-from bot.server import prepare
+from cli.serve import prepare
 from conftest import make_settings
 from storage.audit import AuditTrail
 from storage.channels import ChannelRepository

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from bot.cli import _prepared_database, app, audit_trail, fail, settings_or_exit
+from cli.main import _prepared_database, app, audit_trail, fail, settings_or_exit
 
 
 @app.command()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from bot.pipeline import PolicyBot
 from bot.outbound.worker import DeliveryWorker
 from dialogs.routes import build_router
-from bot.server import prepare
+from cli.serve import prepare
 from bot.services import Services
 from bot.settings import Settings
 from bot.turn import ADAPTIVE_CARD, Incoming

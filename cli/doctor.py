@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from bot.cli import app
+from cli.main import app
 
 
 @app.command()

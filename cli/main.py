@@ -73,7 +73,7 @@ def serve(local: bool = typer.Option(False, "--local", help="No Teams credential
         fail("Setting MicrosoftAppId: not set. Set the bot's credentials, or run `policy-bot serve --local` to try it on this machine")
     if local and not settings.host_is_loopback():
         fail(f"Setting HOST: local mode has no authentication, so it only listens on loopback, not {settings.host}")
-    from bot.server import run_server
+    from cli.serve import run_server
 
     run_server(settings, local=local)
 
@@ -82,7 +82,7 @@ def serve(local: bool = typer.Option(False, "--local", help="No Teams credential
 def chat() -> None:
     """Talk to the bot in this terminal: the same logic as in Teams, cards shown as text."""
     settings = settings_or_exit(log_level="WARNING")
-    from bot.chat import run_chat
+    from cli.chat import run_chat
 
     asyncio.run(run_chat(settings))
 
@@ -321,8 +321,8 @@ def manifest(
 
 
 def main() -> None:
-    import bot.cli_operations  # noqa: F401  (registers the operations commands on `app`)
-    import bot.cli_doctor  # noqa: F401  (registers `doctor`)
+    import cli.outbox  # noqa: F401  (registers the operations commands on `app`)
+    import cli.doctor  # noqa: F401  (registers `doctor`)
 
     app()
 
