@@ -1,0 +1,7 @@
+"""Conversation behaviour: what the bot does for each command, card button and message.
+
+`routes.py` is where to start: it lists every route, and each route names its handler in one
+of the modules here (help, admin, tools, approvals, incidents, acknowledge, qa). `reminders.py`
+holds the weekly acknowledgement reminder rounds. Handlers get a plain `bot.turn.Turn` and the
+`bot.services.Services`, never a Bot Framework `TurnContext`.
+"""

@@ -1,4 +1,11 @@
-"""Plain domain rules and data: no Bot Framework, no database sessions."""
+"""Plain domain rules and data: no Bot Framework, no database sessions; imports nothing of ours but domain/.
+
+- `records`: the frozen records every layer shares (repositories return them, cards show them).
+- `tools`, `approvals`, `incidents`, `acknowledgements`: the rules, each raising refusals in plain words.
+- `policy_text`, `policy_parse`, `policy_search`: reading a policy document and searching it.
+- `redact`: keeping personal data out of what is stored.
+- `data/`: the example policy, tool register and vocabulary.
+"""
 
 from pathlib import Path
 

@@ -1,1 +1,7 @@
-"""Durable storage: models, migrations, repositories (which return plain objects) and the bot-state store."""
+"""Durable storage: SQLAlchemy models, Alembic migrations and repositories.
+
+Repositories return the frozen records of `domain.records`, never ORM rows; `versioned.py`
+is the one version-checked update helper; `outbox.py` queues proactive messages in the same
+transaction as the change that causes them; `audit.py` is the tamper-evident audit trail.
+The bot-state store (`bot_state.py`) is still here until it is removed as dead code.
+"""
