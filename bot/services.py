@@ -15,7 +15,6 @@ from storage.audit import AuditTrail
 from storage.channels import ChannelRepository
 from storage.incidents import IncidentRepository
 from storage.outbox import Outbox
-from storage.bot_state import SqlStorage
 from storage.conversations import ConversationRepository, UserRepository
 from storage.db import Database
 from storage.policies import PolicyRepository
@@ -37,7 +36,6 @@ class Services:
     policies: PolicyRepository
     questions: QuestionRepository
     tools: ToolRepository
-    state: SqlStorage
     outbound: Outbound
     library: "PolicyLibrary"
     outbox: Outbox
@@ -75,7 +73,6 @@ class Services:
             policies=policies,
             questions=QuestionRepository(db),
             tools=tools,
-            state=SqlStorage(db),
             outbound=outbound,
             library=PolicyLibrary(settings, policies, tools),
             outbox=Outbox(db, base_delay=settings.outbox_base_delay, claim_seconds=settings.outbox_claim_seconds),

@@ -3,5 +3,4 @@
 Repositories return the frozen records of `domain.records`, never ORM rows; `versioned.py`
 is the one version-checked update helper; `outbox.py` queues proactive messages in the same
 transaction as the change that causes them; `audit.py` is the tamper-evident audit trail.
-The bot-state store (`bot_state.py`) is still here until it is removed as dead code.
 """

@@ -206,8 +206,6 @@ class FakeConnector:
         if request.method == "GET" and request.path.endswith("/members"):
             return web.json_response(self.members)
         self._ids += 1
-        if request.path == "/v3/conversations" and request.method == "POST":
-            return web.json_response({"id": f"a:personal-{self._ids}", "activityId": str(self._ids)})
         return web.json_response({"id": f"activity-{self._ids}"})
 
 

@@ -1,16 +1,13 @@
-"""Storage on SQLite and PostgreSQL: migrations, bot state with eTags, references, audit chain."""
+"""Storage on SQLite and PostgreSQL: migrations, references, audit chain."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-from botbuilder.core import ConversationState, TurnContext
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from sqlalchemy import text
 
 from storage.audit import AuditTrail
-from storage.bot_state import EtagConflict, SqlStorage
 from storage.conversations import ConversationRepository, UserRepository
 from storage.db import Database
 from storage.policies import DuplicateVersion, PolicyRepository
@@ -30,59 +27,6 @@ async def test_migrations_bring_the_schema_to_head(db):
     assert await db.current_revision() == db.head_revision()
     await db.upgrade()  # running again is harmless
     assert await db.schema_problem() is None
-
-
-async def test_state_round_trips_and_etags_guard_concurrent_writes(db):
-    store = SqlStorage(db)
-    await store.write({"conv/1": {"step": "form", "draft": {"tool_name": "Otter"}}})
-    first = (await store.read(["conv/1", "missing"]))
-    assert set(first) == {"conv/1"}
-    item = first["conv/1"]
-    assert item["draft"] == {"tool_name": "Otter"} and item["e_tag"]
-
-    stale = dict(item)
-    item["step"] = "review"
-    await store.write({"conv/1": item})  # matches the stored eTag
-    stale["step"] = "lost update"
-    with pytest.raises(EtagConflict):
-        await store.write({"conv/1": stale})
-    assert (await store.read(["conv/1"]))["conv/1"]["step"] == "review"
-
-    await store.write({"conv/1": {**stale, "e_tag": "*"}})  # '*' overwrites on purpose
-    assert (await store.read(["conv/1"]))["conv/1"]["step"] == "lost update"
-    await store.delete(["conv/1"])
-    assert await store.read(["conv/1"]) == {}
-
-
-async def test_only_one_of_two_racing_writers_wins(db):
-    store = SqlStorage(db)
-    await store.write({"k": {"n": 0}})
-    item = (await store.read(["k"]))["k"]
-    results = await asyncio.gather(
-        store.write({"k": {**item, "n": 1}}), store.write({"k": {**item, "n": 2}}), return_exceptions=True
-    )
-    assert sum(isinstance(r, EtagConflict) for r in results) == 1
-
-
-async def test_botbuilder_conversation_state_survives_a_new_storage_instance(db):
-    def context() -> TurnContext:
-        activity = Activity(
-            type="message", channel_id="msteams", conversation=ConversationAccount(id="c-1"),
-            from_property=ChannelAccount(id="u-1"), recipient=ChannelAccount(id="bot"),
-        )
-        return TurnContext(object(), activity)
-
-    state = ConversationState(SqlStorage(db))
-    accessor = state.create_property("flow")
-    turn = context()
-    await state.load(turn)
-    await accessor.set(turn, {"step": 2})
-    await state.save_changes(turn)
-
-    restarted = ConversationState(SqlStorage(db))  # as after a restart, or on another process
-    turn = context()
-    await restarted.load(turn)
-    assert await restarted.create_property("flow").get(turn) == {"step": 2}
 
 
 async def test_conversation_references_are_saved_and_found(db):

@@ -12,7 +12,6 @@ from azure.core.credentials_async import AsyncTokenCredential
 from bot.settings import Settings
 
 BOT_SCOPE = "https://api.botframework.com/.default"
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:

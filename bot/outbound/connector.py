@@ -150,15 +150,3 @@ class BotConnector:
         url = f"{ref.service_url.rstrip('/')}/v3/conversations/{quote(ref.team_id or ref.id, safe='')}/members"
         result = await self._request("GET", url)
         return result if isinstance(result, list) else result.get("members", [])
-
-    async def create_personal(self, ref: ConversationRef, user_teams_id: str) -> str:
-        """Open (or find) the 1:1 chat with a user; returns its conversation id."""
-        body = {
-            "bot": {"id": ref.bot_id, "name": ref.bot_name},
-            "members": [{"id": user_teams_id}],
-            "isGroup": False,
-            "tenantId": ref.tenant_id,
-            "channelData": {"tenant": {"id": ref.tenant_id}},
-        }
-        result = await self._request("POST", f"{ref.service_url.rstrip('/')}/v3/conversations", body)
-        return result["id"]
