@@ -10,7 +10,7 @@ from bot.router import Router
 from bot.services import Services
 from bot.turn import Incoming, Message, Turn
 from cards.common import notice_card
-from cards.help import VERB_RUN_COMMAND
+from cards.verbs import VERB_RUN_COMMAND
 from cards.welcome import build_welcome_card
 from dialogs.acknowledge import prompt_if_due
 

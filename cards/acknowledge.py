@@ -7,12 +7,10 @@ from datetime import datetime
 from microsoft_teams.cards import DonutChart, DonutChartData, Fact, FactSet, TextBlock
 
 from cards.common import button, card, heading, para, safe, to_dict
+from cards.verbs import VERB_ACKNOWLEDGE, VERB_READ
 from cards.fit import Echo, fit
 from domain.acknowledgements import KEY_RULES, SectionChange
 from domain.policy_parse import Section
-
-VERB_ACKNOWLEDGE = "policy.acknowledge"
-VERB_READ = "policy.read"
 
 
 def build_acknowledge_card(*, version_id: int, version_label: str, changes: list[SectionChange] | None,

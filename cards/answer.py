@@ -5,13 +5,9 @@ from __future__ import annotations
 import re
 
 from cards.common import button, card, heading, para, safe, to_dict
+from cards.verbs import VERB_ASK_GOVERNANCE, VERB_FEEDBACK, VERB_REQUEST_TOOL, VERB_RUN_COMMAND, VERB_SHOW_SECTION
 from cards.fit import fit
-from cards.help import VERB_RUN_COMMAND
 
-VERB_SHOW_SECTION = "qa.section"
-VERB_FEEDBACK = "qa.feedback"
-VERB_ASK_GOVERNANCE = "qa.escalate"
-VERB_REQUEST_TOOL = "tool.request.start"
 # A passage from the policy's reporting section (13 in the template) makes "Report an incident" one click away.
 REPORTING_TITLE = re.compile(r"\b(incident|breach|reporting concerns)", re.IGNORECASE)
 

@@ -8,14 +8,11 @@ from microsoft_teams.cards import (
 )
 
 from cards.common import CARD_VERSION, MAX_REFRESH_USERS, button, card, field_error, heading, para, safe, to_dict, typed
+from cards.verbs import VERB_ANSWER, VERB_DECIDE, VERB_REFRESH, VERB_REQUEST_SUBMIT
 from cards.fit import Echo, fit
 from domain.approvals import CATEGORIES, DATA_CLASSIFICATIONS, LIMITS, STATUSES, consequences
 from storage.approvals import ApprovalRequest
 
-VERB_REQUEST_SUBMIT = "approval.submit"
-VERB_DECIDE = "approval.decide"
-VERB_REFRESH = "approval.refresh"
-VERB_ANSWER = "approval.answer"
 
 STATUS_STYLE = {"pending": "accent", "approved": "good", "approved_with_conditions": "warning", "rejected": "attention"}
 

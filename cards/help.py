@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cards.common import button, card, heading, para, to_dict
-
-VERB_RUN_COMMAND = "command.run"
+from cards.verbs import VERB_RUN_COMMAND
 
 
 @dataclass(frozen=True)

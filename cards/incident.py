@@ -9,15 +9,12 @@ from microsoft_teams.cards import (
 )
 
 from cards.common import MAX_REFRESH_USERS, button, card, field_error, heading, para, safe, to_dict
+from cards.verbs import VERB_REPORT_SUBMIT, VERB_TRIAGE, VERB_TRIAGE_REFRESH
 from cards.fit import Echo, fit
 from domain.incidents import (
     CATEGORIES, LIMITS, PERSONAL_DATA, SEVERITIES, STATUSES, notification_deadline, possible_breach, time_left,
 )
 from storage.incidents import Incident
-
-VERB_REPORT_SUBMIT = "incident.submit"
-VERB_TRIAGE = "incident.triage"
-VERB_TRIAGE_REFRESH = "incident.refresh"
 
 
 def _choices(options: dict) -> list[Choice]:

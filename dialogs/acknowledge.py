@@ -6,11 +6,11 @@ from bot.router import Route, command, exact, verb
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.acknowledge import (
-    VERB_ACKNOWLEDGE, VERB_READ, build_ack_report_card, build_acknowledge_card, build_acknowledged_card,
+    build_ack_report_card, build_acknowledge_card, build_acknowledged_card,
     build_policy_page_card, build_status_card,
 )
 from cards.common import button, notice_card, with_notice
-from cards.help import VERB_RUN_COMMAND
+from cards.verbs import VERB_ACKNOWLEDGE, VERB_READ, VERB_RUN_COMMAND
 from domain.acknowledgements import changes_between
 from domain.policy_parse import parse_policy
 from bot.library import placeholders

@@ -11,12 +11,12 @@ from bot.outbound.recipients import (
 from bot.router import Route, command, command_argument, verb
 from bot.services import Services
 from bot.turn import Message, Turn
-from cards.answer import VERB_REQUEST_TOOL
 from cards.approval import (
-    VERB_ANSWER, VERB_DECIDE, VERB_REFRESH, VERB_REQUEST_SUBMIT, build_answered_card, build_approval_card,
+    build_answered_card, build_approval_card,
     build_decision_text, build_my_requests_card, build_question_card, build_receipt_card, build_request_form_card,
 )
 from cards.common import notice_card, safe, with_notice
+from cards.verbs import VERB_ANSWER, VERB_DECIDE, VERB_REFRESH, VERB_REQUEST_SUBMIT, VERB_REQUEST_TOOL
 from domain.approvals import (
     ACTIONS, FINAL_STATUSES, LIMITS, STATUSES, DecisionRefused, decide, may_decide, validate_answer, validate_request,
 )

@@ -15,9 +15,10 @@ from bot.services import Services
 from bot.turn import Message, Turn
 from cards.common import notice_card, safe, with_notice
 from cards.incident import (
-    VERB_REPORT_SUBMIT, VERB_TRIAGE, VERB_TRIAGE_REFRESH, build_breach_email, build_incident_form_card, build_my_reports_card, build_receipt_card,
+    build_breach_email, build_incident_form_card, build_my_reports_card, build_receipt_card,
     build_reporter_view, build_status_update_text, build_triage_card,
 )
+from cards.verbs import VERB_REPORT_SUBMIT, VERB_TRIAGE, VERB_TRIAGE_REFRESH
 from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
 from storage.incidents import Incident, StaleIncident
 from domain.records import Notification

@@ -8,9 +8,6 @@ from bot.router import Route, any_message, verb
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.answer import (
-    VERB_ASK_GOVERNANCE,
-    VERB_FEEDBACK,
-    VERB_SHOW_SECTION,
     build_answer_actions_card,
     build_not_covered_card,
     build_personal_data_warning_card,
@@ -19,6 +16,7 @@ from cards.answer import (
 )
 from cards.common import notice_card, safe
 from cards.tools import tool_status_line
+from cards.verbs import VERB_ASK_GOVERNANCE, VERB_FEEDBACK, VERB_SHOW_SECTION
 from domain.chatter import is_chatter
 from domain.redact import redact
 

@@ -1,0 +1,29 @@
+"""Every card button's verb, in one place: the route table (dialogs/routes.py) owns each one once.
+
+A verb is what an Action.Execute (or Action.Submit) sends back as `verb`; cards put them on
+buttons, routes match on them. The values are stored on cards already sent, so never change one.
+"""
+
+# help
+VERB_RUN_COMMAND = "command.run"  # a button that behaves as if its `command` had been typed
+
+# policy answers
+VERB_SHOW_SECTION = "qa.section"
+VERB_FEEDBACK = "qa.feedback"
+VERB_ASK_GOVERNANCE = "qa.escalate"
+
+# tool requests
+VERB_REQUEST_TOOL = "tool.request.start"
+VERB_REQUEST_SUBMIT = "approval.submit"
+VERB_DECIDE = "approval.decide"
+VERB_REFRESH = "approval.refresh"
+VERB_ANSWER = "approval.answer"
+
+# incidents
+VERB_REPORT_SUBMIT = "incident.submit"
+VERB_TRIAGE = "incident.triage"
+VERB_TRIAGE_REFRESH = "incident.refresh"
+
+# acknowledgements
+VERB_ACKNOWLEDGE = "policy.acknowledge"
+VERB_READ = "policy.read"
