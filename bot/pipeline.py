@@ -57,6 +57,7 @@ class PolicyBot:
             await self._unrouted(turn)
             return
         log.info("turn", route=route.name, conversation_kind=incoming.conversation.kind)
+        turn.argument = route.argument(incoming)
         await route.handler(turn, self.services)
         if incoming.is_card_action and turn.invoke_response is None:
             turn.respond_with_text("Done.")

@@ -1,10 +1,16 @@
-"""Routing is a table of (selector, handler); the first route whose selector matches handles the turn."""
+"""Routing is one table of routes; the first route that matches handles the turn.
+
+A route names what it answers to: typed commands (which may be followed by an argument), exact
+phrases (nothing after them), card verbs, or any other message (the fallback, which must come
+last). The table itself is `dialogs/routes.py`. Building a `Router` refuses a table in which a
+route could never run because an earlier one already owns its phrase or verb.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from bot.turn import Incoming, Turn
@@ -13,37 +19,11 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 Handler = Callable[[Turn, "Services"], Awaitable[None]]
-Selector = Callable[[Incoming], bool]
 
 
-@lru_cache(maxsize=1024)  # every command selector normalises the same text; once per message is enough
+@lru_cache(maxsize=1024)  # every route normalises the same text; once per message is enough
 def normalise_command(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().strip("/!.?").casefold())
-
-
-def command(*words: str) -> Selector:
-    """A message whose text is the command, optionally followed by an argument."""
-    phrases = tuple(normalise_command(w) for w in words)
-
-    def selector(incoming: Incoming) -> bool:
-        if incoming.kind != "message" or incoming.verb:
-            return False
-        text = normalise_command(incoming.text)
-        return any(text == p or text.startswith(p + " ") for p in phrases)
-
-    selector.commands = phrases  # type: ignore[attr-defined]
-    return selector
-
-
-def exact(*words: str) -> Selector:
-    """A message that is exactly the command, with nothing after it."""
-    phrases = tuple(normalise_command(w) for w in words)
-
-    def selector(incoming: Incoming) -> bool:
-        return incoming.kind == "message" and not incoming.verb and normalise_command(incoming.text) in phrases
-
-    selector.commands = phrases  # type: ignore[attr-defined]
-    return selector
 
 
 def command_argument(incoming: Incoming, *words: str) -> str:
@@ -55,38 +35,76 @@ def command_argument(incoming: Incoming, *words: str) -> str:
     return ""
 
 
-def verb(*verbs: str) -> Selector:
-    def selector(incoming: Incoming) -> bool:
-        return incoming.verb in verbs and incoming.kind in ("invoke", "message")
-
-    selector.verbs = verbs  # type: ignore[attr-defined]
-    return selector
-
-
-def kind(*kinds: str) -> Selector:
-    return lambda incoming: incoming.kind in kinds
-
-
-def any_message(incoming: Incoming) -> bool:
-    return incoming.kind == "message" and not incoming.verb
+class RouteConflict(ValueError):
+    """A route that could never run: an earlier route owns its phrase or verb, or it follows the fallback."""
 
 
 @dataclass(frozen=True)
 class Route:
     name: str
-    selector: Selector
     handler: Handler
+    commands: tuple[str, ...] = ()  # typed, optionally followed by an argument
+    exact: tuple[str, ...] = ()  # typed, with nothing after
+    verbs: tuple[str, ...] = ()  # card buttons
+    any_message: bool = False  # the fallback: any message that is not a card action
+
+    @cached_property
+    def command_phrases(self) -> tuple[str, ...]:
+        return tuple(normalise_command(c) for c in self.commands)
+
+    @cached_property
+    def exact_phrases(self) -> tuple[str, ...]:
+        return tuple(normalise_command(c) for c in self.exact)
+
+    def matches(self, incoming: Incoming) -> bool:
+        if incoming.verb:
+            return incoming.verb in self.verbs and incoming.kind in ("invoke", "message")
+        if incoming.kind != "message":
+            return False
+        if self.any_message:
+            return True
+        text = normalise_command(incoming.text)
+        return text in self.exact_phrases or any(text == p or text.startswith(p + " ") for p in self.command_phrases)
+
+    def argument(self, incoming: Incoming) -> str:
+        """What follows the command the user typed ("request tool Otter" gives "Otter")."""
+        return command_argument(incoming, *self.commands) if self.commands else ""
 
 
 class Router:
-    def __init__(self, routes: list[Route]) -> None:
-        self.routes = routes
+    def __init__(self, routes: list[Route] | tuple[Route, ...]) -> None:
+        self.routes = tuple(routes)
+        _check(self.routes)
 
     def find(self, incoming: Incoming) -> Route | None:
-        return next((route for route in self.routes if route.selector(incoming)), None)
+        return next((route for route in self.routes if route.matches(incoming)), None)
 
     def commands(self) -> set[str]:
-        return {c for route in self.routes for c in getattr(route.selector, "commands", ())}
+        return {p for route in self.routes for p in (*route.command_phrases, *route.exact_phrases)}
 
     def verbs(self) -> set[str]:
-        return {v for route in self.routes for v in getattr(route.selector, "verbs", ())}
+        return {v for route in self.routes for v in route.verbs}
+
+
+def _check(routes: tuple[Route, ...]) -> None:
+    """Raise RouteConflict for a route that an earlier one shadows (first match wins, so it could never run)."""
+    phrases: dict[str, str] = {}  # phrase -> the route owning it
+    prefixes: dict[str, str] = {}  # command phrase -> its route (it also owns "phrase <anything>")
+    verbs: dict[str, str] = {}
+    fallback: str | None = None
+    for route in routes:
+        if fallback:
+            raise RouteConflict(f"route {route.name} comes after the fallback {fallback}, so it can never run")
+        for phrase in (*route.command_phrases, *route.exact_phrases):
+            owner = phrases.get(phrase) or next(
+                (name for prefix, name in prefixes.items() if phrase.startswith(prefix + " ")), None)
+            if owner and owner != route.name:
+                raise RouteConflict(f"route {route.name}: {phrase!r} is already handled by route {owner}")
+        for verb in route.verbs:
+            if verb in verbs:
+                raise RouteConflict(f"route {route.name}: verb {verb!r} is already handled by route {verbs[verb]}")
+            verbs[verb] = route.name
+        phrases.update((p, route.name) for p in (*route.command_phrases, *route.exact_phrases))
+        prefixes.update((p, route.name) for p in route.command_phrases)
+        if route.any_message:
+            fallback = route.name

@@ -87,6 +87,7 @@ class Turn:
         self.queued = queued
         self.invoke_response: dict | None = None
         self.sent: list[dict] = []
+        self.argument = ""  # what followed the route's command ("request tool Otter" gives "Otter")
 
     async def reply(self, message: Message | str) -> None:
         if isinstance(message, str):

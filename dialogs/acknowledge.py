@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.router import Route, command, exact, verb
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.acknowledge import (
@@ -10,7 +9,7 @@ from cards.acknowledge import (
     build_policy_page_card, build_status_card,
 )
 from cards.common import button, notice_card, with_notice
-from cards.verbs import VERB_ACKNOWLEDGE, VERB_READ, VERB_RUN_COMMAND
+from cards.verbs import VERB_RUN_COMMAND
 from domain.acknowledgements import changes_between
 from domain.policy_parse import parse_policy
 from bot.library import placeholders
@@ -124,13 +123,3 @@ async def governance_report(turn: Turn, services: Services) -> None:
     await services.audit.append(incoming.user_id, "report.viewed", "report:acknowledgements", {"version": current.label})
     await turn.reply(Message(cards=[build_ack_report_card(current_label=current.label, done=done, total=total,
                                                           previous=previous)], summary="Policy acknowledgements"))
-
-
-ROUTES = [
-    Route("ack.show", command("acknowledge", "acknowledge policy", "acknowledge the policy"), show_acknowledge),
-    Route("ack.record", verb(VERB_ACKNOWLEDGE), acknowledge),
-    Route("ack.read", verb(VERB_READ), read_policy),
-    Route("ack.read.command", exact("policy", "read policy", "read the policy", "show policy"), read_policy),
-    Route("ack.status", command("my status"), my_status),
-    Route("ack.report", exact("report", "report acknowledgements", "acknowledgement report"), governance_report),
-]

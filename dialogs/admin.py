@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.router import Route, command, command_argument
 from bot.services import Services
 from bot.turn import Turn
 from storage.channels import PURPOSES
@@ -12,7 +11,7 @@ from storage.channels import PURPOSES
 
 async def register_channel(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
-    purpose = command_argument(incoming, "register").lower()
+    purpose = turn.argument.lower()
     if purpose not in PURPOSES:
         await turn.reply("Register what? Use **register governance** or **register security** in the channel you mean.")
         return
@@ -28,6 +27,3 @@ async def register_channel(turn: Turn, services: Services) -> None:
     channel_id = conversation.teams_channel_id or conversation.id.split(";messageid=")[0]
     await services.channels.register(purpose, replace(conversation, id=channel_id), by=incoming.user_id)
     await turn.reply(f"Done: this channel is now where **{purpose}** cards are posted.")
-
-
-ROUTES = [Route("admin.register", command("register"), register_channel)]

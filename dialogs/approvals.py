@@ -8,7 +8,6 @@ from bot.microsoft.approvers import DirectoryUnavailable
 from bot.outbound.recipients import (
     Recipient, activity_for, nowhere, sender_chat, team, teams_ids_for, told_if_failed, updates_of_sent_cards,
 )
-from bot.router import Route, command, command_argument, verb
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.approval import (
@@ -16,7 +15,7 @@ from cards.approval import (
     build_decision_text, build_my_requests_card, build_question_card, build_receipt_card, build_request_form_card,
 )
 from cards.common import notice_card, safe, with_notice
-from cards.verbs import VERB_ANSWER, VERB_DECIDE, VERB_REFRESH, VERB_REQUEST_SUBMIT, VERB_REQUEST_TOOL
+from cards.verbs import VERB_REQUEST_TOOL
 from domain.approvals import (
     ACTIONS, FINAL_STATUSES, LIMITS, STATUSES, DecisionRefused, decide, may_decide, validate_answer, validate_request,
 )
@@ -35,7 +34,7 @@ async def show_form(turn: Turn, services: Services) -> None:
     if incoming.verb == VERB_REQUEST_TOOL:
         tool = incoming.data.get("tool_name") if isinstance(incoming.data.get("tool_name"), str) else ""
     else:
-        tool = command_argument(incoming, *REQUEST_COMMANDS)
+        tool = turn.argument
     card = build_request_form_card({"tool_name": tool[:LIMITS["tool_name"]]} if tool else None)
     await turn.reply(Message(cards=[card], summary="Request approval for an AI tool"))
     if incoming.is_card_action:
@@ -250,14 +249,3 @@ async def answer_question(turn: Turn, services: Services) -> None:
         return
     services.deliver_soon()
     await turn.show(build_answered_card(updated))
-
-
-ROUTES = [
-    Route("approval.form", command(*REQUEST_COMMANDS), show_form),
-    Route("approval.form-button", verb(VERB_REQUEST_TOOL), show_form),
-    Route("approval.submit", verb(VERB_REQUEST_SUBMIT), submit_request),
-    Route("approval.mine", command("my requests", "my tool requests"), my_requests),
-    Route("approval.refresh", verb(VERB_REFRESH), refresh),
-    Route("approval.decide", verb(VERB_DECIDE), decide_request),
-    Route("approval.answer", verb(VERB_ANSWER), answer_question),
-]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.router import Route, command
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.help import build_help_card
@@ -10,6 +9,3 @@ from cards.help import build_help_card
 
 async def show_help(turn: Turn, services: Services) -> None:
     await turn.reply(Message(cards=[build_help_card(set(services.commands))], summary="What I can do"))
-
-
-ROUTES = [Route("help", command("help", "hi", "hello", "menu", "start", "commands", "?"), show_help)]

@@ -10,7 +10,7 @@ from bot.outbound.destinations import mail_activity, mailbox
 from bot.outbound.recipients import (
     Recipient, activity_for, nowhere, person, sender_chat, team, teams_ids_for, told_if_failed, updates_of_sent_cards,
 )
-from bot.router import Route, command, command_argument, verb
+from bot.router import command_argument
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.common import notice_card, safe, with_notice
@@ -18,7 +18,6 @@ from cards.incident import (
     build_breach_email, build_incident_form_card, build_my_reports_card, build_receipt_card,
     build_reporter_view, build_status_update_text, build_triage_card,
 )
-from cards.verbs import VERB_REPORT_SUBMIT, VERB_TRIAGE, VERB_TRIAGE_REFRESH
 from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
 from storage.incidents import Incident, StaleIncident
 from domain.records import Notification
@@ -200,12 +199,3 @@ async def triage(turn: Turn, services: Services) -> None:
         return
     services.deliver_soon()
     await turn.show(build_triage_card(updated, now=now, dpo_told=dpo_told))
-
-
-ROUTES = [
-    Route("incident.form", command("report incident", "report an incident", "report a concern", "report a breach"), show_form),
-    Route("incident.submit", verb(VERB_REPORT_SUBMIT), submit_report),
-    Route("incident.mine", command("my reports", "my incidents"), my_reports),
-    Route("incident.triage", verb(VERB_TRIAGE), triage),
-    Route("incident.refresh", verb(VERB_TRIAGE_REFRESH), refresh_triage),
-]

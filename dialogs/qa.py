@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import structlog
 
-from bot.router import Route, any_message, verb
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.answer import (
@@ -16,7 +15,6 @@ from cards.answer import (
 )
 from cards.common import notice_card, safe
 from cards.tools import tool_status_line
-from cards.verbs import VERB_ASK_GOVERNANCE, VERB_FEEDBACK, VERB_SHOW_SECTION
 from domain.chatter import is_chatter
 from domain.redact import redact
 
@@ -153,12 +151,3 @@ async def _actions_after(record, services: Services) -> dict:
         feedback=record.feedback,
         escalated_to=services.settings.genai_authority_name if record.escalated_at else None,
     )
-
-
-
-ROUTES = [
-    Route("qa.section", verb(VERB_SHOW_SECTION), show_section),
-    Route("qa.feedback", verb(VERB_FEEDBACK), record_feedback),
-    Route("qa.escalate", verb(VERB_ASK_GOVERNANCE), ask_governance),
-    Route("qa.question", any_message, answer_question),
-]

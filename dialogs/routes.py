@@ -1,11 +1,45 @@
-"""The routing table, assembled from each conversation flow's routes. Order matters: first match wins."""
+"""THE route table: every command, card button and the fallback, one route a line, in match order.
+
+The first route that matches handles the turn; `bot.router.Router` refuses a phrase or verb that
+an earlier route already owns, so no route here is shadowed. Each route names its handler in
+one of the dialog modules beside this one.
+"""
 
 from __future__ import annotations
 
-from bot.router import Router
-from dialogs import help as help_dialog
+from bot.router import Route, Router
+from cards import verbs as v
 from dialogs import acknowledge, admin, approvals, incidents, qa, tools
+from dialogs import help as help_dialog
+
+# fmt: off
+ROUTES = (
+    Route("help",             help_dialog.show_help,         commands=("help", "hi", "hello", "menu", "start", "commands", "?")),
+    Route("admin.register",   admin.register_channel,        commands=("register",)),
+    Route("tools",            tools.list_tools,              commands=("tools", "approved tools", "tool list", "list tools")),
+    Route("approval.form",    approvals.show_form,           commands=approvals.REQUEST_COMMANDS, verbs=(v.VERB_REQUEST_TOOL,)),
+    Route("approval.submit",  approvals.submit_request,      verbs=(v.VERB_REQUEST_SUBMIT,)),
+    Route("approval.mine",    approvals.my_requests,         commands=("my requests", "my tool requests")),
+    Route("approval.refresh", approvals.refresh,             verbs=(v.VERB_REFRESH,)),
+    Route("approval.decide",  approvals.decide_request,      verbs=(v.VERB_DECIDE,)),
+    Route("approval.answer",  approvals.answer_question,     verbs=(v.VERB_ANSWER,)),
+    Route("incident.form",    incidents.show_form,           commands=("report incident", "report an incident", "report a concern", "report a breach")),
+    Route("incident.submit",  incidents.submit_report,       verbs=(v.VERB_REPORT_SUBMIT,)),
+    Route("incident.mine",    incidents.my_reports,          commands=("my reports", "my incidents")),
+    Route("incident.triage",  incidents.triage,              verbs=(v.VERB_TRIAGE,)),
+    Route("incident.refresh", incidents.refresh_triage,      verbs=(v.VERB_TRIAGE_REFRESH,)),
+    Route("ack.show",         acknowledge.show_acknowledge,  commands=("acknowledge", "acknowledge policy", "acknowledge the policy")),
+    Route("ack.record",       acknowledge.acknowledge,       verbs=(v.VERB_ACKNOWLEDGE,)),
+    Route("ack.read",         acknowledge.read_policy,       exact=("policy", "read policy", "read the policy", "show policy"), verbs=(v.VERB_READ,)),
+    Route("ack.status",       acknowledge.my_status,         commands=("my status",)),
+    Route("ack.report",       acknowledge.governance_report, exact=("report", "report acknowledgements", "acknowledgement report")),
+    Route("qa.section",       qa.show_section,               verbs=(v.VERB_SHOW_SECTION,)),
+    Route("qa.feedback",      qa.record_feedback,            verbs=(v.VERB_FEEDBACK,)),
+    Route("qa.escalate",      qa.ask_governance,             verbs=(v.VERB_ASK_GOVERNANCE,)),
+    Route("qa.question",      qa.answer_question,            any_message=True),
+)
+# fmt: on
 
 
 def build_router() -> Router:
-    return Router([*help_dialog.ROUTES, *admin.ROUTES, *tools.ROUTES, *approvals.ROUTES, *incidents.ROUTES, *acknowledge.ROUTES, *qa.ROUTES])
+    return Router(ROUTES)

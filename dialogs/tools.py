@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.router import Route, command
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.tools import build_tools_card
@@ -11,6 +10,3 @@ from cards.tools import build_tools_card
 async def list_tools(turn: Turn, services: Services) -> None:
     tools = await services.tools.all()
     await turn.reply(Message(cards=[build_tools_card(tools)], summary="Approved AI tools"))
-
-
-ROUTES = [Route("tools", command("tools", "approved tools", "tool list", "list tools", "register"), list_tools)]
