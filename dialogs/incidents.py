@@ -10,7 +10,6 @@ from bot.outbound.destinations import mail_activity, mailbox
 from bot.outbound.recipients import (
     Recipient, activity_for, nowhere, person, sender_chat, team, teams_ids_for, told_if_failed, updates_of_sent_cards,
 )
-from bot.router import command_argument
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.common import notice_card, safe, with_notice
@@ -30,7 +29,7 @@ TEAM_NAMES = {"governance": "the GenAI governance authority", "security": "the I
 
 async def show_form(turn: Turn, services: Services) -> None:
     now = datetime.now(timezone.utc)
-    tool = command_argument(turn.incoming, "report incident", "report an incident", "report a concern")
+    tool = turn.argument
     card = build_incident_form_card({"tool_name": tool[:200]} if tool else None, now=now)
     await turn.reply(Message(cards=[card], summary="Report an AI incident"))
 

@@ -200,3 +200,11 @@ async def test_the_anonymous_switch_takes_only_a_clear_yes_or_no(bot, connector)
         assert "Report received" in json.dumps(body["value"]), clear
     async with bot.services.db.sessions() as session:
         assert [a for (a,) in await session.execute(select(IncidentRow.anonymous).order_by(IncidentRow.id))] == [True, False, True]
+
+
+@pytest.mark.parametrize("typed", ["report incident Copilot", "report a breach Copilot"])
+async def test_every_report_phrase_fills_in_the_tool_it_names(bot, connector, typed):
+    await bot.post(message(connector, typed, user=STAFF, conversation_id="a:staff"))
+    form = await connector.wait_for_text("Report an AI concern or incident", conversation="a:staff")
+    inputs = {e["id"]: e.get("value") for e in form["attachments"][0]["content"]["body"] if e.get("id")}
+    assert inputs["tool_name"] == "Copilot"
