@@ -1,11 +1,11 @@
-"""The Teams edge and turn handling.
+"""The Teams edge and turn handling. Nothing here imports a dialog: cli/wiring.py hands in the route table.
 
-- `app`: the aiohttp application (/api/messages, /healthz, /readyz) and what runs beside it.
+- `app`: the aiohttp application (/api/messages, /healthz, /readyz) and the hourly schedule beside it.
 - `adapter`: Teams' HTTP protocol in (authentication, activity parsing), our `Incoming` out.
 - `signing_keys`: Microsoft's token-signing keys, cached without blocking the event loop.
 - `turn`: what a handler sees of a turn (`Incoming`, `Turn`, `Message`); no Bot Framework types.
 - `router`: the (selector, handler) table type; the table itself is `dialogs/routes.py`.
-- `pipeline`: one turn, start to end (remember the conversation, route, fail politely).
+- `pipeline`: one turn, start to end (remember the conversation, first contact, route, fail politely).
 - `services`: everything a handler may use, built once from settings.
 - `settings`, `logs`, `library` (the current policy and tool register, kept warm).
 - `outbound/`: everything sent outside a turn's HTTP response (connector, replies, outbox worker).

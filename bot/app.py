@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from typing import Awaitable, Callable, Sequence
 
 import structlog
 from aiohttp import web
 
 from bot.adapter import TeamsAdapter
-from bot.pipeline import PolicyBot
+from bot.pipeline import Pipeline
 from bot.outbound.connector import BotConnector
 from bot.outbound.worker import DeliveryWorker
 from bot.microsoft.graph import GraphClient
 from bot.outbound.destinations import DeliveryOutbound, GraphMailer
 from bot.microsoft.credentials import TokenProvider, build_credential
 from bot.outbound.replies import ReplySender
-from dialogs.reminders import queue_round, round_label
-from dialogs.routes import build_router
 from bot.service_urls import ServiceUrls
 from bot.services import Services
+from bot.router import Router
 from bot.settings import Settings
 from bot.turn import Outbound
 
@@ -27,23 +26,24 @@ log = structlog.get_logger(__name__)
 
 SERVICES = web.AppKey("services", Services)
 SCHEDULE = web.AppKey("schedule", asyncio.Task)
+Job = Callable[[Services], Awaitable[None]]
 
 
-async def weekly_reminders(services: Services) -> None:
-    """Queue this week's reminder round once an hour; the outbox keys make repeats (and other instances) harmless."""
+async def run_hourly(services: Services, jobs: Sequence[Job]) -> None:
+    """Run the scheduled jobs once an hour; each is keyed so that repeats (and other instances) are harmless."""
     while True:
-        try:
-            plan = await queue_round(services, round_label(date.today()))
-            if plan and plan.queued:
-                log.info("queued weekly reminders", queued=plan.queued, unreachable=plan.unreachable)
-        except Exception:
-            log.exception("could not queue this week's reminders; will try again in an hour")
+        for job in jobs:
+            try:
+                await job(services)
+            except Exception:
+                log.exception("could not queue this week's reminders; will try again in an hour")
         await asyncio.sleep(3600)
 ADAPTER = web.AppKey("adapter", TeamsAdapter)
 
 
-def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.Application:
-    """Build the app; connections open on startup and close on cleanup, nothing at import."""
+def create_app(settings: Settings, router: Router, schedule: Sequence[Job] = (), *,
+               outbound: Outbound | None = None) -> web.Application:
+    """Build the app around a route table (cli.wiring passes dialogs.routes'); nothing opens at import."""
     from bot.telemetry import start_telemetry
 
     telemetry = start_telemetry(settings)  # None when switched off; before the Application, which it instruments
@@ -61,10 +61,9 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
         per_tenant_per_second=settings.rate_per_tenant, per_conversation_per_second=settings.rate_per_conversation,
     )
     services.replies = ReplySender(services.outbound, services.outbox, services.db, services.deliver_soon)
-    router = build_router()
     if telemetry is not None:
         telemetry.instrument(app, router, services)
-    bot = PolicyBot(services, router)
+    bot = Pipeline(services, router)
     app[SERVICES] = services
     app[ADAPTER] = TeamsAdapter(settings, bot.on_incoming, service_urls)
 
@@ -88,7 +87,7 @@ def create_app(settings: Settings, *, outbound: Outbound | None = None) -> web.A
     async def start(_app: web.Application) -> None:
         services.delivery.start()
         if settings.reminders_weekly:
-            app[SCHEDULE] = asyncio.create_task(weekly_reminders(services), name="weekly-reminders")
+            app[SCHEDULE] = asyncio.create_task(run_hourly(services, schedule), name="weekly-reminders")
 
     async def close(_app: web.Application) -> None:
         if SCHEDULE in app:

@@ -1,4 +1,4 @@
-"""One turn, start to end: remember the conversation, welcome newcomers, route, and fail politely."""
+"""One turn, start to end: remember the conversation, first contact (the table's hook), route, and fail politely."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from bot.services import Services
 from bot.turn import Incoming, Message, Turn
 from cards.common import notice_card
 from cards.verbs import VERB_RUN_COMMAND
-from cards.welcome import build_welcome_card
-from dialogs.acknowledge import prompt_if_due
 
 log = structlog.get_logger(__name__)
 
@@ -20,7 +18,9 @@ log = structlog.get_logger(__name__)
 SORRY = "Sorry, something went wrong on my side and I couldn't finish that. Please try again in a moment."
 
 
-class PolicyBot:
+class Pipeline:
+    """Runs each turn through the router given to it; it knows no dialog itself."""
+
     def __init__(self, services: Services, router: Router) -> None:
         self.services = services
         self.router = router
@@ -46,7 +46,8 @@ class PolicyBot:
         await self.services.conversations.save(incoming.conversation)
         if incoming.kind == "message" and not incoming.is_personal and not incoming.mentions_bot and not incoming.verb:
             return  # in channels and group chats the bot speaks only when spoken to
-        await self._first_contact(turn)
+        if self.router.first_contact is not None:
+            await self.router.first_contact(turn, self.services)
         if incoming.kind in ("install", "members_added"):
             return
         if incoming.verb == VERB_RUN_COMMAND:
@@ -68,32 +69,6 @@ class PolicyBot:
         if not isinstance(command, str) or command not in self.services.commands:
             return incoming
         return replace(incoming, kind="message", text=command, verb=None, data={})
-
-    async def _first_contact(self, turn: Turn) -> bool:
-        incoming = turn.incoming
-        if not incoming.is_personal:
-            if incoming.kind == "members_added" and incoming.members_added_bot:
-                await turn.reply(Message(cards=[self._welcome()], summary="GenAI policy assistant added"))
-                return True
-            return False
-        if incoming.kind == "members_added" and not incoming.members_added_bot:
-            return False
-        is_new = await self.services.users.needs_welcome(
-            incoming.user_id, name=incoming.user_name, teams_user_id=incoming.user_teams_id, tenant_id=incoming.tenant_id
-        )
-        if is_new:
-            await turn.reply(Message(cards=[self._welcome()], summary="Welcome to the GenAI policy assistant"))
-            await prompt_if_due(turn, self.services)
-        return is_new
-
-    def _welcome(self) -> dict:
-        settings = self.services.settings
-        return build_welcome_card(
-            org_name=settings.org_name,
-            authority_name=settings.genai_authority_name,
-            authority_contact=settings.genai_authority_contact,
-            commands=set(self.services.commands),
-        )
 
     async def _unrouted(self, turn: Turn) -> None:
         incoming = turn.incoming

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 Handler = Callable[[Turn, "Services"], Awaitable[None]]
+FirstContact = Callable[[Turn, "Services"], Awaitable[bool]]  # True when it welcomed someone
 
 
 @lru_cache(maxsize=1024)  # every route normalises the same text; once per message is enough
@@ -72,8 +73,9 @@ class Route:
 
 
 class Router:
-    def __init__(self, routes: list[Route] | tuple[Route, ...]) -> None:
+    def __init__(self, routes: list[Route] | tuple[Route, ...], *, first_contact: FirstContact | None = None) -> None:
         self.routes = tuple(routes)
+        self.first_contact = first_contact  # runs before routing on every turn (the welcome)
         _check(self.routes)
 
     def find(self, incoming: Incoming) -> Route | None:

@@ -13,9 +13,9 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
-from bot.pipeline import PolicyBot
+from bot.pipeline import Pipeline
 from bot.outbound.worker import DeliveryWorker
-from dialogs.routes import build_router
+from cli import wiring
 from cli.serve import prepare
 from bot.services import Services
 from bot.settings import Settings
@@ -134,7 +134,7 @@ class Screen:
 
 
 class ChatSession:
-    def __init__(self, bot: PolicyBot, screen: Screen, user: str) -> None:
+    def __init__(self, bot: Pipeline, screen: Screen, user: str) -> None:
         self.bot = bot
         self.screen = screen
         self.ref = ConversationRef(
@@ -175,7 +175,7 @@ async def run_chat(settings: Settings) -> None:
     screen = Screen()
     services = Services.build(settings, screen)
     services.delivery = DeliveryWorker(services.outbox, screen, idle_seconds=0.2)
-    session = ChatSession(PolicyBot(services, build_router()), screen, getpass.getuser())
+    session = ChatSession(wiring.pipeline(services), screen, getpass.getuser())
     screen.own_conversation = session.ref.id
     services.delivery.start()
     print("Chatting with the GenAI policy bot. Type a question, 'help', a number to press a card button, or 'quit'.")

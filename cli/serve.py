@@ -10,8 +10,8 @@ import sys
 import structlog
 from aiohttp import web
 
-from bot.app import create_app
 from bot.settings import Settings
+from cli.wiring import create_app
 
 log = structlog.get_logger(__name__)
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import structlog
+
 from bot.services import Services
 from bot.turn import Message
 from cards.acknowledge import build_reminder_text
+
+log = structlog.get_logger(__name__)
 
 BATCH = 1000
 
@@ -24,6 +28,13 @@ class RoundPlan:
     queued: int  # newly queued in this call
     already: int  # queued by an earlier call in the same round
     unreachable: int  # outstanding, but with no 1:1 chat to write to
+
+
+async def this_weeks_round(services: Services) -> None:
+    """The scheduled job: queue this ISO week's round (a no-op when it is already queued)."""
+    plan = await queue_round(services, round_label(date.today()))
+    if plan and plan.queued:
+        log.info("queued weekly reminders", queued=plan.queued, unreachable=plan.unreachable)
 
 
 async def queue_round(services: Services, label: str) -> RoundPlan | None:

@@ -2,14 +2,15 @@
 
 The first route that matches handles the turn; `bot.router.Router` refuses a phrase or verb that
 an earlier route already owns, so no route here is shadowed. Each route names its handler in
-one of the dialog modules beside this one.
+one of the dialog modules beside this one. `welcome.first_contact` runs before routing on every
+turn, and SCHEDULE lists what runs on a timer.
 """
 
 from __future__ import annotations
 
 from bot.router import Route, Router
 from cards import verbs as v
-from dialogs import acknowledge, admin, approvals, incidents, qa, tools
+from dialogs import acknowledge, admin, approvals, incidents, qa, reminders, tools, welcome
 from dialogs import help as help_dialog
 
 # fmt: off
@@ -41,5 +42,9 @@ ROUTES = (
 # fmt: on
 
 
+# Jobs the service runs hourly when REMINDERS_WEEKLY is set; outbox keys make repeats harmless.
+SCHEDULE = (reminders.this_weeks_round,)
+
+
 def build_router() -> Router:
-    return Router(ROUTES)
+    return Router(ROUTES, first_contact=welcome.first_contact)

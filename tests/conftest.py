@@ -17,7 +17,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import SERVICES, create_app
+from bot.app import SERVICES
+from cli.wiring import create_app
 from cli.serve import prepare
 from bot.settings import Settings
 

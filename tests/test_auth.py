@@ -21,7 +21,7 @@ from botframework.connector.auth import AuthenticationConstants
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from jwt.algorithms import RSAAlgorithm
 
-from bot.app import create_app
+from cli.wiring import create_app
 from bot.signing_keys import OpenIdKeys
 from conftest import activity, make_settings, send_json, start_bot
 from storage.conversations import ConversationRepository

@@ -179,7 +179,7 @@ def test_with_telemetry_off_nothing_of_opentelemetry_is_imported(tmp_path):
     script = (
         "import sys\n"
         "from bot.settings import Settings\n"
-        "from bot.app import create_app\n"
+        "from cli.wiring import create_app\n"
         f"create_app(Settings(_env_file=None, database_url='sqlite:///{tmp_path}/b.db'))\n"
         "print(sorted(m for m in sys.modules if m.startswith(('opentelemetry', 'azure.monitor', 'prometheus_client'))))\n"
     )

@@ -1,0 +1,40 @@
+"""First contact: the welcome card when someone first talks to the bot (or it joins a team), then the policy prompt.
+
+The route table hands this to the router as its first-contact hook; the pipeline calls it on
+every turn before routing, and it returns whether it welcomed someone.
+"""
+
+from __future__ import annotations
+
+from bot.services import Services
+from bot.turn import Message, Turn
+from cards.welcome import build_welcome_card
+from dialogs.acknowledge import prompt_if_due
+
+
+async def first_contact(turn: Turn, services: Services) -> bool:
+    incoming = turn.incoming
+    if not incoming.is_personal:
+        if incoming.kind == "members_added" and incoming.members_added_bot:
+            await turn.reply(Message(cards=[_welcome(services)], summary="GenAI policy assistant added"))
+            return True
+        return False
+    if incoming.kind == "members_added" and not incoming.members_added_bot:
+        return False
+    is_new = await services.users.needs_welcome(
+        incoming.user_id, name=incoming.user_name, teams_user_id=incoming.user_teams_id, tenant_id=incoming.tenant_id
+    )
+    if is_new:
+        await turn.reply(Message(cards=[_welcome(services)], summary="Welcome to the GenAI policy assistant"))
+        await prompt_if_due(turn, services)
+    return is_new
+
+
+def _welcome(services: Services) -> dict:
+    settings = services.settings
+    return build_welcome_card(
+        org_name=settings.org_name,
+        authority_name=settings.genai_authority_name,
+        authority_contact=settings.genai_authority_contact,
+        commands=set(services.commands),
+    )
