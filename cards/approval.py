@@ -11,7 +11,7 @@ from cards.common import CARD_VERSION, MAX_REFRESH_USERS, button, card, field_er
 from cards.verbs import VERB_ANSWER, VERB_DECIDE, VERB_REFRESH, VERB_REQUEST_SUBMIT
 from cards.fit import Echo, fit
 from domain.approvals import CATEGORIES, DATA_CLASSIFICATIONS, LIMITS, STATUSES, consequences
-from storage.approvals import ApprovalRequest
+from domain.records import ApprovalRequest
 
 
 STATUS_STYLE = {"pending": "accent", "approved": "good", "approved_with_conditions": "warning", "rejected": "attention"}

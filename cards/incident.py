@@ -14,7 +14,7 @@ from cards.fit import Echo, fit
 from domain.incidents import (
     CATEGORIES, LIMITS, PERSONAL_DATA, SEVERITIES, STATUSES, notification_deadline, possible_breach, time_left,
 )
-from storage.incidents import Incident
+from domain.records import Incident
 
 
 def _choices(options: dict) -> list[Choice]:

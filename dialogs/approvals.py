@@ -19,8 +19,8 @@ from cards.verbs import VERB_REQUEST_TOOL
 from domain.approvals import (
     ACTIONS, FINAL_STATUSES, LIMITS, STATUSES, DecisionRefused, decide, may_decide, validate_answer, validate_request,
 )
-from storage.approvals import ApprovalRequest, StaleRequest
-from domain.records import Notification
+from domain.records import ApprovalRequest, Notification
+from storage.approvals import StaleRequest
 
 log = structlog.get_logger(__name__)
 

@@ -18,8 +18,8 @@ from cards.incident import (
     build_reporter_view, build_status_update_text, build_triage_card,
 )
 from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
-from storage.incidents import Incident, StaleIncident
-from domain.records import Notification
+from domain.records import Incident, Notification
+from storage.incidents import StaleIncident
 
 log = structlog.get_logger(__name__)
 

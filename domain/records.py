@@ -93,3 +93,90 @@ class Notification:
     undeliverable: str | None = None
     # Sent if this one fails for good, to whoever was told it had been sent (a receipt said so)
     if_failed: "Notification | None" = None
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    key: str
+    claim_token: str | None
+    conversation: ConversationRef
+    activity: dict
+    update_of: str | None
+    status: str
+    attempts: int
+    last_error: str | None
+    activity_id: str | None
+    created_at: datetime
+    if_failed: dict | None = None
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    user_id: str
+    version_id: int
+    version_label: str
+    sha256: str
+    acknowledged_at: datetime
+
+
+@dataclass(frozen=True)
+class KnownUser:
+    user_id: str
+    name: str | None
+    latest_version: str | None
+    acknowledged_at: datetime | None
+    current_acknowledged: bool
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    reference: str
+    requester_id: str
+    requester_name: str | None
+    tool_name: str
+    purpose: str
+    data_classification: str
+    data_description: str
+    expected_output: str
+    output_use: str
+    category: str
+    vendor_url: str | None
+    status: str
+    decided_by_id: str | None
+    decided_by_name: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    thread: list
+    version: int
+    requested_at: datetime
+    updated_at: datetime
+
+    @property
+    def open_question(self) -> dict | None:
+        """The approvers' latest question, if the requester has not answered it yet."""
+        if self.thread and self.thread[-1].get("kind") == "question":
+            return self.thread[-1]
+        return None
+
+
+@dataclass(frozen=True)
+class Incident:
+    reference: str
+    reporter_id: str
+    reporter_name: str | None
+    anonymous: bool
+    description: str
+    tool_name: str
+    occurred_at: datetime
+    personal_data: str
+    category: str
+    severity: str
+    status: str
+    assignee_id: str | None
+    assignee_name: str | None
+    outcome: str | None
+    notes: list
+    version: int
+    reported_at: datetime
+    updated_at: datetime

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import and_, func, select
@@ -10,25 +9,7 @@ from sqlalchemy import and_, func, select
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import AcknowledgementRow, ConversationRow, UserRow
-from domain.records import PolicyVersion
-
-
-@dataclass(frozen=True)
-class Acknowledgement:
-    user_id: str
-    version_id: int
-    version_label: str
-    sha256: str
-    acknowledged_at: datetime
-
-
-@dataclass(frozen=True)
-class KnownUser:
-    user_id: str
-    name: str | None
-    latest_version: str | None
-    acknowledged_at: datetime | None
-    current_acknowledged: bool
+from domain.records import Acknowledgement, KnownUser, PolicyVersion
 
 
 def _ack(row: AcknowledgementRow) -> Acknowledgement:

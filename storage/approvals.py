@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -12,41 +11,10 @@ from domain.approvals import REGISTER_CATEGORIES, Decision, RequestForm, review_
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import ApprovalRequestRow
-from domain.records import Notification, Tool
+from domain.records import ApprovalRequest, Notification, Tool
 from storage.references import next_reference
 from storage.tools import ToolRepository
 from storage.versioned import update_if_unchanged
-
-
-@dataclass(frozen=True)
-class ApprovalRequest:
-    reference: str
-    requester_id: str
-    requester_name: str | None
-    tool_name: str
-    purpose: str
-    data_classification: str
-    data_description: str
-    expected_output: str
-    output_use: str
-    category: str
-    vendor_url: str | None
-    status: str
-    decided_by_id: str | None
-    decided_by_name: str | None
-    decided_at: datetime | None
-    decision_note: str | None
-    thread: list
-    version: int
-    requested_at: datetime
-    updated_at: datetime
-
-    @property
-    def open_question(self) -> dict | None:
-        """The approvers' latest question, if the requester has not answered it yet."""
-        if self.thread and self.thread[-1].get("kind") == "question":
-            return self.thread[-1]
-        return None
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -12,31 +11,9 @@ from domain.incidents import IncidentForm
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import IncidentRow
-from domain.records import Notification
+from domain.records import Incident, Notification
 from storage.references import next_reference
 from storage.versioned import update_if_unchanged
-
-
-@dataclass(frozen=True)
-class Incident:
-    reference: str
-    reporter_id: str
-    reporter_name: str | None
-    anonymous: bool
-    description: str
-    tool_name: str
-    occurred_at: datetime
-    personal_data: str
-    category: str
-    severity: str
-    status: str
-    assignee_id: str | None
-    assignee_name: str | None
-    outcome: str | None
-    notes: list
-    version: int
-    reported_at: datetime
-    updated_at: datetime
 
 
 def _utc(value: datetime) -> datetime:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
 from storage.db import Database
 from storage.models import OutboxRow
-from domain.records import ConversationRef, Notification
+from domain.records import ConversationRef, Notification, OutboxEntry
 
 CLAIM_SECONDS = 60
 MAX_ATTEMPTS = 8
@@ -25,22 +25,6 @@ MAX_ATTEMPTS = 8
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    id: int
-    key: str
-    claim_token: str | None
-    conversation: ConversationRef
-    activity: dict
-    update_of: str | None
-    status: str
-    attempts: int
-    last_error: str | None
-    activity_id: str | None
-    created_at: datetime
-    if_failed: dict | None = None
 
 
 def _entry(row) -> OutboxEntry:

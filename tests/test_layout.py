@@ -42,6 +42,10 @@ def test_storage_and_cards_import_neither_bot_nor_dialogs_nor_cli():
     assert wrong == []
 
 
+def test_cards_are_built_from_records_and_import_only_cards_and_domain():
+    assert [f"{e.where}: {e.target}" for e in edges_from("cards") if e.target.split(".")[0] not in ("cards", "domain")] == []
+
+
 def test_bot_imports_no_dialog_and_only_cli_wires_the_route_table():
     assert [e.where for e in edges_from("bot") if e.target.split(".")[0] in ("dialogs", "cli")] == []
     importers = {e.source for e in GRAPH.selected() if e.target == "dialogs.routes"}

@@ -9,7 +9,7 @@ import structlog
 
 from bot.services import Services
 from bot.turn import Message
-from storage.outbox import OutboxEntry
+from domain.records import OutboxEntry
 from domain.records import ConversationRef, Notification
 
 log = structlog.get_logger(__name__)

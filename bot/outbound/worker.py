@@ -9,7 +9,8 @@ import structlog
 from aiolimiter import AsyncLimiter
 
 from bot.outbound.connector import BotConnector, ConnectorError, RetryableConnectorError
-from storage.outbox import Outbox, OutboxEntry
+from domain.records import OutboxEntry
+from storage.outbox import Outbox
 
 log = structlog.get_logger(__name__)
 
