@@ -60,7 +60,7 @@ def create_app(settings: Settings, router: Router, schedule: Sequence[Job] = (),
         services.outbox, DeliveryOutbound(outbound or delivery_connector, mailer),
         per_tenant_per_second=settings.rate_per_tenant, per_conversation_per_second=settings.rate_per_conversation,
     )
-    services.replies = ReplySender(services.outbound, services.outbox, services.db, services.deliver_soon)
+    services.replies = ReplySender(services.outbound, services.outbox, services.deliver_soon)
     if telemetry is not None:
         telemetry.instrument(app, router, services)
     bot = Pipeline(services, router)

@@ -57,8 +57,7 @@ async def queue_round(services: Services, label: str) -> RoundPlan | None:
                 unreachable += 1
                 continue
             messages.append((f"{prefix}{user}", ref, Message(text=text).to_activity(ref)))
-        async with services.db.sessions.begin() as session:
-            await services.outbox.add_many_in(session, messages)
+        await services.outbox.add_many(messages)
         queued += len(messages)
     services.deliver_soon()
     return RoundPlan(prefix, queued, len(existing), unreachable)

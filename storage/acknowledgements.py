@@ -9,11 +9,12 @@ from sqlalchemy import and_, func, select
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import AcknowledgementRow, ConversationRow, UserRow
+from storage.times import as_utc
 from domain.records import Acknowledgement, KnownUser, PolicyVersion
 
 
 def _ack(row: AcknowledgementRow) -> Acknowledgement:
-    at = row.acknowledged_at if row.acknowledged_at.tzinfo else row.acknowledged_at.replace(tzinfo=timezone.utc)
+    at = as_utc(row.acknowledged_at)
     return Acknowledgement(row.user_id, row.version_id, row.version_label, row.sha256, at)
 
 

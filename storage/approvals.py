@@ -13,12 +13,9 @@ from storage.db import Database
 from storage.models import ApprovalRequestRow
 from domain.records import ApprovalRequest, Notification, Tool
 from storage.references import next_reference
+from storage.times import as_utc
 from storage.tools import ToolRepository
 from storage.versioned import update_if_unchanged
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _request(row: ApprovalRequestRow) -> ApprovalRequest:
@@ -27,9 +24,9 @@ def _request(row: ApprovalRequestRow) -> ApprovalRequest:
         tool_name=row.tool_name, purpose=row.purpose, data_classification=row.data_classification,
         data_description=row.data_description, expected_output=row.expected_output, output_use=row.output_use,
         category=row.category, vendor_url=row.vendor_url, status=row.status, decided_by_id=row.decided_by_id,
-        decided_by_name=row.decided_by_name, decided_at=_utc(row.decided_at), decision_note=row.decision_note,
-        thread=list(row.thread or []), version=row.version, requested_at=_utc(row.requested_at),
-        updated_at=_utc(row.updated_at),
+        decided_by_name=row.decided_by_name, decided_at=as_utc(row.decided_at), decision_note=row.decision_note,
+        thread=list(row.thread or []), version=row.version, requested_at=as_utc(row.requested_at),
+        updated_at=as_utc(row.updated_at),
     )
 
 

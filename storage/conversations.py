@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
 from storage.models import ConversationRow, UserRow
+from storage.times import utc_now
 from domain.records import ConversationRef
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _ref(row: ConversationRow) -> ConversationRef:
@@ -44,7 +40,7 @@ class ConversationRepository:
         if self._seen.get(ref.id) == ref.service_url:
             return
         async with self._db.sessions.begin() as session:
-            await session.execute(self._db.upsert(ConversationRow.__table__, {**asdict(ref), "updated_at": _now()}, ["id"]))
+            await session.execute(self._db.upsert(ConversationRow.__table__, {**asdict(ref), "updated_at": utc_now()}, ["id"]))
         self._seen[ref.id] = ref.service_url
 
     async def get(self, conversation_id: str) -> ConversationRef | None:
@@ -103,7 +99,7 @@ class UserRepository:
             return {user_id: teams_id for user_id, teams_id in rows}
 
     async def _claim_welcome(self, user_id: str, name: str | None, teams_user_id: str | None, tenant_id: str | None) -> bool:
-        now = _now()
+        now = utc_now()
         async with self._db.sessions.begin() as session:
             row = await session.get(UserRow, user_id)
             if row is None:

@@ -13,20 +13,17 @@ from storage.db import Database
 from storage.models import IncidentRow
 from domain.records import Incident, Notification
 from storage.references import next_reference
+from storage.times import as_utc
 from storage.versioned import update_if_unchanged
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _incident(row: IncidentRow) -> Incident:
     return Incident(
         reference=row.reference, reporter_id=row.reporter_id, reporter_name=row.reporter_name, anonymous=row.anonymous,
-        description=row.description, tool_name=row.tool_name, occurred_at=_utc(row.occurred_at),
+        description=row.description, tool_name=row.tool_name, occurred_at=as_utc(row.occurred_at),
         personal_data=row.personal_data, category=row.category, severity=row.severity, status=row.status,
         assignee_id=row.assignee_id, assignee_name=row.assignee_name, outcome=row.outcome, notes=list(row.notes or []),
-        version=row.version, reported_at=_utc(row.reported_at), updated_at=_utc(row.updated_at),
+        version=row.version, reported_at=as_utc(row.reported_at), updated_at=as_utc(row.updated_at),
     )
 
 

@@ -11,20 +11,17 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import asdict
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
 from storage.db import Database
 from storage.models import OutboxRow
+from storage.times import utc_now
 from domain.records import ConversationRef, Notification, OutboxEntry
 
 CLAIM_SECONDS = 60
 MAX_ATTEMPTS = 8
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _entry(row) -> OutboxEntry:
@@ -69,7 +66,7 @@ class Outbox:
         `undeliverable` records a message that cannot be sent (no conversation with that person yet) as
         failed, with the reason, so that it shows in `policy-bot outbox` instead of vanishing.
         `if_failed` is queued in its turn if this message fails for good (see `_give_up`)."""
-        now = _now()
+        now = utc_now()
         statement = self._db.insert_ignore(
             OutboxRow.__table__,
             dict(key=key, conversation=asdict(conversation), activity=_stored(activity), update_of=update_of,
@@ -90,14 +87,19 @@ class Outbox:
             return
         from sqlalchemy.dialects import postgresql, sqlite
 
-        now = _now()
+        now = utc_now()
         dialect = sqlite if self._db.is_sqlite else postgresql
         rows = [dict(key=key, conversation=asdict(ref), activity=_stored(activity), update_of=None, status="pending",
                      attempts=0, next_attempt_at=now, created_at=now) for key, ref, activity in messages]
         await session.execute(dialect.insert(OutboxRow.__table__).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
+    async def add_many(self, messages: list[tuple[str, ConversationRef, dict]]) -> None:
+        """add_many_in, in a transaction of its own."""
+        async with self._db.sessions.begin() as session:
+            await self.add_many_in(session, messages)
+
     async def claim(self, limit: int = 20) -> list[OutboxEntry]:
-        now = _now()
+        now = utc_now()
         token = uuid.uuid4().hex
         due = (
             select(OutboxRow.id)
@@ -129,7 +131,7 @@ class Outbox:
             result = await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == entry.id, OutboxRow.claim_token == entry.claim_token, OutboxRow.status == "sending")
-                .values(claimed_until=_now() + timedelta(seconds=self._claim_seconds))
+                .values(claimed_until=utc_now() + timedelta(seconds=self._claim_seconds))
             )
             return result.rowcount == 1
 
@@ -140,7 +142,7 @@ class Outbox:
         async with self._db.sessions.begin() as session:
             await session.execute(
                 update(OutboxRow).where(self._held(entry))
-                .values(status="sent", activity_id=activity_id, sent_at=_now(), claimed_until=None, last_error=None)
+                .values(status="sent", activity_id=activity_id, sent_at=utc_now(), claimed_until=None, last_error=None)
             )
 
     async def retry_later(self, entry: OutboxEntry, error: str, retry_after: float | None) -> bool:
@@ -150,7 +152,7 @@ class Outbox:
             result = await session.execute(
                 update(OutboxRow).where(self._held(entry)).values(
                     status="failed" if give_up else "pending",
-                    next_attempt_at=_now() + timedelta(seconds=backoff_seconds(entry.attempts, retry_after, self._base_delay)),
+                    next_attempt_at=utc_now() + timedelta(seconds=backoff_seconds(entry.attempts, retry_after, self._base_delay)),
                     claimed_until=None, last_error=error[:500],
                 )
             )
@@ -214,6 +216,6 @@ class Outbox:
             condition = condition & (OutboxRow.id == entry_id)
         async with self._db.sessions.begin() as session:
             result = await session.execute(
-                update(OutboxRow).where(condition).values(status="pending", attempts=0, next_attempt_at=_now())
+                update(OutboxRow).where(condition).values(status="pending", attempts=0, next_attempt_at=utc_now())
             )
             return result.rowcount

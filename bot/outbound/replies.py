@@ -20,10 +20,9 @@ Reply = tuple[str, ConversationRef, dict]  # outbox key, conversation, activity
 
 
 class ReplySender:
-    def __init__(self, outbound: Outbound, outbox: Outbox, db, on_queued) -> None:
+    def __init__(self, outbound: Outbound, outbox: Outbox, on_queued) -> None:
         self._outbound = outbound
         self._outbox = outbox
-        self._db = db
         self._on_queued = on_queued  # wakes the delivery worker
         self._tasks: set[asyncio.Task] = set()
         self._last: dict[str, asyncio.Task] = {}
@@ -59,8 +58,7 @@ class ReplySender:
 
     async def _queue(self, replies: list[Reply]) -> None:
         try:
-            async with self._db.sessions.begin() as session:
-                await self._outbox.add_many_in(session, replies)
+            await self._outbox.add_many(replies)
         except Exception:
             log.exception("could not queue replies in the outbox either", count=len(replies))
             return
