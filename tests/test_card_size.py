@@ -24,9 +24,7 @@ from domain.acknowledgements import SectionChange
 from domain.approvals import LIMITS as REQUEST_LIMITS
 from domain.incidents import LIMITS as INCIDENT_LIMITS
 from domain.policy_parse import Block, Section
-from storage.approvals import ApprovalRequest
-from storage.incidents import Incident
-from domain.records import Tool
+from domain.records import ApprovalRequest, Incident, Tool
 
 BUDGET = 28_000  # bytes of card JSON, UTF-8: cards.fit.CARD_BUDGET_BYTES explains the number
 TEAMS_LIMIT = 80 * 1024  # the whole activity in UTF-16, as Microsoft advises
