@@ -1,11 +1,12 @@
 """The command line, `policy-bot`: the composition root that wires dialogs into the app.
 
-- `main`: the root typer app and `main()`, the console-script entry point.
+- `main`: the root typer app, which only assembles the command modules, and `main()`, the entry point.
+- `common`: what every command shares (`fail`, `settings_or_exit`, `prepared_database`, `audit_trail`).
 - `wiring`: the only module that imports `dialogs.routes`: it builds the app and the chat's pipeline.
-- `serve`: `policy-bot serve` (the HTTP server) and the start-up checks it runs first.
-- `chat`: `policy-bot chat`, the bot in a terminal.
-- `doctor`: `policy-bot doctor`, the configuration checklist (its checks are bot/doctor.py).
-- `outbox`: the operations commands: `outbox`, `remind`, `report`, `audit`, `purge`, `export-user`.
+- `run`: `serve` and `chat`; `serve.py` and `chat.py` hold what they run (the HTTP server, the terminal chat).
+- `ask`, `manifest`, `doctor` (its checks are bot/doctor.py): one command each.
+- `db`, `policy`, `tools`, `report`: one command group each.
+- `outbox`: `outbox` and `remind`; `records`: `audit`, `purge` and `export-user`.
 
 It sits above every other package (domain <- storage, cards <- bot <- dialogs <- cli), so
 nothing imports it.

@@ -1,4 +1,4 @@
-"""`policy-bot doctor`: the configuration checklist (bot/doctor.py), registered on the CLI."""
+"""`policy-bot doctor`: the configuration checklist (bot/doctor.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import asyncio
 
 import typer
 
-from cli.main import app
 
 
-@app.command()
+
+
 def doctor() -> None:
     """Check this configuration: settings, database, credentials, Graph permissions, channels, approvers, outbox,
     policy and register. Prints OK, WARN or FAIL with the fix for each; exits 1 if anything failed."""

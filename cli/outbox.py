@@ -1,20 +1,16 @@
-"""policy-bot commands for running the service day to day: outbox, reminders, reports, audit, retention."""
+"""`policy-bot outbox` and `policy-bot remind`: proactive messages and reminder rounds."""
 
 from __future__ import annotations
 
 import asyncio
-import getpass
-import json
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Optional
 
 import typer
 
-from cli.main import _prepared_database, app, audit_trail, fail, settings_or_exit
+from cli.common import fail, prepared_database, settings_or_exit
 
 
-@app.command()
+
 def outbox(
     action: str = typer.Argument("list", help="list, or retry"),
     entry: Optional[int] = typer.Argument(None, help="With retry: one entry's id (default: every failed entry)"),
@@ -28,7 +24,7 @@ def outbox(
         fail(f"outbox {action}: use 'list' or 'retry'")
 
     async def run() -> None:
-        db = await _prepared_database(settings, migrate=False, check_audit_key=False)
+        db = await prepared_database(settings, migrate=False, check_audit_key=False)
         box = Outbox(db)
         if action == "retry":
             typer.echo(f"queued again: {await box.retry(entry)}")
@@ -43,7 +39,6 @@ def outbox(
     asyncio.run(run())
 
 
-@app.command()
 def remind(
     round_name: Optional[str] = typer.Option(None, "--round", help="Round label (default: this ISO week, e.g. 2026-W47)"),
 ) -> None:
@@ -62,7 +57,7 @@ def remind(
     from bot.services import Services
 
     async def run() -> None:
-        db = await _prepared_database(settings, migrate=settings.is_sqlite)
+        db = await prepared_database(settings, migrate=settings.is_sqlite)
         tokens = TokenProvider(build_credential(settings))
         connector = BotConnector(tokens, ServiceUrls.for_settings(settings), attempts=1, timeout=settings.connector_timeout)
         services = Services.build(settings, connector, db=db)
@@ -98,162 +93,3 @@ def remind(
             await db.dispose()
 
     asyncio.run(run())
-
-
-def utc_iso(at: datetime) -> str:
-    """A time with its zone, e.g. 2026-11-25T21:27:03+00:00 (SQLite hands times back without one; they are UTC)."""
-    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-report_app = typer.Typer(no_args_is_help=True, help="Reports for the governance team and auditors.")
-app.add_typer(report_app, name="report")
-
-
-@report_app.command("acknowledgements")
-def report_acknowledgements(csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write one row per known person")) -> None:
-    """Who has acknowledged the current policy version (and when), for audits."""
-    settings = settings_or_exit()
-    import csv
-
-    from storage.acknowledgements import AcknowledgementRepository
-    from storage.policies import PolicyRepository
-
-    async def run():
-        db = await _prepared_database(settings, migrate=settings.is_sqlite)
-        audit = audit_trail(db, settings)
-        current = await PolicyRepository(db, audit).current()
-        rows = await AcknowledgementRepository(db, audit).report(current.id if current else None)
-        await audit.append(f"cli:{getpass.getuser()}", "report.exported", "report:acknowledgements",
-                           {"rows": len(rows), "file": str(csv_path) if csv_path else None})
-        await db.dispose()
-        return current, rows
-
-    current, rows = asyncio.run(run())
-    done = sum(r.current_acknowledged for r in rows)
-    label = current.label if current else "none"
-    if csv_path:
-        with csv_path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["user_id", "name", "latest_version", "acknowledged_at", "current_acknowledged"])
-            for r in rows:
-                writer.writerow([r.user_id, r.name or "", r.latest_version or "",
-                                 utc_iso(r.acknowledged_at) if r.acknowledged_at else "",
-                                 "true" if r.current_acknowledged else "false"])
-        typer.echo(f"wrote {len(rows)} rows to {csv_path}", err=True)
-    typer.echo(f"current version {label}: {done} of {len(rows)} known people acknowledged")
-
-
-audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit trail.")
-app.add_typer(audit_app, name="audit")
-
-
-@audit_app.command("verify")
-def audit_verify(
-    anchor: Optional[str] = typer.Option(None, "--anchor", help="COUNT:HASH from an earlier `policy-bot audit anchor`, "
-                                                                "kept outside the database"),
-) -> None:
-    """Check the hash chain, the head's count and hash, and (with AUDIT_KEY) every signature; name the first problem."""
-    settings = settings_or_exit()
-    from storage.audit_chain import Anchor
-
-    try:
-        kept = Anchor.parse(anchor) if anchor else None
-    except ValueError as exc:
-        fail(f"--anchor: {exc}")
-
-    async def run() -> int:
-        db = await _prepared_database(settings, migrate=False, check_audit_key=False)
-        audit = audit_trail(db, settings)
-        problem = await audit.verify(kept)
-        head = await audit.head()
-        await db.dispose()
-        if problem is None:
-            checked = " and the anchor" if kept else ""
-            signed = ", signed with AUDIT_KEY" if settings.audit_key else ""
-            typer.echo(f"audit trail intact: {head.count} entries{checked}{signed}")
-            return 0
-        entry = problem.entry
-        where = (f" at entry {entry.id} ({entry.at:%Y-%m-%d %H:%M:%S} {entry.action} by {entry.actor})" if entry else "")
-        typer.echo(f"audit trail BROKEN{where}: {problem.message}", err=True)
-        return 1
-
-    raise typer.Exit(asyncio.run(run()))
-
-
-@audit_app.command("anchor")
-def audit_anchor() -> None:
-    """Record an anchor entry and print the trail's head (COUNT:HASH and the time), to keep outside the database,
-    for example posted each week in the governance channel. `audit verify --anchor COUNT:HASH` checks against it."""
-    settings = settings_or_exit()
-    from datetime import datetime, timezone
-
-    async def run():
-        db = await _prepared_database(settings, migrate=False)
-        audit = audit_trail(db, settings)
-        await audit.append(f"cli:{getpass.getuser()}", "audit.anchored", "audit", {})
-        head = await audit.head()
-        await db.dispose()
-        return head
-
-    head = asyncio.run(run())
-    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    typer.echo(f"{head.count}:{head.hash}  at {at}")
-    typer.echo("Keep this line somewhere the database's administrators can't change; check it later with "
-               f"`policy-bot audit verify --anchor {head.count}:{head.hash}`.", err=True)
-
-
-@app.command()
-def purge(dry_run: bool = typer.Option(False, "--dry-run", help="Count what is due without deleting")) -> None:
-    """Delete records past their retention periods (RETENTION_*_DAYS), recording that it was done."""
-    settings = settings_or_exit()
-    from storage.privacy import Records, RetentionRule
-
-    rules = [
-        RetentionRule("questions", settings.retention_questions_days),
-        RetentionRule("incidents", settings.retention_incidents_days),
-        RetentionRule("tool_requests", settings.retention_requests_days),
-        RetentionRule("acknowledgements", settings.retention_acknowledgements_days),
-        RetentionRule("sent_messages", settings.retention_sent_messages_days),
-    ]
-
-    async def run() -> dict:
-        db = await _prepared_database(settings, migrate=False)
-        counts = await Records(db, audit_trail(db, settings)).purge(rules, actor=f"cli:{getpass.getuser()}",
-                                                                     dry_run=dry_run)
-        await db.dispose()
-        return counts
-
-    counts = asyncio.run(run())
-    verb = "due for deletion" if dry_run else "deleted"
-    for rule in rules:
-        typer.echo(f"{rule.kind.replace('_', ' ')} older than {rule.days} days {verb}: {counts[rule.kind]}")
-    if not dry_run:
-        typer.echo(f"audit entries cleared of the purged records' free text: {counts['audit_text_cleared']}")
-
-
-@app.command("export-user")
-def export_user(
-    user_id: str = typer.Argument(..., help="The person's Entra object id"),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of stdout"),
-) -> None:
-    """Write what the bot holds about one person as JSON (UK GDPR subject access): their own records in full, and
-    from other people's records only what this person did to them."""
-    settings = settings_or_exit()
-    from storage.subject_access import SubjectAccess
-
-    async def run() -> dict:
-        db = await _prepared_database(settings, migrate=False, check_audit_key=False)
-        data = await SubjectAccess(db, audit_trail(db, settings)).export(user_id)
-        await db.dispose()
-        return data
-
-    data = asyncio.run(run())
-    if data["profile"] is None and not any(value for key, value in data.items() if isinstance(value, list)):
-        fail(f"no records about '{user_id}': nothing written. Check it is the person's Entra object id "
-             "(in Entra ID, Users, the person, Object ID)", code=1)
-    text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
-    if out:
-        out.write_text(text + "\n", encoding="utf-8")
-        typer.echo(f"wrote {out}", err=True)
-    else:
-        print(text)

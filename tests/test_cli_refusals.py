@@ -68,7 +68,6 @@ def test_every_commands_help_is_free_of_stray_metavars():
     import typer
     from typer.testing import CliRunner
 
-    import cli.outbox  # noqa: F401  (registers the operations commands)
     from cli.main import app
 
     def paths(command: click.Command, prefix: tuple[str, ...] = ()):

@@ -19,13 +19,17 @@ from import_graph import build, cycles  # noqa: E402
 GRAPH = build(ROOT)
 PACKAGES = ("bot", "cli", "dialogs", "cards", "storage", "domain", "manifest")
 # Long functions still to split; each name leaves this set when it is.
-NOT_YET = {"bot/adapter.py:to_incoming", "bot/app.py:create_app", "cli/main.py:ask", "cli/outbox.py:remind",
+NOT_YET = {"bot/adapter.py:to_incoming", "bot/app.py:create_app", "cli/ask.py:ask", "cli/outbox.py:remind",
            "dialogs/approvals.py:decide_request", "dialogs/incidents.py:triage", "dialogs/qa.py:answer_question",
-           "cli/main.py:policy_publish", "bot/telemetry.py:start", "dialogs/incidents.py:submit_report"}
+           "cli/policy.py:policy_publish", "bot/telemetry.py:start", "dialogs/incidents.py:submit_report"}
 
 
 def edges_from(package: str) -> list:
     return [e for e in GRAPH.selected() if e.source == package or e.source.startswith(package + ".")]
+
+
+def test_no_cycles_between_modules():
+    assert cycles(GRAPH.module_graph()) == []
 
 
 def test_no_cycles_between_packages():

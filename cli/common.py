@@ -1,0 +1,47 @@
+"""What every command shares: refusing in one plain line, settings, and the database."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"policy-bot: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit(**overrides: object) -> Settings:
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        fail(str(exc))
+    from bot.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+async def prepared_database(settings: Settings, *, migrate: bool, check_audit_key: bool = True):
+    """The database, migrated if asked and at the code's schema. Unless told otherwise, refuse when this process's
+    AUDIT_KEY would break the audit chain (missing, or not the one the trail is signed with)."""
+    from bot.database import open_database
+
+    db = open_database(settings)
+    if migrate:
+        await db.upgrade()
+    problem = await db.schema_problem()
+    if problem is None and check_audit_key:
+        problem = await audit_trail(db, settings).key_problem()
+        problem = f"Setting AUDIT_KEY: {problem}" if problem else None
+    if problem:
+        await db.dispose()
+        fail(problem)
+    return db
+
+
+def audit_trail(db, settings: Settings):
+    from storage.audit import AuditTrail
+
+    return AuditTrail(db, key=settings.audit_key_bytes)
