@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from domain.policy_text import PolicyFileError, RawLine, clean_text
+from domain.policy_lines import PolicyFileError, RawLine, clean_text
 
 _SKIP = frozenset("script style noscript template nav header footer aside form button svg iframe head select".split())
 _BLOCK = frozenset(

@@ -7,20 +7,10 @@ level, a list paragraph) so that the parser does not have to guess it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-
-class PolicyFileError(ValueError):
-    """The policy file cannot be read; the message says why in plain words."""
-
-
-@dataclass(frozen=True)
-class RawLine:
-    text: str
-    heading_level: int | None = None  # from Markdown '#' or a Word Heading style
-    is_list: bool = False  # a Word list paragraph or a Markdown bullet
+from domain.policy_lines import PolicyFileError, RawLine, clean_text  # noqa: F401  (also imported from here)
 
 
 @dataclass(frozen=True)
@@ -30,17 +20,6 @@ class Placeholders:
     authority_contact: str
 
 
-_TYPOGRAPHY = str.maketrans(
-    {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
-        "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
-        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ", "\t": " ",
-        "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None, "\u00ad": None,
-        "\u2026": "...",
-    }
-)
-
 _EDITORIAL = re.compile(r"^\s*(optional|add|remove|amend|delete|note|guidance|tip|example|drafting|edit)\b", re.I)
 _PLACEHOLDER = re.compile(r"\[([^\[\]]{1,300})\]\.?")
 _STRAY = re.compile(
@@ -48,11 +27,6 @@ _STRAY = re.compile(
     re.I,
 )
 _TOC_ENTRY = re.compile(r"(\.{4,}|\s{2,}|\t)\s*\d+\s*$")
-
-
-def clean_text(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text.translate(_TYPOGRAPHY))
-    return re.sub(r"[ ]{2,}", " ", text).strip()
 
 
 def fill_placeholders(text: str, values: Placeholders) -> str:
