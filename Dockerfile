@@ -21,6 +21,7 @@ RUN python3 -m venv /opt/policy-bot
 COPY requirements.lock pyproject.toml README.md ./
 COPY bot ./bot
 COPY cards ./cards
+COPY cli ./cli
 COPY dialogs ./dialogs
 COPY domain ./domain
 COPY manifest ./manifest
