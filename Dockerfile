@@ -9,7 +9,8 @@
 #   docker run --rm -e DATABASE_URL=… genai-policy-bot db upgrade
 
 # A versioned tag, never "latest". Checkov cannot see through the ARG, hence the skips below, each on a FROM
-# that uses it. Override only to build from a local base, e.g. one made with mmdebstrap (docs/runbook.md).
+# that uses it. Override only to build from a local base, e.g. one made with mmdebstrap:
+#   make image IMAGE_BUILD_ARGS="--build-arg PYTHON_IMAGE=<local base>"
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # ---- build: a virtual environment holding the app and exactly the pinned dependencies ----
