@@ -17,7 +17,7 @@ app = typer.Typer(no_args_is_help=True, help="Publish and list policy versions."
 
 @app.command("publish")
 def policy_publish(
-    path: Path = typer.Argument(..., help="Markdown, plain text or Word (.docx) policy"),
+    path: Path = typer.Argument(..., help="Word (.docx), PDF, HTML, Markdown or plain text policy"),
     version: str = typer.Option(..., "--version", help="Version label, e.g. 2.1 or 2026-11"),
     by: str = typer.Option(None, "--by", help="Who is publishing (defaults to your login name)"),
     remind: bool = typer.Option(True, "--remind/--no-remind",
