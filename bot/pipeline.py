@@ -59,7 +59,8 @@ class Pipeline:
             return
         log.info("turn", route=route.name, conversation_kind=incoming.conversation.kind)
         turn.argument = route.argument(incoming)
-        await route.handler(turn, self.services)
+        if route.guard is None or await route.guard(turn, self.services):
+            await route.handler(turn, self.services)
         if incoming.is_card_action and turn.invoke_response is None:
             turn.respond_with_text("Done.")
 

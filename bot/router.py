@@ -3,7 +3,8 @@
 A route names what it answers to: typed commands (which may be followed by an argument), exact
 phrases (nothing after them), card verbs, or any other message (the fallback, which must come
 last). The table itself is `dialogs/routes.py`. Building a `Router` refuses a table in which a
-route could never run because an earlier one already owns its phrase or verb.
+route could never run because an earlier one already owns its phrase or verb. A route may name a
+guard, middleware that runs before its handler and may answer the turn itself (a refusal).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[[Turn, "Services"], Awaitable[None]]
 FirstContact = Callable[[Turn, "Services"], Awaitable[bool]]  # True when it welcomed someone
+Guard = Callable[[Turn, "Services"], Awaitable[bool]]  # route middleware: True lets the turn on; False: it has answered
 
 
 @lru_cache(maxsize=1024)  # every route normalises the same text; once per message is enough
@@ -48,6 +50,7 @@ class Route:
     exact: tuple[str, ...] = ()  # typed, with nothing after
     verbs: tuple[str, ...] = ()  # card buttons
     any_message: bool = False  # the fallback: any message that is not a card action
+    guard: Guard | None = None  # runs before the handler (who may use this route); see dialogs/guards.py
 
     @cached_property
     def command_phrases(self) -> tuple[str, ...]:

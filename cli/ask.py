@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import audit_trail, fail, prepared_database, settings_or_exit
+from cli.common import audit_trail, fail, open_database, settings_or_exit
 
 
 
@@ -35,11 +35,10 @@ def ask(
         from storage.policies import PolicyRepository
         from storage.tools import ToolRepository
 
-        db = await prepared_database(settings, migrate=settings.is_sqlite)
-        audit = audit_trail(db, settings)
-        library = PolicyLibrary(settings, PolicyRepository(db, audit), ToolRepository(db, audit))
-        loaded = await library.current()
-        await db.dispose()
+        async with open_database(settings, migrate=settings.is_sqlite) as db:
+            audit = audit_trail(db, settings)
+            library = PolicyLibrary(settings, PolicyRepository(db, audit), ToolRepository(db, audit))
+            loaded = await library.current()
         return loaded
 
     try:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, AsyncIterator
+
 import typer
 
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -23,22 +29,26 @@ def settings_or_exit(**overrides: object) -> Settings:
     return settings
 
 
-async def prepared_database(settings: Settings, *, migrate: bool, check_audit_key: bool = True):
-    """The database, migrated if asked and at the code's schema. Unless told otherwise, refuse when this process's
-    AUDIT_KEY would break the audit chain (missing, or not the one the trail is signed with)."""
-    from bot.database import open_database
+@asynccontextmanager
+async def open_database(settings: Settings, *, migrate: bool, check_audit_key: bool = True) -> AsyncIterator[Database]:
+    """The database, migrated if asked and at the code's schema, disposed of when the block ends however it ends
+    (a refusal with `fail()` included). Unless told otherwise, refuse when this process's AUDIT_KEY would break
+    the audit chain (missing, or not the one the trail is signed with)."""
+    from bot.database import open_database as connect
 
-    db = open_database(settings)
-    if migrate:
-        await db.upgrade()
-    problem = await db.schema_problem()
-    if problem is None and check_audit_key:
-        problem = await audit_trail(db, settings).key_problem()
-        problem = f"Setting AUDIT_KEY: {problem}" if problem else None
-    if problem:
+    db = connect(settings)
+    try:
+        if migrate:
+            await db.upgrade()
+        problem = await db.schema_problem()
+        if problem is None and check_audit_key:
+            problem = await audit_trail(db, settings).key_problem()
+            problem = f"Setting AUDIT_KEY: {problem}" if problem else None
+        if problem:
+            fail(problem)
+        yield db
+    finally:
         await db.dispose()
-        fail(problem)
-    return db
 
 
 def audit_trail(db, settings: Settings):

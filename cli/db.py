@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from cli.common import prepared_database, settings_or_exit
+from cli.common import open_database, settings_or_exit
 
 
 app = typer.Typer(no_args_is_help=True, help="Database migrations.")
@@ -18,9 +18,8 @@ def db_upgrade() -> None:
     settings = settings_or_exit()
 
     async def run() -> None:
-        db = await prepared_database(settings, migrate=True)
-        revision = await db.current_revision()
-        await db.dispose()
+        async with open_database(settings, migrate=True) as db:
+            revision = await db.current_revision()
         typer.echo(f"database is at revision {revision}")
 
     asyncio.run(run())

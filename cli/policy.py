@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from cli.common import audit_trail, fail, prepared_database, settings_or_exit
+from cli.common import audit_trail, fail, open_database, settings_or_exit
 
 
 app = typer.Typer(no_args_is_help=True, help="Publish and list policy versions.")
@@ -44,35 +44,32 @@ def policy_publish(
         fail(f"{path.name}: found no numbered sections; is this the policy document?")
 
     async def run() -> None:
-        db = await prepared_database(settings, migrate=settings.is_sqlite)
-        repository = PolicyRepository(db, audit_trail(db, settings))
-        current = await repository.current()
-        same_text = current and current.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
-        if same_text and current.label != version and not force:
-            await db.dispose()
-            fail(f"{path.name} has the same text as the current version {current.label}; publishing it as {version} "
-                 "would ask everyone to acknowledge it again. Use --force to publish it anyway")
-        try:
-            published = await repository.publish(
-                label=version, text=text, source_name=path.name, published_by=by or getpass.getuser()
-            )
-        except DuplicateVersion as exc:
-            await db.dispose()
-            fail(str(exc))
-        typer.echo(f"published version {published.label} ({len(numbered)} sections, sha256 {published.sha256[:12]}…)")
-        if remind:
-            from bot.outbound.connector import BotConnector
-            from bot.microsoft.credentials import TokenProvider
-            from dialogs.reminders import queue_round
-            from bot.service_urls import ServiceUrls
-            from bot.services import Services
+        async with open_database(settings, migrate=settings.is_sqlite) as db:
+            repository = PolicyRepository(db, audit_trail(db, settings))
+            current = await repository.current()
+            same_text = current and current.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+            if same_text and current.label != version and not force:
+                fail(f"{path.name} has the same text as the current version {current.label}; publishing it as {version} "
+                     "would ask everyone to acknowledge it again. Use --force to publish it anyway")
+            try:
+                published = await repository.publish(
+                    label=version, text=text, source_name=path.name, published_by=by or getpass.getuser()
+                )
+            except DuplicateVersion as exc:
+                fail(str(exc))
+            typer.echo(f"published version {published.label} ({len(numbered)} sections, sha256 {published.sha256[:12]}…)")
+            if remind:
+                from bot.outbound.connector import BotConnector
+                from bot.microsoft.credentials import TokenProvider
+                from dialogs.reminders import queue_round
+                from bot.service_urls import ServiceUrls
+                from bot.services import Services
 
-            # Only queued here: the running service's delivery workers send them at Teams' pace.
-            services = Services.build(settings, BotConnector(TokenProvider(None), ServiceUrls.for_settings(settings)), db=db)
-            plan = await queue_round(services, f"published-{published.label}")
-            typer.echo(f"asked {plan.queued} people to acknowledge it (sent by the running service; "
-                       f"{plan.unreachable} without a 1:1 chat with the bot)")
-        await db.dispose()
+                # Only queued here: the running service's delivery workers send them at Teams' pace.
+                services = Services.build(settings, BotConnector(TokenProvider(None), ServiceUrls.for_settings(settings)), db=db)
+                plan = await queue_round(services, f"published-{published.label}")
+                typer.echo(f"asked {plan.queued} people to acknowledge it (sent by the running service; "
+                           f"{plan.unreachable} without a 1:1 chat with the bot)")
 
     asyncio.run(run())
 
@@ -84,9 +81,8 @@ def policy_list() -> None:
     from storage.policies import PolicyRepository
 
     async def run() -> None:
-        db = await prepared_database(settings, migrate=settings.is_sqlite)
-        versions = await PolicyRepository(db, audit_trail(db, settings)).all()
-        await db.dispose()
+        async with open_database(settings, migrate=settings.is_sqlite) as db:
+            versions = await PolicyRepository(db, audit_trail(db, settings)).all()
         if not versions:
             typer.echo("no policy published yet")
         for v in versions:

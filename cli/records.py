@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import audit_trail, fail, prepared_database, settings_or_exit
+from cli.common import audit_trail, fail, open_database, settings_or_exit
 
 
 audit = typer.Typer(no_args_is_help=True, help="The tamper-evident audit trail.")
@@ -32,11 +32,10 @@ def audit_verify(
         fail(f"--anchor: {exc}")
 
     async def run() -> int:
-        db = await prepared_database(settings, migrate=False, check_audit_key=False)
-        audit = audit_trail(db, settings)
-        problem = await audit.verify(kept)
-        head = await audit.head()
-        await db.dispose()
+        async with open_database(settings, migrate=False, check_audit_key=False) as db:
+            audit = audit_trail(db, settings)
+            problem = await audit.verify(kept)
+            head = await audit.head()
         if problem is None:
             checked = " and the anchor" if kept else ""
             signed = ", signed with AUDIT_KEY" if settings.audit_key else ""
@@ -58,11 +57,10 @@ def audit_anchor() -> None:
     from datetime import datetime, timezone
 
     async def run():
-        db = await prepared_database(settings, migrate=False)
-        audit = audit_trail(db, settings)
-        await audit.append(f"cli:{getpass.getuser()}", "audit.anchored", "audit", {})
-        head = await audit.head()
-        await db.dispose()
+        async with open_database(settings, migrate=False) as db:
+            audit = audit_trail(db, settings)
+            await audit.append(f"cli:{getpass.getuser()}", "audit.anchored", "audit", {})
+            head = await audit.head()
         return head
 
     head = asyncio.run(run())
@@ -86,10 +84,9 @@ def purge(dry_run: bool = typer.Option(False, "--dry-run", help="Count what is d
     ]
 
     async def run() -> dict:
-        db = await prepared_database(settings, migrate=False)
-        counts = await Records(db, audit_trail(db, settings)).purge(rules, actor=f"cli:{getpass.getuser()}",
-                                                                     dry_run=dry_run)
-        await db.dispose()
+        async with open_database(settings, migrate=False) as db:
+            counts = await Records(db, audit_trail(db, settings)).purge(rules, actor=f"cli:{getpass.getuser()}",
+                                                                         dry_run=dry_run)
         return counts
 
     counts = asyncio.run(run())
@@ -110,9 +107,8 @@ def export_user(
     from storage.subject_access import SubjectAccess
 
     async def run() -> dict:
-        db = await prepared_database(settings, migrate=False, check_audit_key=False)
-        data = await SubjectAccess(db, audit_trail(db, settings)).export(user_id)
-        await db.dispose()
+        async with open_database(settings, migrate=False, check_audit_key=False) as db:
+            data = await SubjectAccess(db, audit_trail(db, settings)).export(user_id)
         return data
 
     data = asyncio.run(run())

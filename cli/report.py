@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import audit_trail, prepared_database, settings_or_exit
+from cli.common import audit_trail, open_database, settings_or_exit
 
 
 app = typer.Typer(no_args_is_help=True, help="Reports for the governance team and auditors.")
@@ -31,13 +31,12 @@ def report_acknowledgements(csv_path: Optional[Path] = typer.Option(None, "--csv
     from storage.policies import PolicyRepository
 
     async def run():
-        db = await prepared_database(settings, migrate=settings.is_sqlite)
-        audit = audit_trail(db, settings)
-        current = await PolicyRepository(db, audit).current()
-        rows = await AcknowledgementRepository(db, audit).report(current.id if current else None)
-        await audit.append(f"cli:{getpass.getuser()}", "report.exported", "report:acknowledgements",
-                           {"rows": len(rows), "file": str(csv_path) if csv_path else None})
-        await db.dispose()
+        async with open_database(settings, migrate=settings.is_sqlite) as db:
+            audit = audit_trail(db, settings)
+            current = await PolicyRepository(db, audit).current()
+            rows = await AcknowledgementRepository(db, audit).report(current.id if current else None)
+            await audit.append(f"cli:{getpass.getuser()}", "report.exported", "report:acknowledgements",
+                               {"rows": len(rows), "file": str(csv_path) if csv_path else None})
         return current, rows
 
     current, rows = asyncio.run(run())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from cli.common import audit_trail, fail, prepared_database, settings_or_exit
+from cli.common import audit_trail, fail, open_database, settings_or_exit
 
 
 app = typer.Typer(no_args_is_help=True, help="The approved-tools register.")
@@ -27,9 +27,8 @@ def tools_import(file: Path = typer.Argument(..., help="CSV or YAML register")) 
         fail(str(exc))
 
     async def run() -> None:
-        db = await prepared_database(settings, migrate=settings.is_sqlite)
-        added, updated = await ToolRepository(db, audit_trail(db, settings)).upsert(tools, actor=f"cli:{getpass.getuser()}")
-        await db.dispose()
+        async with open_database(settings, migrate=settings.is_sqlite) as db:
+            added, updated = await ToolRepository(db, audit_trail(db, settings)).upsert(tools, actor=f"cli:{getpass.getuser()}")
         typer.echo(f"register: {added} added, {updated} updated")
 
     asyncio.run(run())
@@ -42,9 +41,8 @@ def tools_list() -> None:
     from storage.tools import ToolRepository
 
     async def run() -> None:
-        db = await prepared_database(settings, migrate=settings.is_sqlite)
-        tools = await ToolRepository(db, audit_trail(db, settings)).all()
-        await db.dispose()
+        async with open_database(settings, migrate=settings.is_sqlite) as db:
+            tools = await ToolRepository(db, audit_trail(db, settings)).all()
         if not tools:
             typer.echo("the register is empty")
         for t in tools:

@@ -8,8 +8,7 @@ from cards.acknowledge import (
     build_ack_report_card, build_acknowledge_card, build_acknowledged_card,
     build_policy_page_card, build_status_card,
 )
-from cards.common import button, notice_card, with_notice
-from cards.verbs import VERB_RUN_COMMAND
+from cards.common import notice_card, with_notice
 from domain.acknowledgements import changes_between
 from domain.policy_parse import parse_policy
 from bot.library import placeholders
@@ -101,15 +100,8 @@ async def my_status(turn: Turn, services: Services) -> None:
 
 
 async def governance_report(turn: Turn, services: Services) -> None:
+    """The acknowledgement figures (the route is GOVERNANCE_ONLY)."""
     incoming = turn.incoming
-    if incoming.user_id not in services.settings.governance_ids:
-        await services.audit.append(incoming.user_id, "role.refused", "report:acknowledgements", {})
-        await turn.reply(Message(
-            text="The acknowledgement report is for the GenAI governance team. Did you want to report an incident?",
-            cards=[notice_card("Report an incident?", "Press the button to open the incident form.",
-                               [button("Report an incident", VERB_RUN_COMMAND, {"command": "report incident"})])],
-        ))
-        return
     versions = await services.policies.all()
     if not versions:
         await turn.reply("No policy has been published yet.")

@@ -1,4 +1,4 @@
-"""register governance / register security: an admin names the channel where cards go."""
+"""register governance / register security: an admin names the channel where cards go (the route is ADMINS_ONLY)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,6 @@ async def register_channel(turn: Turn, services: Services) -> None:
     purpose = turn.argument.lower()
     if purpose not in PURPOSES:
         await turn.reply("Register what? Use **register governance** or **register security** in the channel you mean.")
-        return
-    if incoming.user_id not in services.settings.admin_ids:
-        await services.audit.append(incoming.user_id, "role.refused", f"channel:{purpose}", {"action": "register"})
-        await turn.reply("Only administrators of this bot can register channels. Ask your Teams or GenAI administrator.")
         return
     if incoming.conversation.kind != "channel":
         await turn.reply(f"Please use this command in the team channel you want {purpose} cards posted to, and mention me.")

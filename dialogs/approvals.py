@@ -16,6 +16,7 @@ from cards.approval import (
 )
 from cards.common import notice_card, safe, with_notice
 from cards.verbs import VERB_REQUEST_TOOL
+from dialogs import guards
 from domain.approvals import (
     ACTIONS, FINAL_STATUSES, LIMITS, STATUSES, DecisionRefused, decide, may_decide, validate_answer, validate_request,
 )
@@ -122,10 +123,11 @@ async def refresh(turn: Turn, services: Services) -> None:
         return
     if not allowed:
         # The same answer whether or not the reference exists, so references can't be probed.
-        await services.audit.append(incoming.user_id, "role.refused", f"approval:{reference}", {"action": "refresh"})
-        turn.respond_with_card(notice_card("You can't see this tool request",
-                                           "Only the approvers of AI tool requests, and the person who made the "
-                                           "request, can see it."))
+        await guards.refuse(turn, services, f"approval:{reference}",
+                            notice_card("You can't see this tool request",
+                                        "Only the approvers of AI tool requests, and the person who made the "
+                                        "request, can see it."),
+                            detail={"action": "refresh"}, as_invoke_response=True)
         return
     if request is None:
         turn.respond_with_card(notice_card("Request not found", "This tool request no longer exists."))
@@ -161,8 +163,9 @@ async def decide_request(turn: Turn, services: Services) -> None:
         return
     refusal = may_decide(incoming.user_id, request.requester_id, allowed)
     if refusal:
-        await services.audit.append(incoming.user_id, "role.refused", f"approval:{reference}", {"action": action[:40]})
-        await turn.show(with_notice(build_approval_card(request, approver_view=False), refusal))
+        await guards.refuse(turn, services, f"approval:{reference}",
+                            with_notice(build_approval_card(request, approver_view=False), refusal),
+                            detail={"action": action[:40]})
         return
     try:
         decision = decide(request.status, action, data.get(NOTE_INPUT.get(action, "")))

@@ -19,6 +19,7 @@ from cards.incident import (
 )
 from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
 from domain.records import Incident, Notification
+from dialogs import guards
 from storage.incidents import StaleIncident
 
 log = structlog.get_logger(__name__)
@@ -127,10 +128,11 @@ async def refresh_triage(turn: Turn, services: Services) -> None:
         turn.respond_with_card(build_reporter_view(incident))
         return
     # The same answer whether or not the reference exists, so references can't be probed.
-    await services.audit.append(incoming.user_id, "role.refused", f"incident:{reference}", {"action": "refresh"})
-    turn.respond_with_card(notice_card("You can't see this incident report",
-                                       "Only the GenAI governance and IT security teams, and the person who made "
-                                       "the report, can see it."))
+    await guards.refuse(turn, services, f"incident:{reference}",
+                        notice_card("You can't see this incident report",
+                                    "Only the GenAI governance and IT security teams, and the person who made "
+                                    "the report, can see it."),
+                        detail={"action": "refresh"}, as_invoke_response=True)
 
 
 async def _dpos(services: Services) -> list[Recipient]:
@@ -147,15 +149,10 @@ async def my_reports(turn: Turn, services: Services) -> None:
 
 
 async def triage(turn: Turn, services: Services) -> None:
+    """A triage button on an incident card (the route is TRIAGE_MEMBERS_ONLY)."""
     incoming = turn.incoming
     data = incoming.data
-    reference = str(data.get("reference") or "")[:20]
-    action = data.get("action") if isinstance(data.get("action"), str) else ""
-    if incoming.user_id not in _members(services):
-        await services.audit.append(incoming.user_id, "role.refused", f"incident:{reference}", {"action": action[:40]})
-        await turn.show(notice_card("You can't act on incident reports",
-                                      "Only members of the GenAI governance and IT security teams can triage incidents."))
-        return
+    reference, action = guards.reference(turn), guards.action(turn)
     incident = await services.incidents.get(reference)
     if incident is None:
         await turn.show(notice_card("Incident not found", f"There is no incident {safe(reference)}."))

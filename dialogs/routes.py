@@ -2,7 +2,7 @@
 
 The first route that matches handles the turn; `bot.router.Router` refuses a phrase or verb that
 an earlier route already owns, so no route here is shadowed. Each route names its handler in
-one of the dialog modules beside this one. `welcome.first_contact` runs before routing on every
+one of the dialog modules beside this one, and its guard (dialogs/guards.py), if only some people may use it. `welcome.first_contact` runs before routing on every
 turn, and SCHEDULE lists what runs on a timer.
 """
 
@@ -11,12 +11,13 @@ from __future__ import annotations
 from bot.router import Route, Router
 from cards import verbs as v
 from dialogs import acknowledge, admin, approvals, incidents, qa, reminders, tools, welcome
+from dialogs.guards import ADMINS_ONLY, GOVERNANCE_ONLY, TRIAGE_MEMBERS_ONLY
 from dialogs import help as help_dialog
 
 # fmt: off
 ROUTES = (
     Route("help",             help_dialog.show_help,         commands=("help", "hi", "hello", "menu", "start", "commands", "?")),
-    Route("admin.register",   admin.register_channel,        commands=("register",)),
+    Route("admin.register",   admin.register_channel,        commands=("register",), guard=ADMINS_ONLY),
     Route("tools",            tools.list_tools,              commands=("tools", "approved tools", "tool list", "list tools")),
     Route("approval.form",    approvals.show_form,           commands=approvals.REQUEST_COMMANDS, verbs=(v.VERB_REQUEST_TOOL,)),
     Route("approval.submit",  approvals.submit_request,      verbs=(v.VERB_REQUEST_SUBMIT,)),
@@ -27,13 +28,13 @@ ROUTES = (
     Route("incident.form",    incidents.show_form,           commands=("report incident", "report an incident", "report a concern", "report a breach")),
     Route("incident.submit",  incidents.submit_report,       verbs=(v.VERB_REPORT_SUBMIT,)),
     Route("incident.mine",    incidents.my_reports,          commands=("my reports", "my incidents")),
-    Route("incident.triage",  incidents.triage,              verbs=(v.VERB_TRIAGE,)),
+    Route("incident.triage",  incidents.triage,              verbs=(v.VERB_TRIAGE,), guard=TRIAGE_MEMBERS_ONLY),
     Route("incident.refresh", incidents.refresh_triage,      verbs=(v.VERB_TRIAGE_REFRESH,)),
     Route("ack.show",         acknowledge.show_acknowledge,  commands=("acknowledge", "acknowledge policy", "acknowledge the policy")),
     Route("ack.record",       acknowledge.acknowledge,       verbs=(v.VERB_ACKNOWLEDGE,)),
     Route("ack.read",         acknowledge.read_policy,       exact=("policy", "read policy", "read the policy", "show policy"), verbs=(v.VERB_READ,)),
     Route("ack.status",       acknowledge.my_status,         commands=("my status",)),
-    Route("ack.report",       acknowledge.governance_report, exact=("report", "report acknowledgements", "acknowledgement report")),
+    Route("ack.report",       acknowledge.governance_report, exact=("report", "report acknowledgements", "acknowledgement report"), guard=GOVERNANCE_ONLY),
     Route("qa.section",       qa.show_section,               verbs=(v.VERB_SHOW_SECTION,)),
     Route("qa.feedback",      qa.record_feedback,            verbs=(v.VERB_FEEDBACK,)),
     Route("qa.escalate",      qa.ask_governance,             verbs=(v.VERB_ASK_GOVERNANCE,)),

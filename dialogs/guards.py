@@ -1,0 +1,94 @@
+"""Route middleware: who may use a route, and the one way a refusal is answered.
+
+A guard runs before its route's handler (see `Route.guard` in bot/router.py), in the way of
+bolt-python's listener middleware: it lets the turn through, or refuses it and says so. Every
+refusal goes through `refuse()`, so each one is written to the audit trail as `role.refused` and
+answered with a notice in the same way. Checks that need the stored record (a requester can't
+decide their own request; a reporter may see their own incident) stay in their handler, which
+calls `refuse()` too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Union
+
+from bot.services import Services
+from bot.settings import Settings
+from bot.turn import Message, Turn
+from cards.common import button, notice_card
+from cards.verbs import VERB_RUN_COMMAND
+from storage.channels import PURPOSES
+
+Notice = Union[str, Message, dict]  # a reply (text or message), or a card shown in place of the clicked one
+
+
+async def refuse(turn: Turn, services: Services, subject: str, notice: Notice, *, detail: dict | None = None,
+                 as_invoke_response: bool = False) -> None:
+    """Audit the refusal, then answer: a card replaces the clicked card (or, with `as_invoke_response`,
+    is the invoke's own answer, as a Universal Actions refresh needs); text or a message is a reply."""
+    await services.audit.append(turn.incoming.user_id, "role.refused", subject, detail or {})
+    if as_invoke_response and isinstance(notice, dict):
+        turn.respond_with_card(notice)
+    elif isinstance(notice, dict):
+        await turn.show(notice)
+    else:
+        await turn.reply(notice)
+
+
+def reference(turn: Turn) -> str:
+    return str(turn.incoming.data.get("reference") or "")[:20]
+
+
+def action(turn: Turn) -> str:
+    value = turn.incoming.data.get("action")
+    return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True)
+class RoleGuard:
+    """Lets only the members of a role through to the handler; refuses everyone else once, here."""
+
+    members: Callable[[Settings], frozenset[str]]
+    subject: Callable[[Turn], str | None]  # what was refused; None: not a case for refusing, the handler answers
+    notice: Callable[[], Notice]
+    detail: Callable[[Turn], dict] = lambda turn: {}
+
+    async def __call__(self, turn: Turn, services: Services) -> bool:
+        subject = self.subject(turn)
+        if subject is None or turn.incoming.user_id in self.members(services.settings):
+            return True
+        await refuse(turn, services, subject, self.notice(), detail=self.detail(turn))
+        return False
+
+
+def _registered_purpose(turn: Turn) -> str | None:
+    # "register" with no known purpose is answered by the handler ("Register what?") before anyone is refused.
+    purpose = turn.argument.lower()
+    return f"channel:{purpose}" if purpose in PURPOSES else None
+
+
+ADMINS_ONLY = RoleGuard(
+    members=lambda settings: settings.admin_ids,
+    subject=_registered_purpose,
+    detail=lambda turn: {"action": "register"},
+    notice=lambda: "Only administrators of this bot can register channels. Ask your Teams or GenAI administrator.",
+)
+
+GOVERNANCE_ONLY = RoleGuard(
+    members=lambda settings: settings.governance_ids,
+    subject=lambda turn: "report:acknowledgements",
+    notice=lambda: Message(
+        text="The acknowledgement report is for the GenAI governance team. Did you want to report an incident?",
+        cards=[notice_card("Report an incident?", "Press the button to open the incident form.",
+                           [button("Report an incident", VERB_RUN_COMMAND, {"command": "report incident"})])],
+    ),
+)
+
+TRIAGE_MEMBERS_ONLY = RoleGuard(
+    members=lambda settings: settings.governance_ids | settings.security_ids,
+    subject=lambda turn: f"incident:{reference(turn)}",
+    detail=lambda turn: {"action": action(turn)[:40]},
+    notice=lambda: notice_card("You can't act on incident reports",
+                               "Only members of the GenAI governance and IT security teams can triage incidents."),
+)

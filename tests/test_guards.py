@@ -1,0 +1,55 @@
+"""Route guards over HTTP: a refused command is answered in plain words and audited once; an allowed one runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from conftest import channel_message, make_settings, message, posted_to, start_bot
+from storage.models import AuditRow
+
+ADMIN, GOV, STAFF = "aad-admin", "aad-gov", "aad-staff"
+
+
+@pytest.fixture
+async def bot(tmp_path):
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", admin_ids=ADMIN, governance_ids=GOV)
+    running, runner = await start_bot(settings)
+    yield running
+    await running.session.close()
+    await runner.cleanup()
+
+
+async def refusals(bot) -> list[tuple[str, str, dict]]:
+    async with bot.services.db.sessions() as session:
+        rows = await session.execute(select(AuditRow.actor, AuditRow.subject, AuditRow.detail)
+                                     .where(AuditRow.action == "role.refused").order_by(AuditRow.id))
+        return [tuple(row) for row in rows]
+
+
+async def test_only_admins_register_a_channel(bot, connector):
+    await bot.post(channel_message(connector, "register governance", "19:gov@thread.tacv2", user=STAFF))
+    await bot.settled()
+    told = posted_to(connector, "19:gov@thread.tacv2;messageid=1")
+    assert any("Only administrators of this bot can register channels" in (m.get("text") or "") for m in told)
+    assert await refusals(bot) == [(STAFF, "channel:governance", {"action": "register"})]
+
+
+async def test_register_without_a_purpose_asks_what_before_any_refusal(bot, connector):
+    await bot.post(channel_message(connector, "register", "19:gov@thread.tacv2", user=STAFF))
+    await bot.settled()
+    told = posted_to(connector, "19:gov@thread.tacv2;messageid=1")
+    assert any("Register what?" in (m.get("text") or "") for m in told)
+    assert await refusals(bot) == []
+
+
+async def test_only_governance_sees_the_acknowledgement_report(bot, connector):
+    await bot.post(message(connector, "report", user=STAFF, conversation_id="a:staff"))
+    await bot.post(message(connector, "report", user=GOV, conversation_id="a:gov"))
+    await bot.settled()
+    staff = json.dumps(posted_to(connector, "a:staff"))
+    assert "The acknowledgement report is for the GenAI governance team" in staff and "Report an incident" in staff
+    assert "The acknowledgement report is for" not in json.dumps(posted_to(connector, "a:gov"))
+    assert await refusals(bot) == [(STAFF, "report:acknowledgements", {})]
