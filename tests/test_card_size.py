@@ -200,6 +200,9 @@ INCIDENT_FORM = {name: worst(limit * 3, name) for name, limit in INCIDENT_LIMITS
 SECTION = Section("9.9.9", worst(300, "S"), 3, blocks=[Block("para", worst(3000, f"p{n}")) for n in range(30)])
 TOOLS = [Tool(worst(200, f"t{n}"), "public tool", "approved with conditions", (worst(100),), worst(2000, "c"),
               worst(200, "by"), NOW.date(), NOW.date() + timedelta(days=365)) for n in range(300)]
+MIXED_TOOLS = [Tool(worst(200, f"m{n}"), "public tool", status, (worst(100),), worst(2000, "c"), worst(200, "by"),
+                    NOW.date(), NOW.date() + timedelta(days=365))
+               for n in range(100) for status in ("approved", "approved with conditions", "not approved")]
 SETTING = worst(500, "setting")
 
 WORST_CASES = {
@@ -243,7 +246,7 @@ WORST_CASES = {
                                               for action in ("assign", "resolve")],
     cards.incident.build_reporter_view: [dict(incident=incident_at_worst(anonymous=True))],
     cards.incident.build_my_reports_card: [dict(incidents=[incident_at_worst()] * 200)],
-    cards.tools.build_tools_card: [dict(tools=TOOLS)],
+    cards.tools.build_tools_card: [dict(tools=TOOLS), dict(tools=MIXED_TOOLS)],
     cards.welcome.build_welcome_card: [dict(org_name=SETTING, authority_name=SETTING, authority_contact=SETTING,
                                             commands={"help", "tools", "request tool", "my requests", "report incident",
                                                       "my reports", "acknowledge", "my status", "policy"})],
