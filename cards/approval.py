@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from microsoft_teams.cards import (
     AdaptiveCard, Choice, ChoiceSetInput, Container, ExecuteAction, Fact, FactSet, RefreshDefinition, ShowCardAction,
     TextInput,
@@ -10,6 +12,7 @@ from microsoft_teams.cards import (
 from cards.common import CARD_VERSION, MAX_REFRESH_USERS, button, card, field_error, heading, para, safe, to_dict, typed
 from cards.verbs import VERB_ANSWER, VERB_DECIDE, VERB_REFRESH, VERB_REQUEST_SUBMIT
 from cards.fit import Echo, fit
+from cards.routing import Route, routing_text
 from domain.approvals import CATEGORIES, DATA_CLASSIFICATIONS, LIMITS, STATUSES, consequences
 from domain.records import ApprovalRequest
 
@@ -157,19 +160,21 @@ def _approval_card(request: ApprovalRequest, echo: Echo, approver_view: bool, re
     return to_dict(card(body, actions, refresh=refresh, fallback_text=f"AI tool request {request.reference}"))
 
 
-def build_receipt_card(request: ApprovalRequest, *, unreachable: str | None = None) -> dict:
+def build_receipt_card(request: ApprovalRequest, *, routes: Sequence[Route], contact: str) -> dict:
+    """`routes`: where the approvers' cards went, from the outbox entries created (cards.routing.routes_of)."""
+    where, act = routing_text(routes, contact=contact, reference=request.reference)
+
     def draw(echo: Echo) -> dict:
         body = [
-            heading(f"Request sent: {request.reference}"),
-            para(f"Your request to use **{echo(request.tool_name)}** is with the GenAI governance authority. I'll tell "
-                 "you here when it is decided, or if they need more information. Please don't use the tool for council "
-                 "work until it is approved. Type **my requests** to see your requests."),
+            heading(f"Request received: {request.reference}"),
+            para(f"Your request to use **{echo(request.tool_name)}** is saved. {where if not act else ''}".rstrip()),
+            *([para(where, color="Attention")] if act else []),
+            para("I'll tell you here when it is decided, or if they need more information. Please don't use the tool "
+                 "for council work until it is approved. Type **my requests** to see your requests."),
             _request_facts(request, echo),
             *_consequences(request),
         ]
-        if unreachable:
-            body.append(para(unreachable, color="Attention"))
-        return to_dict(card(body, fallback_text=f"Request sent: {request.reference}"))
+        return to_dict(card(body, fallback_text=f"Request received: {request.reference}"))
 
     return fit(draw, kept_with=request.reference)
 

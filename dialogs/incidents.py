@@ -12,6 +12,7 @@ from bot.outbound.recipients import (
 )
 from bot.services import Services
 from bot.turn import Message, Turn
+from cards.routing import routes_of
 from cards.common import notice_card, safe, with_notice
 from cards.incident import (
     build_breach_email, build_incident_form_card, build_my_reports_card, build_receipt_card,
@@ -48,6 +49,7 @@ async def submit_report(turn: Turn, services: Services) -> None:
     refresh = await _refresh_ids(services, teams)
     reporter = await sender_chat(services, incoming.user_id, incoming.conversation)
     contact = safe(services.settings.genai_authority_contact)
+    created: list[Notification] = []
 
     def notify(incident: Incident) -> list[Notification]:
         def undelivered(recipient: Recipient) -> Notification:
@@ -75,6 +77,7 @@ async def submit_report(turn: Turn, services: Services) -> None:
             subject, text = build_breach_email(incident, org_name=services.settings.org_name, dpo_told=dpo_told)
             notes.append(Notification(f"incident:{incident.reference}:email", mailbox(mailbox_address),
                                       mail_activity(subject, text)))
+        created[:] = notes  # what the receipt says is decided from these
         return notes
 
     incident = await services.incidents.create(
@@ -82,15 +85,13 @@ async def submit_report(turn: Turn, services: Services) -> None:
     )
     services.deliver_soon()
     log.info("incident reported", reference=incident.reference, severity=incident.severity)
-    receipt = build_receipt_card(incident, now=now, dpo_told=dpo_told)
     unreachable = [r for r in teams if r.conversation is None]
     if unreachable:
         log.error("incident could not be routed to every team", reference=incident.reference,
                   problems=[r.problem for r in unreachable])
-        receipt["body"].append({"type": "TextBlock", "wrap": True, "color": "Attention", "text": (
-            f"I couldn't reach every team automatically. Please also email {safe(services.settings.genai_authority_contact)} "
-            f"quoting {incident.reference}.")})
-    await turn.show(receipt)
+    routes = routes_of(created, {purpose: TEAM_NAMES[purpose] for purpose in ("governance", "security")})
+    await turn.show(build_receipt_card(incident, now=now, dpo_told=dpo_told, routes=routes,
+                                       contact=services.settings.genai_authority_contact))
 
 
 def _members(services: Services) -> frozenset[str]:
