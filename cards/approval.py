@@ -24,12 +24,12 @@ def _choices(options: dict) -> list[Choice]:
     return [Choice(title=title, value=value) for value, title in options.items()]
 
 
-def build_request_form_card(values: dict | None = None, errors: dict | None = None) -> dict:
+def build_request_form_card(values: dict | None = None, errors: dict | None = None, *, authority_name: str) -> dict:
     """The request form; after a failed submission it comes back with everything typed and each problem named."""
-    return fit(lambda echo: _request_form(values, errors or {}, echo))
+    return fit(lambda echo: _request_form(values, errors or {}, authority_name, echo))
 
 
-def _request_form(values: dict | None, errors: dict, echo: Echo) -> dict:
+def _request_form(values: dict | None, errors: dict, authority_name: str, echo: Echo) -> dict:
     def text_input(name: str, label: str, *, multiline: bool = True, required: bool = True, placeholder: str | None = None):
         return [TextInput(id=name, label=label, is_multiline=multiline or None, is_required=required or None,
                           max_length=LIMITS[name], placeholder=placeholder, value=echo.value(typed(values, name))),
@@ -37,8 +37,8 @@ def _request_form(values: dict | None, errors: dict, echo: Echo) -> dict:
 
     body = [
         heading("Request approval for an AI tool"),
-        para("Any AI tool not on the approved list is presumed unauthorised (policy section 4). Tell the GenAI "
-             "governance authority what you want to use and how; they decide here in Teams (policy section 7).",
+        para(f"Any AI tool not on the approved list is presumed unauthorised (policy section 4). Tell "
+             f"{safe(authority_name)} what you want to use and how; they decide here in Teams (policy section 7).",
              subtle=True),
     ]
     fields = [
@@ -105,7 +105,7 @@ def _thread(request: ApprovalRequest, echo: Echo) -> list:
 def _outcome(request: ApprovalRequest, echo: Echo) -> list:
     if request.status == "pending":
         waiting = ("Waiting for the requester to answer the approvers' question." if request.open_question
-                   else "Waiting for a decision by the GenAI governance authority.")
+                   else "Waiting for the approvers' decision.")
         return [para(waiting, subtle=True)]
     when = request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""
     verb = {"approved": "Approved", "approved_with_conditions": "Approved with conditions", "rejected": "Rejected"}[request.status]
@@ -205,7 +205,7 @@ def build_question_card(request: ApprovalRequest, *, typed_answer: str | None = 
     def draw(echo: Echo) -> dict:
         body = [
             heading(f"A question about your request {request.reference}"),
-            para(f"{echo(question.get('by'))} from the GenAI governance authority asks about **{echo(request.tool_name)}**:"),
+            para(f"{echo(question.get('by'))}, one of the approvers, asks about **{echo(request.tool_name)}**:"),
             Container(style="emphasis", items=[para(echo(question.get("text")))]),
             TextInput(id="answer", label="Your answer", is_multiline=True, is_required=True, max_length=LIMITS["answer"],
                       value=echo.value(typed_answer)),
@@ -227,7 +227,7 @@ def build_answered_card(request: ApprovalRequest) -> dict:
 
 
 def build_decision_text(request: ApprovalRequest) -> str:
-    who = safe(request.decided_by_name or "the GenAI governance authority")
+    who = safe(request.decided_by_name or "the approvers")
     tool = safe(request.tool_name)
     if request.status == "approved":
         return (f"Your request **{request.reference}** to use **{tool}** has been **approved** by {who}. It is now on the "

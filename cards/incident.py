@@ -23,19 +23,20 @@ def _choices(options: dict) -> list[Choice]:
     return [Choice(title=title, value=value) for value, title in options.items()]
 
 
-def build_incident_form_card(values: dict | None = None, errors: dict | None = None, *, now: datetime) -> dict:
+def build_incident_form_card(values: dict | None = None, errors: dict | None = None, *, now: datetime,
+                             authority_name: str) -> dict:
     """The report form; after a failed submission it comes back with everything typed and each problem named."""
-    return fit(lambda echo: _incident_form(values or {}, errors or {}, now, echo))
+    return fit(lambda echo: _incident_form(values or {}, errors or {}, now, authority_name, echo))
 
 
-def _incident_form(values: dict, errors: dict, now: datetime, echo: Echo) -> dict:
+def _incident_form(values: dict, errors: dict, now: datetime, authority_name: str, echo: Echo) -> dict:
     def text(name: str) -> str:
         value = values.get(name)
         return echo.value(value) if isinstance(value, str) else ""
 
     body = [
         heading("Report an AI concern or incident"),
-        para("Reports go straight to the GenAI governance authority and the IT security team (policy section 13). "
+        para(f"Reports go straight to {safe(authority_name)} and the IT security team (policy section 13). "
              "If personal data may be involved, say so: the council may need to tell the ICO within 72 hours.", subtle=True),
     ]
     fields = [

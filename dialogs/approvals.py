@@ -36,7 +36,8 @@ async def show_form(turn: Turn, services: Services) -> None:
         tool = incoming.data.get("tool_name") if isinstance(incoming.data.get("tool_name"), str) else ""
     else:
         tool = turn.argument
-    card = build_request_form_card({"tool_name": tool[:LIMITS["tool_name"]]} if tool else None)
+    card = build_request_form_card({"tool_name": tool[:LIMITS["tool_name"]]} if tool else None,
+                                   authority_name=services.settings.genai_authority_name)
     await turn.reply(Message(cards=[card], summary="Request approval for an AI tool"))
     if incoming.is_card_action:
         turn.respond_with_text("The request form is below.")
@@ -61,7 +62,7 @@ async def submit_request(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
     form, errors = validate_request(incoming.data)
     if form is None:
-        await turn.show(build_request_form_card(incoming.data, errors))
+        await turn.show(build_request_form_card(incoming.data, errors, authority_name=services.settings.genai_authority_name))
         return
     recipients, refresh_ids = await _approvers(services)
     requester = await sender_chat(services, incoming.user_id, incoming.conversation)
@@ -91,7 +92,7 @@ async def submit_request(turn: Turn, services: Services) -> None:
     if not any(r.conversation for r in recipients):
         log.error("tool request could not be routed to any approver", reference=request.reference,
                   problems=[r.problem for r in recipients])
-    routes = routes_of(created, {"governance": "the approvers at the GenAI governance authority"})
+    routes = routes_of(created, {"governance": f"the approvers at {services.settings.genai_authority_name}"})
     await turn.show(build_receipt_card(request, routes=routes, contact=services.settings.genai_authority_contact))
 
 

@@ -31,7 +31,8 @@ TEAM_NAMES = {"governance": "the GenAI governance authority", "security": "the I
 async def show_form(turn: Turn, services: Services) -> None:
     now = datetime.now(timezone.utc)
     tool = turn.argument
-    card = build_incident_form_card({"tool_name": tool[:200]} if tool else None, now=now)
+    card = build_incident_form_card({"tool_name": tool[:200]} if tool else None, now=now,
+                                    authority_name=services.settings.genai_authority_name)
     await turn.reply(Message(cards=[card], summary="Report an AI incident"))
 
 
@@ -40,7 +41,8 @@ async def submit_report(turn: Turn, services: Services) -> None:
     now = datetime.now(timezone.utc)
     form, errors = validate_report(incoming.data, now)
     if form is None:
-        await turn.show(build_incident_form_card(incoming.data, errors, now=now))
+        await turn.show(build_incident_form_card(incoming.data, errors, now=now,
+                                                 authority_name=services.settings.genai_authority_name))
         return
     teams = [*await team(services, "governance", services.settings.governance_ids),
              *await team(services, "security", services.settings.security_ids)]
@@ -50,6 +52,7 @@ async def submit_report(turn: Turn, services: Services) -> None:
     reporter = await sender_chat(services, incoming.user_id, incoming.conversation)
     contact = safe(services.settings.genai_authority_contact)
     created: list[Notification] = []
+    names = {**TEAM_NAMES, "governance": services.settings.genai_authority_name}
 
     def notify(incident: Incident) -> list[Notification]:
         def undelivered(recipient: Recipient) -> Notification:
@@ -57,7 +60,7 @@ async def submit_report(turn: Turn, services: Services) -> None:
             team_name = recipient.name.split(":", 1)[0]
             return told_if_failed(
                 f"incident:{incident.reference}:undelivered:{team_name}", reporter,
-                f"I couldn't deliver your report **{incident.reference}** to {TEAM_NAMES[team_name]}: Teams refused "
+                f"I couldn't deliver your report **{incident.reference}** to {names[team_name]}: Teams refused "
                 f"the message. Your report is saved and nothing you sent was lost, but they may not have seen it. "
                 f"Please email {contact} quoting {incident.reference}.")
 
@@ -89,7 +92,7 @@ async def submit_report(turn: Turn, services: Services) -> None:
     if unreachable:
         log.error("incident could not be routed to every team", reference=incident.reference,
                   problems=[r.problem for r in unreachable])
-    routes = routes_of(created, {purpose: TEAM_NAMES[purpose] for purpose in ("governance", "security")})
+    routes = routes_of(created, {purpose: names[purpose] for purpose in ("governance", "security")})
     await turn.show(build_receipt_card(incident, now=now, dpo_told=dpo_told, routes=routes,
                                        contact=services.settings.genai_authority_contact))
 

@@ -99,7 +99,7 @@ async def test_request_decided_in_a_channel_with_universal_actions(bot, connecto
     receipt = await invoke(bot, connector, "approval.submit", GOOD_REQUEST, STAFF, conversation_id="a:staff")
     reference = f"REQ-{datetime.now(timezone.utc).year}-0001"
     assert receipt["body"][0]["text"] == f"Request received: {reference}"
-    assert "I've sent it to the approvers at the GenAI governance authority (in their Teams channel)" in json.dumps(receipt)
+    assert "I've sent it to the approvers at the AI Board (in their Teams channel)" in json.dumps(receipt)
     assert [r.status for r in await rows(bot)] == ["pending"]  # committed before the receipt
 
     await bot.settled()
@@ -270,9 +270,9 @@ async def test_the_receipt_says_which_approvers_were_sent_the_request_and_which_
     await bot.post(message(connector, "hello", user=APP1, conversation_id="a:app1"))  # APP2 never opened the chat
     await bot.settled()
     receipt = json.dumps(await invoke(bot, connector, "approval.submit", GOOD_REQUEST, STAFF, conversation_id="a:staff"))
-    assert ("I've sent it to the approvers at the GenAI governance authority (1 person of 2, each in their own Teams chat)"
+    assert ("I've sent it to the approvers at the AI Board (1 person of 2, each in their own Teams chat)"
             in receipt)
-    assert "Some people in the approvers at the GenAI governance authority haven't opened a chat" in receipt
+    assert "Some people in the approvers at the AI Board haven't opened a chat" in receipt
     assert "please email ai-board@testshire.gov.uk quoting REQ-" in receipt
 
 
@@ -281,7 +281,7 @@ async def test_with_no_approvers_the_receipt_says_the_request_went_nowhere_and_w
     try:
         receipt = json.dumps(await invoke(running, connector, "approval.submit", GOOD_REQUEST, STAFF))
         assert "I've sent it" not in receipt and "is with the" not in receipt
-        assert ("I couldn't send it to the approvers at the GenAI governance authority automatically: nobody there "
+        assert ("I couldn't send it to the approvers at the AI Board automatically: nobody there "
                 "can be reached by this bot yet. Nothing you sent was lost. Please email ai-board@testshire.gov.uk quoting REQ-"
                 in receipt)
     finally:

@@ -146,7 +146,7 @@ async def test_when_the_approvers_card_is_refused_for_good_the_requester_is_told
                "expected_output": "Slides.", "output_use": "Briefings.", "category": "public"}
     receipt = await click(bot, connector, "approval.submit", request, STAFF, conversation_id=f"a:{STAFF}")
     reference = receipt["body"][0]["text"].split(": ")[1]
-    assert "sent it to the approvers at the GenAI governance authority" in json.dumps(receipt)
+    assert "sent it to the approvers at the AI Board" in json.dumps(receipt)
     await bot.settled()
     [told] = posted_to(connector, f"a:{STAFF}")
     assert f"couldn't deliver your request **{reference}** to the approvers" in told["text"]
@@ -227,7 +227,8 @@ WORST_CASES = {
                                            version_label=worst(100))],
     cards.answer.build_personal_data_warning_card: [dict(kinds=("email address", "phone number", "NI number",
                                                                 "NHS number", "date of birth", "postcode"))],
-    cards.approval.build_request_form_card: [dict(values=REQUEST_FORM, errors={k: worst(300) for k in REQUEST_FORM})],
+    cards.approval.build_request_form_card: [dict(values=REQUEST_FORM, errors={k: worst(300) for k in REQUEST_FORM},
+                                                  authority_name=SETTING)],
     cards.approval.build_approval_card: [dict(request=request_at_worst(), approver_view=True, refresh_user_ids=LONG_IDS),
                                          dict(request=request_at_worst(), approver_view=False, refresh_user_ids=LONG_IDS),
                                          dict(request=request_at_worst("approved_with_conditions"), approver_view=True)],
@@ -239,6 +240,7 @@ WORST_CASES = {
                                                                                                "rejected")],
     cards.help.build_help_card: [dict(available=None)],
     cards.incident.build_incident_form_card: [dict(values=INCIDENT_FORM, errors={k: worst(300) for k in INCIDENT_FORM},
+                                                   authority_name=SETTING,
                                                    now=NOW)],
     cards.incident.build_receipt_card: [dict(incident=incident_at_worst("resolved"), now=NOW, dpo_told=False, routes=ROUTES,
                                              contact=SETTING)],
