@@ -40,14 +40,15 @@ def build_answer_actions_card(
     feedback: str | None = None, escalated_to: str | None = None, unregistered_tools: tuple[str, ...] = (),
 ) -> dict:
     """The buttons under an answer; after a rating or a hand-over, the same card says so and keeps the rest."""
-    about_incidents = any(REPORTING_TITLE.search(title) for _number, title in sections[:3])
+    sections = list(dict.fromkeys(sections[:3]))  # two passages from one section: one "Read section" button
+    about_incidents = any(REPORTING_TITLE.search(title) for _number, title in sections)
     report = [button("Report an incident", VERB_RUN_COMMAND, {"command": "report incident"}, style="positive")]
     actions = (report if about_incidents else []) + [
         button(f"Request approval for {name}"[:60], VERB_REQUEST_TOOL, {"tool_name": name}, style="positive")
         for name in unregistered_tools[:2]
     ] + [
         button(f"Read section {number}", VERB_SHOW_SECTION, {"section": number, "version": version_id})
-        for number, _title in sections[:3]
+        for number in dict.fromkeys(number for number, _title in sections)
     ]
     if feedback is None:
         actions += [

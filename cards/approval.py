@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from microsoft_teams.cards import (
     AdaptiveCard, Choice, ChoiceSetInput, Container, ExecuteAction, Fact, FactSet, RefreshDefinition, ShowCardAction,
     TextInput,
@@ -10,6 +12,7 @@ from microsoft_teams.cards import (
 from cards.common import CARD_VERSION, MAX_REFRESH_USERS, button, card, field_error, heading, para, safe, to_dict, typed
 from cards.verbs import VERB_ANSWER, VERB_DECIDE, VERB_REFRESH, VERB_REQUEST_SUBMIT
 from cards.fit import Echo, fit
+from cards.routing import Route, routing_text
 from domain.approvals import CATEGORIES, DATA_CLASSIFICATIONS, LIMITS, STATUSES, consequences
 from domain.records import ApprovalRequest
 
@@ -21,12 +24,12 @@ def _choices(options: dict) -> list[Choice]:
     return [Choice(title=title, value=value) for value, title in options.items()]
 
 
-def build_request_form_card(values: dict | None = None, errors: dict | None = None) -> dict:
+def build_request_form_card(values: dict | None = None, errors: dict | None = None, *, authority_name: str) -> dict:
     """The request form; after a failed submission it comes back with everything typed and each problem named."""
-    return fit(lambda echo: _request_form(values, errors or {}, echo))
+    return fit(lambda echo: _request_form(values, errors or {}, authority_name, echo))
 
 
-def _request_form(values: dict | None, errors: dict, echo: Echo) -> dict:
+def _request_form(values: dict | None, errors: dict, authority_name: str, echo: Echo) -> dict:
     def text_input(name: str, label: str, *, multiline: bool = True, required: bool = True, placeholder: str | None = None):
         return [TextInput(id=name, label=label, is_multiline=multiline or None, is_required=required or None,
                           max_length=LIMITS[name], placeholder=placeholder, value=echo.value(typed(values, name))),
@@ -34,8 +37,8 @@ def _request_form(values: dict | None, errors: dict, echo: Echo) -> dict:
 
     body = [
         heading("Request approval for an AI tool"),
-        para("Any AI tool not on the approved list is presumed unauthorised (policy section 4). Tell the GenAI "
-             "governance authority what you want to use and how; they decide here in Teams (policy section 7).",
+        para(f"Any AI tool not on the approved list is presumed unauthorised (policy section 4). Tell "
+             f"{safe(authority_name)} what you want to use and how; they decide here in Teams (policy section 7).",
              subtle=True),
     ]
     fields = [
@@ -102,7 +105,7 @@ def _thread(request: ApprovalRequest, echo: Echo) -> list:
 def _outcome(request: ApprovalRequest, echo: Echo) -> list:
     if request.status == "pending":
         waiting = ("Waiting for the requester to answer the approvers' question." if request.open_question
-                   else "Waiting for a decision by the GenAI governance authority.")
+                   else "Waiting for the approvers' decision.")
         return [para(waiting, subtle=True)]
     when = request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""
     verb = {"approved": "Approved", "approved_with_conditions": "Approved with conditions", "rejected": "Rejected"}[request.status]
@@ -157,19 +160,21 @@ def _approval_card(request: ApprovalRequest, echo: Echo, approver_view: bool, re
     return to_dict(card(body, actions, refresh=refresh, fallback_text=f"AI tool request {request.reference}"))
 
 
-def build_receipt_card(request: ApprovalRequest, *, unreachable: str | None = None) -> dict:
+def build_receipt_card(request: ApprovalRequest, *, routes: Sequence[Route], contact: str) -> dict:
+    """`routes`: where the approvers' cards went, from the outbox entries created (cards.routing.routes_of)."""
+    where, act = routing_text(routes, contact=contact, reference=request.reference)
+
     def draw(echo: Echo) -> dict:
         body = [
-            heading(f"Request sent: {request.reference}"),
-            para(f"Your request to use **{echo(request.tool_name)}** is with the GenAI governance authority. I'll tell "
-                 "you here when it is decided, or if they need more information. Please don't use the tool for council "
-                 "work until it is approved. Type **my requests** to see your requests."),
+            heading(f"Request received: {request.reference}"),
+            para(f"Your request to use **{echo(request.tool_name)}** is saved. {where if not act else ''}".rstrip()),
+            *([para(where, color="Attention")] if act else []),
+            para("I'll tell you here when it is decided, or if they need more information. Please don't use the tool "
+                 "for council work until it is approved. Type **my requests** to see your requests."),
             _request_facts(request, echo),
             *_consequences(request),
         ]
-        if unreachable:
-            body.append(para(unreachable, color="Attention"))
-        return to_dict(card(body, fallback_text=f"Request sent: {request.reference}"))
+        return to_dict(card(body, fallback_text=f"Request received: {request.reference}"))
 
     return fit(draw, kept_with=request.reference)
 
@@ -200,7 +205,7 @@ def build_question_card(request: ApprovalRequest, *, typed_answer: str | None = 
     def draw(echo: Echo) -> dict:
         body = [
             heading(f"A question about your request {request.reference}"),
-            para(f"{echo(question.get('by'))} from the GenAI governance authority asks about **{echo(request.tool_name)}**:"),
+            para(f"{echo(question.get('by'))}, one of the approvers, asks about **{echo(request.tool_name)}**:"),
             Container(style="emphasis", items=[para(echo(question.get("text")))]),
             TextInput(id="answer", label="Your answer", is_multiline=True, is_required=True, max_length=LIMITS["answer"],
                       value=echo.value(typed_answer)),
@@ -222,7 +227,7 @@ def build_answered_card(request: ApprovalRequest) -> dict:
 
 
 def build_decision_text(request: ApprovalRequest) -> str:
-    who = safe(request.decided_by_name or "the GenAI governance authority")
+    who = safe(request.decided_by_name or "the approvers")
     tool = safe(request.tool_name)
     if request.status == "approved":
         return (f"Your request **{request.reference}** to use **{tool}** has been **approved** by {who}. It is now on the "

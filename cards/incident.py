@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Sequence
 
 from microsoft_teams.cards import (
     ChoiceSetInput, Choice, Container, ExecuteAction, Fact, FactSet, RefreshDefinition, TextInput, ToggleInput,
@@ -11,6 +12,7 @@ from microsoft_teams.cards import (
 from cards.common import MAX_REFRESH_USERS, button, card, field_error, heading, para, safe, to_dict
 from cards.verbs import VERB_REPORT_SUBMIT, VERB_TRIAGE, VERB_TRIAGE_REFRESH
 from cards.fit import Echo, fit
+from cards.routing import Route, routing_text
 from domain.incidents import (
     CATEGORIES, LIMITS, PERSONAL_DATA, SEVERITIES, STATUSES, notification_deadline, possible_breach, time_left,
 )
@@ -21,19 +23,20 @@ def _choices(options: dict) -> list[Choice]:
     return [Choice(title=title, value=value) for value, title in options.items()]
 
 
-def build_incident_form_card(values: dict | None = None, errors: dict | None = None, *, now: datetime) -> dict:
+def build_incident_form_card(values: dict | None = None, errors: dict | None = None, *, now: datetime,
+                             authority_name: str) -> dict:
     """The report form; after a failed submission it comes back with everything typed and each problem named."""
-    return fit(lambda echo: _incident_form(values or {}, errors or {}, now, echo))
+    return fit(lambda echo: _incident_form(values or {}, errors or {}, now, authority_name, echo))
 
 
-def _incident_form(values: dict, errors: dict, now: datetime, echo: Echo) -> dict:
+def _incident_form(values: dict, errors: dict, now: datetime, authority_name: str, echo: Echo) -> dict:
     def text(name: str) -> str:
         value = values.get(name)
         return echo.value(value) if isinstance(value, str) else ""
 
     body = [
         heading("Report an AI concern or incident"),
-        para("Reports go straight to the GenAI governance authority and the IT security team (policy section 13). "
+        para(f"Reports go straight to {safe(authority_name)} and the IT security team (policy section 13). "
              "If personal data may be involved, say so: the council may need to tell the ICO within 72 hours.", subtle=True),
     ]
     fields = [
@@ -103,11 +106,14 @@ def _breach_warning(incident: Incident, now: datetime, dpo_told: bool) -> list:
     ])]
 
 
-def build_receipt_card(incident: Incident, *, now: datetime, dpo_told: bool) -> dict:
+def build_receipt_card(incident: Incident, *, now: datetime, dpo_told: bool, routes: Sequence[Route], contact: str) -> dict:
+    """`routes`: where the triage cards went, from the outbox entries created (cards.routing.routes_of)."""
+    where, act = routing_text(routes, contact=contact, reference=incident.reference)
     return fit(lambda echo: to_dict(card([
         heading(f"Report received: {incident.reference}"),
-        para("Thank you. Your report is saved and has been sent to the GenAI governance authority and the IT "
-             "security team. I'll tell you here when its status changes. Type **my reports** to see your reports."),
+        para(f"Thank you. Your report is saved. {where if not act else ''}".rstrip()),
+        *([para(where, color="Attention")] if act else []),
+        para("I'll tell you here when its status changes. Type **my reports** to see your reports."),
         _facts(incident, echo, show_reporter=False),
         *_breach_warning(incident, now, dpo_told),
     ], fallback_text=f"Report received: {incident.reference}")), kept_with=incident.reference)

@@ -15,6 +15,7 @@ from cards.approval import (
     build_decision_text, build_my_requests_card, build_question_card, build_receipt_card, build_request_form_card,
 )
 from cards.common import notice_card, safe, with_notice
+from cards.routing import routes_of
 from cards.verbs import VERB_REQUEST_TOOL
 from dialogs import guards
 from domain.approvals import (
@@ -36,7 +37,8 @@ async def show_form(turn: Turn, services: Services) -> None:
         tool = incoming.data.get("tool_name") if isinstance(incoming.data.get("tool_name"), str) else ""
     else:
         tool = turn.argument
-    card = build_request_form_card({"tool_name": tool[:LIMITS["tool_name"]]} if tool else None)
+    card = build_request_form_card({"tool_name": tool[:LIMITS["tool_name"]]} if tool else None,
+                                   authority_name=services.settings.genai_authority_name)
     await turn.reply(Message(cards=[card], summary="Request approval for an AI tool"))
     if incoming.is_card_action:
         turn.respond_with_text("The request form is below.")
@@ -61,11 +63,12 @@ async def submit_request(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
     form, errors = validate_request(incoming.data)
     if form is None:
-        await turn.show(build_request_form_card(incoming.data, errors))
+        await turn.show(build_request_form_card(incoming.data, errors, authority_name=services.settings.genai_authority_name))
         return
     recipients, refresh_ids = await _approvers(services)
     requester = await sender_chat(services, incoming.user_id, incoming.conversation)
     contact = safe(services.settings.genai_authority_contact)
+    created: list[Notification] = []
 
     def notify(request: ApprovalRequest) -> list[Notification]:
         # The receipt says the request is with the approvers: if their card can't be delivered, say it isn't.
@@ -74,25 +77,24 @@ async def submit_request(turn: Turn, services: Services) -> None:
             f"I couldn't deliver your request **{request.reference}** to the approvers: Teams refused the message. "
             f"Your request is saved and nothing you sent was lost, but the approvers may not have seen it. Please email "
             f"{contact} quoting {request.reference}, so that they can decide it.")
-        return [
+        created[:] = [
             Notification(CARD_KEY.format(reference=request.reference) + r.name, r.conversation or nowhere(r.name),
                          activity_for(Message(cards=[_card_for(request, r.user_id, refresh_ids)],
                                               summary=f"AI tool request {request.reference}: {request.tool_name}"), r),
                          undeliverable=r.problem, if_failed=undelivered)
             for r in recipients
         ]
+        return list(created)  # what the receipt says is decided from these
 
     request = await services.approvals.create(form, requester_id=incoming.user_id, requester_name=incoming.user_name,
                                               notify=notify, outbox=services.outbox)
     services.deliver_soon()
     log.info("tool requested", reference=request.reference, classification=request.data_classification)
-    unreachable = None
     if not any(r.conversation for r in recipients):
         log.error("tool request could not be routed to any approver", reference=request.reference,
                   problems=[r.problem for r in recipients])
-        unreachable = (f"I couldn't reach the approvers automatically. Please email "
-                       f"{safe(services.settings.genai_authority_contact)} quoting {request.reference}.")
-    await turn.show(build_receipt_card(request, unreachable=unreachable))
+    routes = routes_of(created, {"governance": f"the approvers at {services.settings.genai_authority_name}"})
+    await turn.show(build_receipt_card(request, routes=routes, contact=services.settings.genai_authority_contact))
 
 
 async def my_requests(turn: Turn, services: Services) -> None:

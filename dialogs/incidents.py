@@ -12,6 +12,7 @@ from bot.outbound.recipients import (
 )
 from bot.services import Services
 from bot.turn import Message, Turn
+from cards.routing import routes_of
 from cards.common import notice_card, safe, with_notice
 from cards.incident import (
     build_breach_email, build_incident_form_card, build_my_reports_card, build_receipt_card,
@@ -31,7 +32,8 @@ TEAM_NAMES = {"governance": "the GenAI governance authority", "security": "the I
 async def show_form(turn: Turn, services: Services) -> None:
     now = datetime.now(timezone.utc)
     tool = turn.argument
-    card = build_incident_form_card({"tool_name": tool[:200]} if tool else None, now=now)
+    card = build_incident_form_card({"tool_name": tool[:200]} if tool else None, now=now,
+                                    authority_name=services.settings.genai_authority_name)
     await turn.reply(Message(cards=[card], summary="Report an AI incident"))
 
 
@@ -40,7 +42,8 @@ async def submit_report(turn: Turn, services: Services) -> None:
     now = datetime.now(timezone.utc)
     form, errors = validate_report(incoming.data, now)
     if form is None:
-        await turn.show(build_incident_form_card(incoming.data, errors, now=now))
+        await turn.show(build_incident_form_card(incoming.data, errors, now=now,
+                                                 authority_name=services.settings.genai_authority_name))
         return
     teams = [*await team(services, "governance", services.settings.governance_ids),
              *await team(services, "security", services.settings.security_ids)]
@@ -49,6 +52,8 @@ async def submit_report(turn: Turn, services: Services) -> None:
     refresh = await _refresh_ids(services, teams)
     reporter = await sender_chat(services, incoming.user_id, incoming.conversation)
     contact = safe(services.settings.genai_authority_contact)
+    created: list[Notification] = []
+    names = {**TEAM_NAMES, "governance": services.settings.genai_authority_name}
 
     def notify(incident: Incident) -> list[Notification]:
         def undelivered(recipient: Recipient) -> Notification:
@@ -56,7 +61,7 @@ async def submit_report(turn: Turn, services: Services) -> None:
             team_name = recipient.name.split(":", 1)[0]
             return told_if_failed(
                 f"incident:{incident.reference}:undelivered:{team_name}", reporter,
-                f"I couldn't deliver your report **{incident.reference}** to {TEAM_NAMES[team_name]}: Teams refused "
+                f"I couldn't deliver your report **{incident.reference}** to {names[team_name]}: Teams refused "
                 f"the message. Your report is saved and nothing you sent was lost, but they may not have seen it. "
                 f"Please email {contact} quoting {incident.reference}.")
 
@@ -76,6 +81,7 @@ async def submit_report(turn: Turn, services: Services) -> None:
             subject, text = build_breach_email(incident, org_name=services.settings.org_name, dpo_told=dpo_told)
             notes.append(Notification(f"incident:{incident.reference}:email", mailbox(mailbox_address),
                                       mail_activity(subject, text)))
+        created[:] = notes  # what the receipt says is decided from these
         return notes
 
     incident = await services.incidents.create(
@@ -83,15 +89,13 @@ async def submit_report(turn: Turn, services: Services) -> None:
     )
     services.deliver_soon()
     log.info("incident reported", reference=incident.reference, severity=incident.severity)
-    receipt = build_receipt_card(incident, now=now, dpo_told=dpo_told)
     unreachable = [r for r in teams if r.conversation is None]
     if unreachable:
         log.error("incident could not be routed to every team", reference=incident.reference,
                   problems=[r.problem for r in unreachable])
-        receipt["body"].append({"type": "TextBlock", "wrap": True, "color": "Attention", "text": (
-            f"I couldn't reach every team automatically. Please also email {safe(services.settings.genai_authority_contact)} "
-            f"quoting {incident.reference}.")})
-    await turn.show(receipt)
+    routes = routes_of(created, {purpose: names[purpose] for purpose in ("governance", "security")})
+    await turn.show(build_receipt_card(incident, now=now, dpo_told=dpo_told, routes=routes,
+                                       contact=services.settings.genai_authority_contact))
 
 
 def _members(services: Services) -> frozenset[str]:

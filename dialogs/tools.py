@@ -9,4 +9,4 @@ from cards.tools import build_tools_card
 
 async def list_tools(turn: Turn, services: Services) -> None:
     tools = await services.tools.all()
-    await turn.reply(Message(cards=[build_tools_card(tools)], summary="Approved AI tools"))
+    await turn.reply(Message(cards=[build_tools_card(tools)], summary="AI tools register"))

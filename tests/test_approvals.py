@@ -98,7 +98,8 @@ async def test_request_decided_in_a_channel_with_universal_actions(bot, connecto
 
     receipt = await invoke(bot, connector, "approval.submit", GOOD_REQUEST, STAFF, conversation_id="a:staff")
     reference = f"REQ-{datetime.now(timezone.utc).year}-0001"
-    assert receipt["body"][0]["text"] == f"Request sent: {reference}"
+    assert receipt["body"][0]["text"] == f"Request received: {reference}"
+    assert "I've sent it to the approvers at the AI Board (in their Teams channel)" in json.dumps(receipt)
     assert [r.status for r in await rows(bot)] == ["pending"]  # committed before the receipt
 
     await bot.settled()
@@ -255,11 +256,34 @@ async def test_a_restart_between_form_and_submission_loses_nothing(tmp_path, con
     second, runner = await start_bot(settings)
     try:
         receipt = await invoke(second, connector, "approval.submit", GOOD_REQUEST, STAFF, conversation_id="a:staff")
-        assert receipt["body"][0]["text"].startswith("Request sent: REQ-")
+        assert receipt["body"][0]["text"].startswith("Request received: REQ-")
         assert [r.tool_name for r in await rows(second)] == ["Otter.ai"]
         await second.post(message(connector, "my status", user=STAFF, conversation_id="a:staff"))
         status = await connector.wait_for_text("Tool requests awaiting a decision", conversation="a:staff")
         assert receipt["body"][0]["text"].split(": ")[1] in json.dumps(status)
     finally:
         await second.session.close()
+        await runner.cleanup()
+
+
+async def test_the_receipt_says_which_approvers_were_sent_the_request_and_which_could_not_be(bot, connector):
+    await bot.post(message(connector, "hello", user=APP1, conversation_id="a:app1"))  # APP2 never opened the chat
+    await bot.settled()
+    receipt = json.dumps(await invoke(bot, connector, "approval.submit", GOOD_REQUEST, STAFF, conversation_id="a:staff"))
+    assert ("I've sent it to the approvers at the AI Board (1 person of 2, each in their own Teams chat)"
+            in receipt)
+    assert "Some people in the approvers at the AI Board haven't opened a chat" in receipt
+    assert "please email ai-board@testshire.gov.uk quoting REQ-" in receipt
+
+
+async def test_with_no_approvers_the_receipt_says_the_request_went_nowhere_and_whom_to_email(tmp_path, connector):
+    running, runner = await start_bot(settings_for(tmp_path, approver_ids=""))
+    try:
+        receipt = json.dumps(await invoke(running, connector, "approval.submit", GOOD_REQUEST, STAFF))
+        assert "I've sent it" not in receipt and "is with the" not in receipt
+        assert ("I couldn't send it to the approvers at the AI Board automatically: nobody there "
+                "can be reached by this bot yet. Nothing you sent was lost. Please email ai-board@testshire.gov.uk quoting REQ-"
+                in receipt)
+    finally:
+        await running.session.close()
         await runner.cleanup()

@@ -18,6 +18,7 @@ import cards.approval
 import cards.help
 import cards.incident
 import cards.tools
+from cards.routing import Route
 import cards.welcome
 from conftest import card_action, channel_message, make_settings, message, posted_to, start_bot, updated_in
 from domain.acknowledgements import SectionChange
@@ -145,7 +146,7 @@ async def test_when_the_approvers_card_is_refused_for_good_the_requester_is_told
                "expected_output": "Slides.", "output_use": "Briefings.", "category": "public"}
     receipt = await click(bot, connector, "approval.submit", request, STAFF, conversation_id=f"a:{STAFF}")
     reference = receipt["body"][0]["text"].split(": ")[1]
-    assert "is with the GenAI governance authority" in json.dumps(receipt)
+    assert "sent it to the approvers at the AI Board" in json.dumps(receipt)
     await bot.settled()
     [told] = posted_to(connector, f"a:{STAFF}")
     assert f"couldn't deliver your request **{reference}** to the approvers" in told["text"]
@@ -200,7 +201,11 @@ INCIDENT_FORM = {name: worst(limit * 3, name) for name, limit in INCIDENT_LIMITS
 SECTION = Section("9.9.9", worst(300, "S"), 3, blocks=[Block("para", worst(3000, f"p{n}")) for n in range(30)])
 TOOLS = [Tool(worst(200, f"t{n}"), "public tool", "approved with conditions", (worst(100),), worst(2000, "c"),
               worst(200, "by"), NOW.date(), NOW.date() + timedelta(days=365)) for n in range(300)]
+MIXED_TOOLS = [Tool(worst(200, f"m{n}"), "public tool", status, (worst(100),), worst(2000, "c"), worst(200, "by"),
+                    NOW.date(), NOW.date() + timedelta(days=365))
+               for n in range(100) for status in ("approved", "approved with conditions", "not approved")]
 SETTING = worst(500, "setting")
+ROUTES = [Route("the GenAI governance authority", people=3, missed=2), Route("the IT security team")]
 
 WORST_CASES = {
     cards.acknowledge.build_acknowledge_card: [dict(version_id=1, version_label=worst(100), last_label=worst(100),
@@ -222,11 +227,12 @@ WORST_CASES = {
                                            version_label=worst(100))],
     cards.answer.build_personal_data_warning_card: [dict(kinds=("email address", "phone number", "NI number",
                                                                 "NHS number", "date of birth", "postcode"))],
-    cards.approval.build_request_form_card: [dict(values=REQUEST_FORM, errors={k: worst(300) for k in REQUEST_FORM})],
+    cards.approval.build_request_form_card: [dict(values=REQUEST_FORM, errors={k: worst(300) for k in REQUEST_FORM},
+                                                  authority_name=SETTING)],
     cards.approval.build_approval_card: [dict(request=request_at_worst(), approver_view=True, refresh_user_ids=LONG_IDS),
                                          dict(request=request_at_worst(), approver_view=False, refresh_user_ids=LONG_IDS),
                                          dict(request=request_at_worst("approved_with_conditions"), approver_view=True)],
-    cards.approval.build_receipt_card: [dict(request=request_at_worst(), unreachable=worst(500))],
+    cards.approval.build_receipt_card: [dict(request=request_at_worst(), routes=ROUTES, contact=SETTING)],
     cards.approval.build_my_requests_card: [dict(requests=[request_at_worst("rejected")] * 100)],
     cards.approval.build_question_card: [dict(request=request_at_worst(), typed_answer=worst(6000), error=worst(300))],
     cards.approval.build_answered_card: [dict(request=request_at_worst())],
@@ -234,8 +240,10 @@ WORST_CASES = {
                                                                                                "rejected")],
     cards.help.build_help_card: [dict(available=None)],
     cards.incident.build_incident_form_card: [dict(values=INCIDENT_FORM, errors={k: worst(300) for k in INCIDENT_FORM},
+                                                   authority_name=SETTING,
                                                    now=NOW)],
-    cards.incident.build_receipt_card: [dict(incident=incident_at_worst("resolved"), now=NOW, dpo_told=False)],
+    cards.incident.build_receipt_card: [dict(incident=incident_at_worst("resolved"), now=NOW, dpo_told=False, routes=ROUTES,
+                                             contact=SETTING)],
     cards.incident.build_triage_card: [dict(incident=incident_at_worst(), now=NOW, dpo_told=True, member_view=view,
                                             refresh_user_ids=LONG_IDS) for view in (True, False)]
                                       + [dict(incident=incident_at_worst("resolved", True), now=NOW, dpo_told=False)],
@@ -243,7 +251,7 @@ WORST_CASES = {
                                               for action in ("assign", "resolve")],
     cards.incident.build_reporter_view: [dict(incident=incident_at_worst(anonymous=True))],
     cards.incident.build_my_reports_card: [dict(incidents=[incident_at_worst()] * 200)],
-    cards.tools.build_tools_card: [dict(tools=TOOLS)],
+    cards.tools.build_tools_card: [dict(tools=TOOLS), dict(tools=MIXED_TOOLS)],
     cards.welcome.build_welcome_card: [dict(org_name=SETTING, authority_name=SETTING, authority_contact=SETTING,
                                             commands={"help", "tools", "request tool", "my requests", "report incident",
                                                       "my reports", "acknowledge", "my status", "policy"})],

@@ -33,7 +33,7 @@ REQUEST = {"verb": "approval.submit", "tool_name": "Gamma", "purpose": "Slides."
            "data_description": "Reports.", "expected_output": "Slides.", "output_use": "Briefings.", "category": "public"}
 FLOWS = {  # submission, what the receipt says, where the records are
     "incident": (REPORT, "Report received: ", "incidents"),
-    "tool request": (REQUEST, "Request sent: ", "approval_requests"),
+    "tool request": (REQUEST, "Request received: ", "approval_requests"),
 }
 KILL_AFTER = 10  # acknowledged reports of the 40 sent 8 at a time before the SIGKILL
 CARD_TITLE = re.compile(r"(?:AI incident|AI tool request) ((?:INC|REQ)-\d{4}-\d{4})")

@@ -156,7 +156,7 @@ async def approve_as_group_member(bot, connector, microsoft) -> None:
     """A staff request reaches a group member 1:1; an outsider is refused; the member approves it."""
     await post(bot, connector, message(connector, "hello", user=OTHER_MEMBER, conversation_id="a:member2"))
     receipt = await post(bot, connector, card_action(connector, "approval.submit", REQUEST, user=STAFF))
-    assert "Request sent" in json.dumps(receipt)
+    assert "Request received" in json.dumps(receipt)
     # The member (on the second page of the group) gets the card 1:1.
     card = (await connector.wait_for_text("AI tool request", conversation="a:member2"))["attachments"][0]["content"]
     approve = next(a for a in card["actions"] if a["title"] == "Approve")

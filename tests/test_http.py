@@ -73,7 +73,7 @@ async def test_help_button_runs_the_command(bot, connector):
     response = await bot.post(card_action(connector, "command.run", {"command": "tools"}))
     assert response.status == 200
     sent = await connector.wait_for(3)
-    assert "Approved AI tools" in json.dumps(sent[-1])
+    assert "AI tools register" in json.dumps(sent[-1])
 
 
 async def test_channel_message_without_mention_is_ignored(bot, connector):
@@ -145,7 +145,7 @@ async def test_a_reply_that_meets_many_failures_is_still_delivered_from_the_outb
         response = await running.post(message(connector, "tools"))
         assert response.status == 200
         sent = await connector.wait_for(4, timeout=30)
-        assert "Approved AI tools" in json.dumps(sent[-1])
+        assert "AI tools register" in json.dumps(sent[-1])
         assert len([r for r in connector.requests if (r.body or {}).get("_fault") == 503]) == 6
         for _ in range(50):  # the worker records the send just after the connector accepts it
             if set(await running.services.outbox.counts()) == {"sent"}:

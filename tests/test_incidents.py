@@ -157,7 +157,11 @@ async def test_unreachable_teams_are_recorded_not_dropped(tmp_path, connector):
     try:
         response = await running.post(card_action(connector, "incident.submit", GOOD_REPORT, user=STAFF))
         receipt = json.dumps(await response.json())
-        assert "Report received" in receipt and "couldn't reach every team" in receipt
+        assert "Report received" in receipt and "has been sent to" not in receipt
+        assert ("I couldn't send it to the AI Board and the IT security team automatically: nobody "
+                "there can be reached by this bot yet. Nothing you sent was lost. Please email ai-board@testshire.gov.uk "
+                "quoting INC-") in receipt
+        assert "I've sent it to" not in receipt  # the one governance member has never opened a chat with the bot
         assert "could not be told automatically" in receipt  # no DPO configured: said plainly
         failed = await running.services.outbox.entries("failed")
         assert {e.last_error for e in failed} == {
@@ -208,3 +212,38 @@ async def test_every_report_phrase_fills_in_the_tool_it_names(bot, connector, ty
     form = await connector.wait_for_text("Report an AI concern or incident", conversation="a:staff")
     inputs = {e["id"]: e.get("value") for e in form["attachments"][0]["content"]["body"] if e.get("id")}
     assert inputs["tool_name"] == "Copilot"
+
+
+async def test_with_nobody_set_up_the_receipt_says_nothing_was_routed_and_whom_to_email(tmp_path, connector):
+    running, runner = await start_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"))
+    try:
+        receipt = (await (await running.post(card_action(connector, "incident.submit", GOOD_REPORT, user=STAFF))).json())
+        text = json.dumps(receipt)
+        reference = receipt["value"]["body"][0]["text"].split(": ")[1]
+        assert "has been sent" not in text and "I've sent it" not in text
+        assert (f"I couldn't send it to the AI Board and the IT security team automatically: nobody there "
+                f"can be reached by this bot yet. Nothing you sent was lost. Please email ai-board@testshire.gov.uk "
+                f"quoting {reference}, so that they see it.") in text
+    finally:
+        await running.session.close()
+        await runner.cleanup()
+
+
+async def test_the_receipt_names_the_channels_it_was_posted_in(bot, connector):
+    await set_up_routing(bot, connector)
+    receipt = json.dumps(await submit(bot, connector, GOOD_REPORT))
+    assert ("I've sent it to the AI Board (in their Teams channel) and the IT security team "
+            "(in their Teams channel), and I'll tell you here if Teams refuses to deliver it.") in receipt
+    assert "couldn't send" not in receipt and "Please email" not in receipt
+
+
+async def test_cards_name_the_configured_authority(bot, connector):
+    await bot.post(message(connector, "report incident", user=STAFF, conversation_id="a:staff"))
+    form = await connector.wait_for_text("Report an AI", conversation="a:staff")
+    await bot.post(message(connector, "request tool", user=STAFF, conversation_id="a:staff"))
+    request_form = await connector.wait_for_text("Request approval for an AI tool", conversation="a:staff")
+    receipt = json.dumps(await submit(bot, connector, GOOD_REPORT))
+    assert "Reports go straight to the AI Board and the IT security team" in json.dumps(form)
+    assert "Tell the AI Board what you want to use" in json.dumps(request_form)
+    for shown in (json.dumps(form), json.dumps(request_form), receipt):
+        assert "governance authority" not in shown

@@ -141,3 +141,12 @@ async def test_thanks_and_bare_numbers_get_a_pointer_to_help_not_a_refusal(bot, 
         assert "**help**" in replies and "The policy doesn't cover that" not in replies
     async with bot.services.db.sessions() as session:
         assert (await session.execute(select(QuestionRow))).scalars().all() == []
+
+
+async def test_passages_from_one_section_give_one_read_section_button(bot, connector):
+    sent = await ask(bot, connector, "What are the prohibited uses?", 3)
+    answer = sent[2]
+    assert answer["text"].count("**7.2 ") >= 2  # two or more passages quoted from section 7.2...
+    titles = [a["title"] for a in answer["attachments"][0]["content"]["actions"]]
+    assert titles.count("Read section 7.2") == 1  # ...and one button to read it
+    assert len(titles) == len(set(titles))

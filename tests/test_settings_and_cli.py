@@ -154,4 +154,4 @@ def test_requesting_a_tool_in_the_terminal_chat(tmp_path):
     assert "<Which AI tool?> [Gamma]" in out
     assert "Please choose one of the options listed." in out  # the form came back with the problem named
     assert "[Draft slides for briefings]" in out  # and with what was typed
-    assert "Request sent: REQ-" in out and "Gamma: Pending" in out
+    assert "Request received: REQ-" in out and "Gamma: Pending" in out

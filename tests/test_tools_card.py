@@ -24,9 +24,42 @@ async def test_the_tools_cards_fallback_text_is_escaped_like_its_body(tmp_path, 
         assert "Approved" in await decided.text()
 
         await running.post(message(connector, "tools", user=STAFF, conversation_id="a:staff"))
-        card = (await connector.wait_for_text("Approved AI tools: ", conversation="a:staff"))["attachments"][0]["content"]
+        card = (await connector.wait_for_text("AI tools register: ", conversation="a:staff"))["attachments"][0]["content"]
         assert "<at>" not in json.dumps(card) and "](https://" not in json.dumps(card)
         assert "<at>" not in card["fallbackText"] and "](https://" not in card["fallbackText"]
+    finally:
+        await running.session.close()
+        await runner.cleanup()
+
+
+def grouped(card: dict) -> dict[str, dict[str, dict[str, str]]]:
+    """The card read as a person reads it: each group heading, the tools under it, and each tool's facts."""
+    groups: dict[str, dict[str, dict[str, str]]] = {}
+    current = None
+    for element in card["body"]:
+        if element["type"] == "TextBlock" and element["text"].startswith("**") and element.get("spacing") == "Large":
+            current = groups.setdefault(element["text"].strip("*").split("**")[0], {})
+        elif element["type"] == "Container":
+            name = element["items"][0]["text"].strip("*")
+            current[name] = {fact["title"]: fact["value"] for fact in element["items"][1]["facts"]}
+    return groups
+
+
+async def test_the_tools_card_groups_the_register_by_status_with_the_right_words(tmp_path, connector):
+    running, runner = await start_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"))
+    try:
+        await running.post(message(connector, "tools", user=STAFF, conversation_id="a:staff"))
+        card = (await connector.wait_for_text("AI tools register: ", conversation="a:staff"))["attachments"][0]["content"]
+        groups = grouped(card)
+        assert list(groups) == ["Approved", "Approved with conditions", "Not approved: don't use these for council work"]
+        assert list(groups["Approved"]) == ["Council Document Summariser"]
+        assert "DeepSeek" not in groups["Approved"] and "DeepSeek" not in groups["Approved with conditions"]
+        deepseek = groups["Not approved: don't use these for council work"]["DeepSeek"]
+        assert deepseek["Reason"].startswith("Data is processed outside the UK")
+        assert "Conditions" not in deepseek and "Review due" not in deepseek
+        copilot = groups["Approved with conditions"]["Microsoft 365 Copilot Chat"]
+        assert copilot["Conditions"].startswith("Use only while signed in") and copilot["Review due"] == "2027-03-02"
+        assert card["fallbackText"] == "AI tools register: 1 approved, 3 approved with conditions, 1 not approved"
     finally:
         await running.session.close()
         await runner.cleanup()

@@ -81,7 +81,7 @@ const [url, shots, botUrl, otherRequest] = process.argv.slice(2);
     await request.getByRole('combobox').nth(1).click();
     await page.getByRole('option', { name: 'Public tool', exact: true }).click();
     await request.getByRole('button', { name: 'Send request', exact: true }).click();
-    await page.getByText(/Request sent: REQ-\d{4}-\d{4}/).first().waitFor({ timeout: 20000 });
+    await page.getByText(/Request received: REQ-\d{4}-\d{4}/).first().waitFor({ timeout: 20000 });
     const own = page.locator('.ac-adaptiveCard', { hasText: /AI tool request REQ-\d{4}-0001/ }).last();
     await own.waitFor({ timeout: 20000 });
     if (await own.getByRole('button', { name: 'Approve', exact: true }).count() !== 0) {
