@@ -9,7 +9,7 @@ from microsoft_teams.cards import (
     TextInput,
 )
 
-from cards.common import CARD_VERSION, MAX_REFRESH_USERS, button, card, field_error, heading, para, safe, to_dict, typed
+from cards.common import CARD_VERSION, MAX_REFRESH_USERS, button, card, field_error, form_notice, heading, para, safe, to_dict, typed
 from cards.verbs import VERB_ANSWER, VERB_DECIDE, VERB_REFRESH, VERB_REQUEST_SUBMIT
 from cards.fit import Echo, fit
 from cards.routing import Route, routing_text
@@ -56,11 +56,7 @@ def _request_form(values: dict | None, errors: dict, authority_name: str, echo: 
         *text_input("vendor_url", "The tool's or supplier's web address (optional)", multiline=False, required=False,
                     placeholder="https://"),
     ]
-    if echo.shortened:
-        body.append(para("Some answers were far longer than the form allows, so only their beginnings are shown below. "
-                         "Please check them.", color="Attention"))
-    elif errors:
-        body.append(para("Please check the highlighted answers below. Everything you typed is still here.", color="Attention"))
+    body.extend(form_notice(shortened=echo.shortened, errors=errors))
     return to_dict(card(body + fields, [button("Send request", VERB_REQUEST_SUBMIT, style="positive")],
                         fallback_text="Request approval for an AI tool"))
 

@@ -71,3 +71,13 @@ def typed(values: dict | None, name: str) -> str | None:
     """What the user typed into an input, to put back in the form; None for nothing (or not text)."""
     value = (values or {}).get(name)
     return value if isinstance(value, str) and value else None
+
+
+def form_notice(*, shortened: bool, errors: dict) -> list:
+    """The line above a form that comes back: answers cut to fit, or problems to fix (nothing typed is lost)."""
+    if shortened:
+        return [para("Some answers were far longer than the form allows, so only their beginnings are shown below. "
+                     "Please check them.", color="Attention")]
+    if errors:
+        return [para("Please check the highlighted answers below. Everything you typed is still here.", color="Attention")]
+    return []

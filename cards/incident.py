@@ -9,7 +9,7 @@ from microsoft_teams.cards import (
     ChoiceSetInput, Choice, Container, ExecuteAction, Fact, FactSet, RefreshDefinition, TextInput, ToggleInput,
 )
 
-from cards.common import MAX_REFRESH_USERS, button, card, field_error, heading, para, safe, to_dict
+from cards.common import MAX_REFRESH_USERS, button, card, field_error, form_notice, heading, para, safe, to_dict
 from cards.verbs import VERB_REPORT_SUBMIT, VERB_TRIAGE, VERB_TRIAGE_REFRESH
 from cards.fit import Echo, fit
 from cards.routing import Route, routing_text
@@ -63,11 +63,7 @@ def _incident_form(values: dict, errors: dict, now: datetime, authority_name: st
                     value=text("anonymous") or "false"),
         *field_error(errors, "anonymous"),
     ]
-    if echo.shortened:
-        body.append(para("Some answers were far longer than the form allows, so only their beginnings are shown below. "
-                         "Please check them.", color="Attention"))
-    elif errors:
-        body.append(para("Please check the highlighted answers below. Everything you typed is still here.", color="Attention"))
+    body.extend(form_notice(shortened=echo.shortened, errors=errors))
     return to_dict(card(body + fields, [button("Send report", VERB_REPORT_SUBMIT, style="positive")],
                         fallback_text="Report an AI incident"))
 
