@@ -54,7 +54,10 @@ class Services:
             self.delivery.wake()
 
     @classmethod
-    def build(cls, settings: Settings, outbound: Outbound, db: Database | None = None) -> "Services":
+    def build(cls, settings: Settings, outbound: Outbound, db: Database | None = None, *,
+              local_chat: bool = False) -> "Services":
+        """`local_chat`: for the terminal chat, which reaches, counts and sends to only its own people (and the
+        service, never them)."""
         from bot.library import PolicyLibrary
 
         if db is None:
@@ -68,17 +71,18 @@ class Services:
             settings=settings,
             db=db,
             audit=audit,
-            conversations=ConversationRepository(db),
+            conversations=ConversationRepository(db, local_chat=local_chat),
             users=UserRepository(db),
             policies=policies,
             questions=QuestionRepository(db),
             tools=tools,
             outbound=outbound,
             library=PolicyLibrary(settings, policies, tools),
-            outbox=Outbox(db, base_delay=settings.outbox_base_delay, claim_seconds=settings.outbox_claim_seconds),
+            outbox=Outbox(db, base_delay=settings.outbox_base_delay, claim_seconds=settings.outbox_claim_seconds,
+                          local_chat=local_chat),
             channels=ChannelRepository(db, audit),
             incidents=IncidentRepository(db, audit),
-            acknowledgements=AcknowledgementRepository(db, audit),
+            acknowledgements=AcknowledgementRepository(db, audit, local_chat=local_chat),
             approvals=ApprovalRepository(db, audit, tools),
             approvers=ApproverDirectory(settings),
         )

@@ -20,7 +20,7 @@ from cli.serve import prepare
 from bot.services import Services
 from bot.settings import Settings
 from bot.turn import ADAPTIVE_CARD, Incoming
-from domain.records import ConversationRef
+from domain.records import LOCAL_CHAT_URL, ConversationRef
 
 WIDTH = 78
 
@@ -138,7 +138,7 @@ class ChatSession:
         self.bot = bot
         self.screen = screen
         self.ref = ConversationRef(
-            id=f"local-chat-{user}", kind="personal", service_url="local://chat", channel_id="msteams",
+            id=f"local-chat-{user}", kind="personal", service_url=LOCAL_CHAT_URL, channel_id="msteams",
             bot_id="policy-bot", bot_name="GenAI Policy", user_id=f"local-{user}", user_teams_id=f"local-{user}",
         )
         self.user = user
@@ -173,7 +173,8 @@ async def run_chat(settings: Settings) -> None:
         print(f"policy-bot: {problem}")
         return
     screen = Screen()
-    services = Services.build(settings, screen)
+    # The chat's own world: it sends only to its own people, and the service never to them.
+    services = Services.build(settings, screen, local_chat=True)
     services.delivery = DeliveryWorker(services.outbox, screen, idle_seconds=0.2)
     session = ChatSession(wiring.pipeline(services), screen, getpass.getuser())
     screen.own_conversation = session.ref.id

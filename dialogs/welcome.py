@@ -10,6 +10,7 @@ from bot.services import Services
 from bot.turn import Message, Turn
 from cards.welcome import build_welcome_card
 from dialogs.acknowledge import prompt_if_due
+from dialogs.rerouting import for_user, reroute_waiting
 
 
 async def first_contact(turn: Turn, services: Services) -> bool:
@@ -27,6 +28,7 @@ async def first_contact(turn: Turn, services: Services) -> bool:
     if is_new:
         await turn.reply(Message(cards=[_welcome(services)], summary="Welcome to the GenAI policy assistant"))
         await prompt_if_due(turn, services)
+        await reroute_waiting(services, for_user(incoming.user_id))  # cards that waited for their first chat
     return is_new
 
 

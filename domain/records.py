@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+# The terminal chat's (`policy-bot chat`) conversations carry this service URL. They belong to the chat alone:
+# the service never sends to them, reminds them or counts them, and the chat sends to nothing else.
+LOCAL_CHAT_URL = "local://chat"
+# A message that could not be routed when it was written is stored addressed to "unreachable:<recipient name>"
+# (a team's purpose, "<purpose>:<user id>", or a user id) and routed again later (dialogs/rerouting.py).
+UNREACHABLE = "unreachable:"
+
 
 @dataclass(frozen=True)
 class ConversationRef:

@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, select
 
 from storage.audit import AuditTrail
 from storage.db import Database
+from storage.conversations import in_world
 from storage.models import AcknowledgementRow, ConversationRow, UserRow
 from storage.times import as_utc
 from domain.records import Acknowledgement, KnownUser, PolicyVersion
@@ -19,9 +20,10 @@ def _ack(row: AcknowledgementRow) -> Acknowledgement:
 
 
 class AcknowledgementRepository:
-    def __init__(self, db: Database, audit: AuditTrail) -> None:
+    def __init__(self, db: Database, audit: AuditTrail, *, local_chat: bool = False) -> None:
         self._db = db
         self._audit = audit
+        self._local_chat = local_chat
 
     async def record(self, *, user_id: str, user_name: str | None, version: PolicyVersion, conversation_id: str | None) -> bool:
         """True if this is the person's first acknowledgement of this version; a repeat changes nothing."""
@@ -53,9 +55,10 @@ class AcknowledgementRepository:
                 AcknowledgementRow.user_id == user_id, AcknowledgementRow.version_id == version_id))).scalar() is not None
 
     def _known_users(self):
-        """People the bot can reach 1:1: everyone with a personal conversation reference."""
+        """People the bot can reach 1:1: everyone with a personal conversation reference (in Teams; in the terminal
+        chat, its own people)."""
         return select(ConversationRow.user_id).where(
-            ConversationRow.kind == "personal", ConversationRow.user_id.is_not(None)
+            ConversationRow.kind == "personal", ConversationRow.user_id.is_not(None), in_world(self._local_chat)
         ).distinct()
 
     async def outstanding(self, version_id: int) -> list[str]:

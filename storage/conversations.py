@@ -10,7 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from storage.db import Database
 from storage.models import ConversationRow, UserRow
 from storage.times import utc_now
-from domain.records import ConversationRef
+from domain.records import LOCAL_CHAT_URL, ConversationRef
+
+
+def in_world(local_chat: bool):
+    """Conversations of the terminal chat (local_chat), or of Teams: each world reaches only its own people."""
+    local = ConversationRow.service_url == LOCAL_CHAT_URL
+    return local if local_chat else ~local
 
 
 def _ref(row: ConversationRow) -> ConversationRef:
@@ -30,8 +36,9 @@ def _ref(row: ConversationRow) -> ConversationRef:
 
 
 class ConversationRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, local_chat: bool = False) -> None:
         self._db = db
+        self._world = in_world(local_chat)
         # Saving a reference on every message would cost a write per turn; a process only
         # rewrites one it has not seen, or whose service URL moved.
         self._seen: dict[str, str] = {}
@@ -53,7 +60,7 @@ class ConversationRepository:
             row = (
                 await session.execute(
                     select(ConversationRow)
-                    .where(ConversationRow.user_id == user_id, ConversationRow.kind == "personal")
+                    .where(ConversationRow.user_id == user_id, ConversationRow.kind == "personal", self._world)
                     .order_by(ConversationRow.updated_at.desc())
                     .limit(1)
                 )
@@ -68,7 +75,7 @@ class ConversationRepository:
         async with self._db.sessions() as session:
             rows = (await session.execute(
                 select(ConversationRow)
-                .where(ConversationRow.user_id.in_(user_ids), ConversationRow.kind == "personal")
+                .where(ConversationRow.user_id.in_(user_ids), ConversationRow.kind == "personal", self._world)
                 .order_by(ConversationRow.updated_at)
             )).scalars()
             return {row.user_id: _ref(row) for row in rows}

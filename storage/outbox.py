@@ -4,6 +4,10 @@ Each entry has an idempotency key per (event, recipient), so writing the same ev
 queues one message. Workers claim due entries atomically (FOR UPDATE SKIP LOCKED on
 PostgreSQL; SQLite has a single writer), so two processes never send the same entry at once.
 A claim expires: an entry whose sender died is picked up again after a restart.
+
+An outbox belongs to one world: the service's (Teams) or the terminal chat's (conversations whose service
+URL is LOCAL_CHAT_URL). Each claims and retries only its own entries, so the service never sends to the
+terminal chat and the chat never "delivers" a Teams message to the screen.
 """
 
 from __future__ import annotations
@@ -13,12 +17,12 @@ import uuid
 from dataclasses import asdict
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from storage.db import Database
 from storage.models import OutboxRow
 from storage.times import utc_now
-from domain.records import ConversationRef, Notification, OutboxEntry
+from domain.records import LOCAL_CHAT_URL, UNREACHABLE, ConversationRef, Notification, OutboxEntry
 
 CLAIM_SECONDS = 60
 MAX_ATTEMPTS = 8
@@ -51,11 +55,27 @@ def backoff_seconds(attempts: int, retry_after: float | None = None, base: float
     return random.uniform(0.5, 1.0) * min(300.0, base * 2.0 ** (attempts - 1))
 
 
+def _address(field: str):
+    return func.coalesce(OutboxRow.conversation[field].as_string(), "")
+
+
+def in_world(local_chat: bool):
+    """Entries addressed to the terminal chat's conversations (local_chat), or to anything else."""
+    local = _address("service_url") == LOCAL_CHAT_URL
+    return local if local_chat else ~local
+
+
+def unroutable():
+    return _address("id").startswith(UNREACHABLE, autoescape=True)
+
+
 class Outbox:
-    def __init__(self, db: Database, *, base_delay: float = 1.0, claim_seconds: float = CLAIM_SECONDS) -> None:
+    def __init__(self, db: Database, *, base_delay: float = 1.0, claim_seconds: float = CLAIM_SECONDS,
+                 local_chat: bool = False) -> None:
         self._db = db
         self._base_delay = base_delay
         self._claim_seconds = claim_seconds
+        self._world = local_chat
 
     async def add_in(
         self, session, key: str, conversation: ConversationRef, activity: dict, *,
@@ -66,12 +86,17 @@ class Outbox:
         `undeliverable` records a message that cannot be sent (no conversation with that person yet) as
         failed, with the reason, so that it shows in `policy-bot outbox` instead of vanishing.
         `if_failed` is queued in its turn if this message fails for good (see `_give_up`)."""
+        await self._insert(session, key, conversation, activity, update_of=update_of, undeliverable=undeliverable,
+                           follow_up=_follow_up(if_failed))
+
+    async def _insert(self, session, key: str, conversation: ConversationRef, activity: dict, *,
+                      update_of: str | None = None, undeliverable: str | None = None, follow_up: dict | None = None) -> None:
         now = utc_now()
         statement = self._db.insert_ignore(
             OutboxRow.__table__,
             dict(key=key, conversation=asdict(conversation), activity=_stored(activity), update_of=update_of,
                  status="failed" if undeliverable else "pending", last_error=undeliverable,
-                 attempts=0, next_attempt_at=now, created_at=now, if_failed=_follow_up(if_failed)),
+                 attempts=0, next_attempt_at=now, created_at=now, if_failed=follow_up),
             ["key"],
         )
         await session.execute(statement)
@@ -107,6 +132,7 @@ class Outbox:
                 ((OutboxRow.status == "pending") & (OutboxRow.next_attempt_at <= now))
                 | ((OutboxRow.status == "sending") & (OutboxRow.claimed_until < now))
             )
+            .where(in_world(self._world))
             .order_by(OutboxRow.id)
             .limit(limit)
         )
@@ -210,8 +236,9 @@ class Outbox:
             return {status: count for status, count in rows}
 
     async def retry(self, entry_id: int | None = None) -> int:
-        """Put failed entries (one, or all) back in the queue; returns how many."""
-        condition = OutboxRow.status == "failed"
+        """Put failed entries (one, or all) back in the queue; returns how many. Entries that were never routed are
+        left to `reroute` (requeued as they are, they would only go to the same non-address again)."""
+        condition = (OutboxRow.status == "failed") & in_world(self._world) & ~unroutable()
         if entry_id is not None:
             condition = condition & (OutboxRow.id == entry_id)
         async with self._db.sessions.begin() as session:
@@ -219,3 +246,40 @@ class Outbox:
                 update(OutboxRow).where(condition).values(status="pending", attempts=0, next_attempt_at=utc_now())
             )
             return result.rowcount
+
+    async def waiting(self, entry_id: int | None = None, limit: int = 500) -> list[OutboxEntry]:
+        """Entries of this world that could not be routed when they were written, oldest first."""
+        query = (select(OutboxRow).where(OutboxRow.status == "failed", unroutable(), in_world(self._world))
+                 .order_by(OutboxRow.id).limit(limit))
+        if entry_id is not None:
+            query = query.where(OutboxRow.id == entry_id)
+        async with self._db.sessions() as session:
+            return [_entry(row) for row in (await session.execute(query)).scalars()]
+
+    async def reroute(self, entry: OutboxEntry, notes: list[Notification]) -> bool:
+        """Replace an unroutable entry by `notes`, its messages to where it can go now, in one transaction: the same
+        row readdressed if the key is unchanged, or new rows for a team that is now several people. False if another
+        process routed it first (or it was sent meanwhile)."""
+        mine = (OutboxRow.id == entry.id) & (OutboxRow.status != "sent") & (_address("id") == entry.conversation.id)
+        async with self._db.sessions.begin() as session:
+            if len(notes) == 1 and notes[0].key == entry.key:
+                note = notes[0]
+                result = await session.execute(update(OutboxRow).where(mine).values(
+                    conversation=asdict(note.conversation), activity=_stored(note.activity),
+                    status="failed" if note.undeliverable else "pending", last_error=note.undeliverable,
+                    attempts=0, next_attempt_at=utc_now(), claim_token=None, claimed_until=None,
+                ).execution_options(synchronize_session=False))
+                return result.rowcount == 1
+            result = await session.execute(delete(OutboxRow).where(mine).execution_options(synchronize_session=False))
+            if result.rowcount != 1:
+                return False
+            for note in notes:
+                await self._insert(session, note.key, note.conversation, note.activity,
+                                   undeliverable=note.undeliverable, follow_up=entry.if_failed)
+            return True
+
+    async def still_unroutable(self, entry: OutboxEntry, problem: str) -> None:
+        """Keep the entry as it is, marked failed with today's reason (a claimed one is released)."""
+        async with self._db.sessions.begin() as session:
+            await session.execute(update(OutboxRow).where(OutboxRow.id == entry.id, OutboxRow.status != "sent").values(
+                status="failed", last_error=problem[:500], claimed_until=None, claim_token=None))

@@ -9,8 +9,7 @@ import structlog
 
 from bot.services import Services
 from bot.turn import Message
-from domain.records import OutboxEntry
-from domain.records import ConversationRef, Notification
+from domain.records import UNREACHABLE, ConversationRef, Notification, OutboxEntry
 
 log = structlog.get_logger(__name__)
 
@@ -25,7 +24,7 @@ class Recipient:
 
 def nowhere(name: str) -> ConversationRef:
     """Stands in for a conversation the bot does not have, so the undeliverable message is still recorded."""
-    return ConversationRef(id=f"unreachable:{name}", kind="personal", service_url="", channel_id="msteams", bot_id="")
+    return ConversationRef(id=f"{UNREACHABLE}{name}", kind="personal", service_url="", channel_id="msteams", bot_id="")
 
 
 async def team(services: Services, purpose: str, ids: frozenset[str], *, setting: str | None = None) -> list[Recipient]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from typing import Awaitable, Callable
 
 import structlog
 from aiolimiter import AsyncLimiter
 
 from bot.outbound.connector import BotConnector, ConnectorError, RetryableConnectorError
-from domain.records import OutboxEntry
+from domain.records import UNREACHABLE, OutboxEntry
 from storage.outbox import Outbox
 
 log = structlog.get_logger(__name__)
@@ -33,6 +34,9 @@ class DeliveryWorker:
         self._tenant_limits: dict[str, AsyncLimiter] = {}
         self._conversation_limits: dict[str, AsyncLimiter] = {}
         self._paused_until: dict[str, float] = {}  # a 429 pauses the whole tenant, not just one message
+        # Routes again an entry that was stored unroutable and has been requeued; returns why it still can't go,
+        # or None once it is on its way. Set by whoever wires the dialogs in (cli/wiring.py, the terminal chat).
+        self.reroute: Callable[[OutboxEntry], Awaitable[str | None]] | None = None
 
     async def _pace(self, entry: OutboxEntry) -> None:
         tenant = entry.conversation.tenant_id or "-"
@@ -114,6 +118,14 @@ class DeliveryWorker:
             pass
 
     async def _deliver(self, entry: OutboxEntry) -> None:
+        if entry.conversation.id.startswith(UNREACHABLE):
+            # Never "sent" to a non-address: route it again, or put it back as failed with today's reason.
+            problem = await self.reroute(entry) if self.reroute else "it has no address yet"
+            if problem:
+                await self._outbox.still_unroutable(entry, problem)
+            else:
+                self.wake()
+            return
         await self._pace(entry)
         if not await self._outbox.still_mine(entry):
             return  # pacing outlasted the claim and another worker has the entry now
