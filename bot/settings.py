@@ -5,11 +5,13 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain import EXAMPLE_POLICY_PATH
+from domain.times import zone_named
 
 IdList = Annotated[frozenset[str], NoDecode]
 
@@ -137,6 +139,8 @@ class Settings(BaseSettings):
     rate_per_tenant: float = Field(50, gt=0, validation_alias=AliasChoices("RATE_PER_TENANT", "rate_per_tenant"))
     rate_per_conversation: float = Field(7, gt=0, validation_alias=AliasChoices("RATE_PER_CONVERSATION", "rate_per_conversation"))
     reminders_weekly: bool = Field(False, validation_alias=AliasChoices("REMINDERS_WEEKLY", "reminders_weekly"))
+    # The organisation's time zone (IANA name): people see times in it, and the times they type are read in it.
+    timezone: str = Field("Europe/London", validation_alias=AliasChoices("TIMEZONE", "timezone"))
     connector_timeout: float = Field(15.0, gt=0, validation_alias=AliasChoices("CONNECTOR_TIMEOUT_SECONDS", "connector_timeout"))
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
@@ -178,6 +182,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return zone_named(value).key
 
     @field_validator("audit_key")
     @classmethod
@@ -235,6 +244,11 @@ class Settings(BaseSettings):
             if self.app_type != "UserAssignedMSI" and not self.app_tenant_id:
                 raise ValueError("APPROVER_GROUP_ID needs MicrosoftAppTenantId, the council's tenant, to ask Microsoft Graph")
         return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The organisation's time zone: times are shown to people in it, and typed times read in it."""
+        return ZoneInfo(self.timezone)
 
     @property
     def is_sqlite(self) -> bool:

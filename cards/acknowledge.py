@@ -11,6 +11,7 @@ from cards.verbs import VERB_ACKNOWLEDGE, VERB_READ
 from cards.fit import Echo, fit
 from domain.acknowledgements import KEY_RULES, SectionChange
 from domain.policy_parse import Section
+from domain.times import card_day, card_when
 
 
 def build_acknowledge_card(*, version_id: int, version_label: str, changes: list[SectionChange] | None,
@@ -64,7 +65,7 @@ def _policy_page_card(section: Section, position: int, total: int, version_id: i
 def build_acknowledged_card(*, version_label: str, at: datetime, first: bool) -> dict:
     lead = "Thank you." if first else "You had already acknowledged this version."
     body = [heading("Policy acknowledged"),
-            para(f"{lead} Recorded: version {safe(version_label)} on {at:%Y-%m-%d at %H:%M} UTC.")]
+            para(f"{lead} Recorded: version {safe(version_label)} on {card_when(at)}.")]
     return to_dict(card(body, fallback_text="Policy acknowledged"))
 
 
@@ -82,7 +83,7 @@ def _listed(references: list[str], echo: Echo, more: str) -> str:
 def _status_card(current_label: str | None, acknowledged: tuple[str, datetime] | None, current_done: bool,
                  open_reports: list[str], open_requests: list[str], echo: Echo) -> dict:
     if acknowledged:
-        ack = f"version {safe(acknowledged[0])} on {acknowledged[1]:%Y-%m-%d}"
+        ack = f"version {safe(acknowledged[0])} on {card_day(acknowledged[1])}"
     else:
         ack = "not yet"
     facts = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Sequence
 
 from microsoft_teams.cards import (
@@ -15,6 +16,7 @@ from cards.fit import Echo, fit
 from cards.routing import Route, routing_text
 from domain.approvals import CATEGORIES, DATA_CLASSIFICATIONS, LIMITS, STATUSES, consequences
 from domain.records import ApprovalRequest
+from domain.times import card_day, card_when
 
 
 STATUS_STYLE = {"pending": "accent", "approved": "good", "approved_with_conditions": "warning", "rejected": "attention"}
@@ -66,7 +68,7 @@ def _request_facts(request: ApprovalRequest, echo: Echo) -> FactSet:
         Fact(title="Reference", value=request.reference),
         Fact(title="Status", value=STATUSES[request.status]),
         Fact(title="Requested by", value=echo(request.requester_name or request.requester_id)),
-        Fact(title="Requested", value=request.requested_at.strftime("%Y-%m-%d %H:%M UTC")),
+        Fact(title="Requested", value=card_when(request.requested_at)),
         Fact(title="Tool", value=echo(request.tool_name)),
         Fact(title="Kind of tool", value=CATEGORIES[request.category]),
         Fact(title="Purpose", value=echo(request.purpose)),
@@ -92,10 +94,17 @@ def _thread(request: ApprovalRequest, echo: Echo) -> list:
     lines = [para(f"Earlier questions and answers not shown here: {earlier}.", subtle=True)] if earlier else []
     for entry in shown:
         who = echo(entry.get("by"))
-        when = str(entry.get("at", ""))[:16].replace("T", " ")
+        when = _at(entry)
         label = "❓ Question from" if entry.get("kind") == "question" else "💬 Answer from"
         lines.append(para(f"{label} {who} ({when}): {echo(entry.get('text'))}", subtle=entry.get("kind") == "answer"))
     return lines
+
+
+def _at(entry: dict) -> str:
+    try:
+        return card_when(datetime.fromisoformat(str(entry.get("at"))))
+    except ValueError:
+        return ""
 
 
 def _outcome(request: ApprovalRequest, echo: Echo) -> list:
@@ -103,7 +112,7 @@ def _outcome(request: ApprovalRequest, echo: Echo) -> list:
         waiting = ("Waiting for the requester to answer the approvers' question." if request.open_question
                    else "Waiting for the approvers' decision.")
         return [para(waiting, subtle=True)]
-    when = request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""
+    when = card_when(request.decided_at) if request.decided_at else ""
     verb = {"approved": "Approved", "approved_with_conditions": "Approved with conditions", "rejected": "Rejected"}[request.status]
     items = [para(f"**{verb}** by {echo(request.decided_by_name or request.decided_by_id)} on {when}")]
     if request.decision_note:
@@ -187,7 +196,7 @@ def build_my_requests_card(requests: list[ApprovalRequest]) -> dict:
             extra = " · question waiting for your answer" if request.status == "pending" and request.open_question else ""
             note = f" · {echo(request.decision_note, kept_with=request.reference)}" if request.decision_note else ""
             body.append(para(f"**{request.reference}** {echo(request.tool_name, kept_with=request.reference)}: "
-                             f"{STATUSES[request.status]}{note}{extra} · asked {request.requested_at:%Y-%m-%d}"))
+                             f"{STATUSES[request.status]}{note}{extra} · asked {card_day(request.requested_at)}"))
         if more:
             body.append(para(f"… and {more} more.", subtle=True))
         return to_dict(card(body, fallback_text="Your tool requests"))

@@ -52,9 +52,10 @@ def button(title: str, verb: str, data: dict | None = None, *, style: str | None
     return ExecuteAction(title=title, verb=verb, data={"verb": verb, **(data or {})}, style=style)
 
 
-def with_notice(card: dict, text: str) -> dict:
-    """The same card with a warning line at the top (a stale click, a refused change)."""
-    card["body"].insert(0, {"type": "TextBlock", "wrap": True, "color": "Attention", "text": safe(text)})
+def with_notice(card: dict, text: str, *, then: str = "") -> dict:
+    """The same card with a warning line at the top (a stale click, a refused change). `text` is shown as itself;
+    `then`, card text of ours (a {{DATE()}}, say), follows it as it is."""
+    card["body"].insert(0, {"type": "TextBlock", "wrap": True, "color": "Attention", "text": safe(text) + then})
     return card
 
 

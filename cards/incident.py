@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 from typing import Sequence
 
 from microsoft_teams.cards import (
@@ -17,6 +17,7 @@ from domain.incidents import (
     CATEGORIES, LIMITS, PERSONAL_DATA, SEVERITIES, STATUSES, notification_deadline, possible_breach, time_left,
 )
 from domain.records import Incident
+from domain.times import card_day, card_when, shown_with_zone, typed
 
 
 def _choices(options: dict) -> list[Choice]:
@@ -25,7 +26,8 @@ def _choices(options: dict) -> list[Choice]:
 
 def build_incident_form_card(values: dict | None = None, errors: dict | None = None, *, now: datetime,
                              authority_name: str) -> dict:
-    """The report form; after a failed submission it comes back with everything typed and each problem named."""
+    """The report form; after a failed submission it comes back with everything typed and each problem named.
+    `now` is in the organisation's zone, where the default time is shown and the typed one is read."""
     return fit(lambda echo: _incident_form(values or {}, errors or {}, now, authority_name, echo))
 
 
@@ -48,7 +50,7 @@ def _incident_form(values: dict, errors: dict, now: datetime, authority_name: st
                   placeholder="e.g. ChatGPT, Copilot, or unknown", value=text("tool_name") or None),
         *field_error(errors, "tool_name"),
         TextInput(id="occurred_at", label="When did it happen? (YYYY-MM-DD HH:MM)",
-                  value=text("occurred_at") or now.strftime("%Y-%m-%d %H:%M")),
+                  value=text("occurred_at") or typed(now, now.tzinfo)),
         *field_error(errors, "occurred_at"),
         ChoiceSetInput(id="personal_data", label="Was personal data involved?", is_required=True, style="expanded",
                        choices=_choices(PERSONAL_DATA), value=text("personal_data") or None),
@@ -75,8 +77,8 @@ def _facts(incident: Incident, echo: Echo, *, show_reporter: bool) -> FactSet:
         Fact(title="Severity", value=SEVERITIES[incident.severity]),
         Fact(title="Category", value=CATEGORIES[incident.category]),
         Fact(title="Tool", value=echo(incident.tool_name)),
-        Fact(title="Happened", value=incident.occurred_at.strftime("%Y-%m-%d %H:%M UTC")),
-        Fact(title="Reported", value=incident.reported_at.strftime("%Y-%m-%d %H:%M UTC")),
+        Fact(title="Happened", value=card_when(incident.occurred_at)),
+        Fact(title="Reported", value=card_when(incident.reported_at)),
         Fact(title="Personal data", value=PERSONAL_DATA[incident.personal_data]),
     ]
     if show_reporter:
@@ -95,10 +97,12 @@ def _breach_warning(incident: Incident, now: datetime, dpo_told: bool) -> list:
     deadline = notification_deadline(incident.reported_at)
     dpo = ("The Data Protection Officer has been told." if dpo_told else
            "The Data Protection Officer could not be told automatically: please tell them now.")
+    # The deadline itself, which Teams shows in each viewer's zone; the time left only as of a stated moment, since a
+    # card is not redrawn by itself (a channel card is, for each member, when Teams refreshes it).
     return [Container(style="attention", items=[
         para("**Possible personal data breach**"),
-        para(f"If this is a notifiable breach the ICO must be told by {deadline:%Y-%m-%d %H:%M} UTC "
-             f"({time_left(deadline, now)}). {dpo}"),
+        para(f"If this is a notifiable breach the ICO must be told by **{card_when(deadline)}**. {dpo}"),
+        para(f"As of {card_when(now)}: {time_left(deadline, now)}.", subtle=True),
     ])]
 
 
@@ -147,7 +151,7 @@ def _triage_card(incident: Incident, echo: Echo, now: datetime, dpo_told: bool, 
     if len(incident.notes) > len(notes):
         body.append(para(f"Earlier notes not shown here: {len(incident.notes) - len(notes)}.", subtle=True))
     for note in notes:
-        body.append(para(f"📝 {echo(note.get('by'))} ({str(note.get('at', ''))[:16].replace('T', ' ')}): {echo(note.get('text'))}",
+        body.append(para(f"📝 {echo(note.get('by'))} ({_note_time(note)}): {echo(note.get('text'))}",
                          subtle=True))
     actions = []
     refresh = RefreshDefinition(
@@ -179,6 +183,13 @@ def _triage_card(incident: Incident, echo: Echo, now: datetime, dpo_told: bool, 
     return to_dict(card(body, actions, refresh=refresh, fallback_text=f"AI incident {incident.reference}"))
 
 
+def _note_time(note: dict) -> str:
+    try:
+        return card_when(datetime.fromisoformat(str(note.get("at"))))
+    except ValueError:
+        return ""
+
+
 def build_status_update_text(incident: Incident, action: str) -> str:
     what = {
         "acknowledge": "has been acknowledged by the triage team",
@@ -196,11 +207,11 @@ def build_my_reports_card(incidents: list[Incident]) -> dict:
     body = [heading("Your reports")]
     for incident in incidents[:20]:
         body.append(para(f"**{incident.reference}**: {STATUSES[incident.status]} · {SEVERITIES[incident.severity]} · "
-                         f"{CATEGORIES[incident.category]} · reported {incident.reported_at:%Y-%m-%d}"))
+                         f"{CATEGORIES[incident.category]} · reported {card_day(incident.reported_at)}"))
     return to_dict(card(body, fallback_text="Your reports"))
 
 
-def build_breach_email(incident: Incident, *, org_name: str, dpo_told: bool) -> tuple[str, str]:
+def build_breach_email(incident: Incident, *, org_name: str, dpo_told: bool, zone: tzinfo = timezone.utc) -> tuple[str, str]:
     """Subject and plain text for the governance mailbox. It leaves out the description and the reporter:
     email travels further than Teams, and the triage card holds both."""
     deadline = notification_deadline(incident.reported_at)
@@ -212,11 +223,11 @@ def build_breach_email(incident: Incident, *, org_name: str, dpo_told: bool) -> 
         f"Category: {CATEGORIES[incident.category]}",
         f"Severity (as the reporter sees it): {SEVERITIES[incident.severity]}",
         f"Tool: {incident.tool_name}",
-        f"Happened: {incident.occurred_at:%Y-%m-%d %H:%M} UTC",
-        f"Reported: {incident.reported_at:%Y-%m-%d %H:%M} UTC",
+        f"Happened: {shown_with_zone(incident.occurred_at, zone)}",
+        f"Reported: {shown_with_zone(incident.reported_at, zone)}",
         f"Personal data involved: {PERSONAL_DATA[incident.personal_data]}",
         "",
-        f"If this is a notifiable breach, the ICO must be told by {deadline:%Y-%m-%d %H:%M} UTC (72 hours after the report).",
+        f"If this is a notifiable breach, the ICO must be told by {shown_with_zone(deadline, zone)} (72 hours after the report).",
         "The Data Protection Officer has been told in Teams." if dpo_told else
         "The Data Protection Officer could not be told automatically: please tell them now.",
         "",

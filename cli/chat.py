@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import itertools
+import json
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.turn import ADAPTIVE_CARD, Incoming
 from domain.records import LOCAL_CHAT_URL, ConversationRef
+from domain.times import plain_card_times
 
 WIDTH = 78
 
@@ -49,6 +51,7 @@ class Screen:
     """Prints what the bot sends and remembers the latest card's actions as numbered choices."""
 
     write: callable = print
+    zone: object = None  # the organisation's: the terminal shows cards' {{DATE()}} and {{TIME()}} as plain text in it
     choices: list[Choice] = field(default_factory=list)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -97,6 +100,8 @@ class Screen:
                 self.choices.append(_choice(action.get("title", "?"), action, inputs))
 
     def show_card(self, card: dict) -> None:
+        if self.zone is not None:
+            card = json.loads(plain_card_times(json.dumps(card), self.zone))
         self.choices = []
         inputs: list[dict] = []
         lines = [line for element in card.get("body", []) for line in self.lines_for(element, inputs)]
@@ -172,7 +177,7 @@ async def run_chat(settings: Settings) -> None:
     if problem:
         print(f"policy-bot: {problem}")
         return
-    screen = Screen()
+    screen = Screen(zone=settings.zone)
     # The chat's own world: it sends only to its own people, and the service never to them.
     services = Services.build(settings, screen, local_chat=True)
     services.delivery = DeliveryWorker(services.outbox, screen, idle_seconds=0.2)

@@ -22,6 +22,7 @@ from domain.approvals import (
     ACTIONS, FINAL_STATUSES, LIMITS, STATUSES, DecisionRefused, decide, may_decide, validate_answer, validate_request,
 )
 from domain.records import ApprovalRequest, Notification
+from domain.times import card_when
 from storage.approvals import StaleRequest
 
 log = structlog.get_logger(__name__)
@@ -142,9 +143,9 @@ def _decided_view(request: ApprovalRequest, actor_id: str, action: str) -> dict:
     card = build_approval_card(request, approver_view=False)
     if request.decided_by_id == actor_id and request.status == ACTIONS.get(action):
         return card  # Teams retried the invoke: same answer, nothing new
-    when = request.decided_at.strftime("%Y-%m-%d %H:%M UTC") if request.decided_at else ""
+    when = f" at {card_when(request.decided_at)}" if request.decided_at else ""
     return with_notice(card, f"Already {STATUSES[request.status].lower()} by "
-                             f"{request.decided_by_name or request.decided_by_id} at {when}.")
+                             f"{request.decided_by_name or request.decided_by_id}", then=f"{when}.")
 
 
 async def decide_request(turn: Turn, services: Services) -> None:

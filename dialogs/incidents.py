@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import structlog
 
@@ -20,6 +20,7 @@ from cards.incident import (
 )
 from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
 from domain.records import Incident, Notification
+from domain.times import shown_with_zone
 from dialogs import guards
 from storage.incidents import StaleIncident
 
@@ -30,7 +31,7 @@ TEAM_NAMES = {"governance": "the GenAI governance authority", "security": "the I
 
 
 async def show_form(turn: Turn, services: Services) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(services.settings.zone)
     tool = turn.argument
     card = build_incident_form_card({"tool_name": tool[:200]} if tool else None, now=now,
                                     authority_name=services.settings.genai_authority_name)
@@ -39,7 +40,7 @@ async def show_form(turn: Turn, services: Services) -> None:
 
 async def submit_report(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
-    now = datetime.now(timezone.utc)
+    now = datetime.now(services.settings.zone)
     form, errors = validate_report(incoming.data, now)
     if form is None:
         await turn.show(build_incident_form_card(incoming.data, errors, now=now,
@@ -71,14 +72,17 @@ async def submit_report(turn: Turn, services: Services) -> None:
                          undeliverable=r.problem, if_failed=undelivered(r))
             for r in teams
         ]
-        dpo_text = Message(text=f"**Possible personal data breach: {incident.reference}.** An AI incident report says personal "
+        # Plain text, and a summary: the chat list's preview shows the text as it is, markdown and all.
+        dpo_text = Message(text=f"Possible personal data breach: {incident.reference}. An AI incident report says personal "
                                 f"data may be involved. If it is notifiable, the ICO must be told within 72 hours of "
-                                f"{incident.reported_at:%Y-%m-%d %H:%M} UTC.")
+                                f"{shown_with_zone(incident.reported_at, now.tzinfo)}.",
+                           summary=f"Possible personal data breach: {incident.reference}")
         notes += [Notification(f"incident:{incident.reference}:{r.name}", r.conversation or nowhere(r.name),
                                activity_for(dpo_text, r), undeliverable=r.problem, if_failed=undelivered(r)) for r in dpos]
         mailbox_address = services.settings.governance_mailbox
         if mailbox_address and possible_breach(incident.personal_data):
-            subject, text = build_breach_email(incident, org_name=services.settings.org_name, dpo_told=dpo_told)
+            subject, text = build_breach_email(incident, org_name=services.settings.org_name, dpo_told=dpo_told,
+                                               zone=now.tzinfo)
             notes.append(Notification(f"incident:{incident.reference}:email", mailbox(mailbox_address),
                                       mail_activity(subject, text)))
         created[:] = notes  # what the receipt says is decided from these
@@ -125,7 +129,7 @@ async def refresh_triage(turn: Turn, services: Services) -> None:
             turn.respond_with_card(notice_card("Incident not found", "This incident report no longer exists."))
             return
         mine = [incoming.user_teams_id] if incoming.user_teams_id else None
-        turn.respond_with_card(build_triage_card(incident, now=datetime.now(timezone.utc),
+        turn.respond_with_card(build_triage_card(incident, now=datetime.now(services.settings.zone),
                                                  dpo_told=await _dpo_told(services, incident), refresh_user_ids=mine))
         return
     if incident is not None and incident.reporter_id == incoming.user_id:
@@ -166,12 +170,12 @@ async def triage(turn: Turn, services: Services) -> None:
         changes = triage_change(incident.status, action, payload)
         version = int(data.get("version"))
     except TriageRefused as refused:
-        card = build_triage_card(incident, now=datetime.now(timezone.utc), dpo_told=await _dpo_told(services, incident))
+        card = build_triage_card(incident, now=datetime.now(services.settings.zone), dpo_told=await _dpo_told(services, incident))
         await turn.show(with_notice(card, str(refused)))
         return
     except (TypeError, ValueError):
         version = -1
-    now = datetime.now(timezone.utc)
+    now = datetime.now(services.settings.zone)
     reporter = await services.conversations.personal_for(incident.reporter_id)
     originals = await services.outbox.entries(prefix=f"incident:{reference}:card:")
     dpo_told = await _dpo_told(services, incident)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
 import structlog
@@ -162,7 +162,7 @@ async def _card(services: Services, entry: OutboxEntry, recipient: Recipient) ->
         if incident is None:
             return None
         refresh = await _refresh_ids(services, [recipient])
-        message = _triage_message(incident, recipient, refresh, now=datetime.now(timezone.utc),
+        message = _triage_message(incident, recipient, refresh, now=datetime.now(services.settings.zone),
                                   dpo_told=await _dpo_told(services, incident))
         return message.cards[0]
     if kind == "approval":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 PERSONAL_DATA = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
 CATEGORIES = {
@@ -43,18 +43,23 @@ def _text(values: dict, name: str) -> str:
 _DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d", "%d/%m/%Y")
 
 
-def parse_when(text: str) -> datetime | None:
+def parse_when(text: str, zone: tzinfo = timezone.utc) -> datetime | None:
+    """A time as typed, read in `zone` (the organisation's: the form shows its time there), given back in UTC.
+    A trailing Z means UTC whatever the zone."""
+    if text.strip().endswith("Z"):
+        zone = timezone.utc
     text = re.sub(r"\s+", " ", text.strip().rstrip("Z"))
     for fmt in _DATE_FORMATS:
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+            return datetime.strptime(text, fmt).replace(tzinfo=zone).astimezone(timezone.utc)
         except ValueError:
             continue
     return None
 
 
 def validate_report(values: dict, now: datetime) -> tuple[IncidentForm | None, dict[str, str]]:
-    """The cleaned report, or the problems in plain words keyed by the input they concern."""
+    """The cleaned report, or the problems in plain words keyed by the input they concern. A typed time is read in
+    `now`'s zone (the organisation's)."""
     errors: dict[str, str] = {}
     description, tool = _text(values, "description"), _text(values, "tool_name")
     if not description:
@@ -66,7 +71,7 @@ def validate_report(values: dict, now: datetime) -> tuple[IncidentForm | None, d
     elif len(tool) > LIMITS["tool_name"]:
         errors["tool_name"] = f"Please keep the tool's name under {LIMITS['tool_name']} characters."
     when_text = _text(values, "occurred_at")
-    occurred = parse_when(when_text) if when_text else now
+    occurred = parse_when(when_text, now.tzinfo or timezone.utc) if when_text else now
     if occurred is None:
         errors["occurred_at"] = "Please give the date and time as YYYY-MM-DD HH:MM, for example 2026-03-14 09:30."
     elif occurred > now + timedelta(minutes=10):
@@ -86,6 +91,7 @@ def validate_report(values: dict, now: datetime) -> tuple[IncidentForm | None, d
         errors["anonymous"] = "Please answer yes or no: hide your name from the triage channel?"
     if errors:
         return None, errors
+    occurred = occurred.astimezone(timezone.utc)
     return IncidentForm(description, tool, occurred, picked["personal_data"], picked["category"], picked["severity"], anonymous), {}
 
 

@@ -50,6 +50,8 @@ def test_bot_framework_names_and_id_lists_are_read_from_the_environment(monkeypa
         ({"graph_url": "http://graph.local"}, "Setting GRAPH_URL: must be an https:// address"),
         ({"ca_bundle": "/no/such/ca.pem"}, "Setting CA_BUNDLE"),
         ({"audit_key": "too-short"}, "Setting AUDIT_KEY: must be at least 32 characters"),
+        ({"timezone": "Europe/Londn"}, "Setting TIMEZONE: 'Europe/Londn' is not a time zone name such as Europe/London"),
+        ({"timezone": "Europe"}, "Setting TIMEZONE"),
         ({"app_id": "x", "app_type": "MultiTenant", "app_certificate_path": "/no/cert.pem"}, "Setting MicrosoftAppCertificatePath"),
     ],
 )

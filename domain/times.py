@@ -1,0 +1,74 @@
+"""Times as people read and write them, in the organisation's zone (TIMEZONE), and as Teams localises them.
+
+Stored times are UTC. People see "Wed 25 Nov 2026, 21:27" in the organisation's zone; a card's TextBlock
+carries Adaptive Cards' {{DATE()}} and {{TIME()}} instead, so that Teams shows each viewer their own
+zone and locale, and `plain_card_times` turns those back into the plain form for a client that only
+draws text (the terminal chat). The zone is always passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TYPED = "%Y-%m-%d %H:%M"  # what the incident form shows and takes back
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA zone (Europe/London); ValueError in plain words for anything else."""
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(f"{name!r} is not a time zone name such as Europe/London") from exc
+
+
+def shown(at: datetime, zone: tzinfo) -> str:
+    """"Wed 25 Nov 2026, 21:27" in `zone`."""
+    local = at.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+
+
+def shown_day(at: datetime, zone: tzinfo) -> str:
+    """"Wed 25 Nov 2026" in `zone`."""
+    local = at.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y}"
+
+
+def shown_with_zone(at: datetime, zone: tzinfo) -> str:
+    """"Wed 25 Nov 2026, 21:27 GMT": for text that travels beyond Teams (email)."""
+    return f"{shown(at, zone)} {at.astimezone(zone):%Z}"
+
+
+def typed(at: datetime, zone: tzinfo) -> str:
+    return at.astimezone(zone).strftime(TYPED)
+
+
+def _rfc3339(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def card_when(at: datetime) -> str:
+    """For a card's TextBlock: the date and time, localised by Teams for each viewer."""
+    stamp = _rfc3339(at)
+    return f"{{{{DATE({stamp}, SHORT)}}}} at {{{{TIME({stamp})}}}}"
+
+
+def card_day(at: datetime) -> str:
+    """For a card's TextBlock: the date alone, localised by Teams."""
+    return f"{{{{DATE({_rfc3339(at)}, SHORT)}}}}"
+
+
+_WHEN = re.compile(r"\{\{DATE\(([0-9T:\-]+Z), SHORT\)\}\} at \{\{TIME\(\1\)\}\}")
+_DATE = re.compile(r"\{\{DATE\(([0-9T:\-]+Z)(?:, (?:SHORT|LONG|COMPACT))?\)\}\}")
+_TIME = re.compile(r"\{\{TIME\(([0-9T:\-]+Z)\)\}\}")
+
+
+def plain_card_times(text: str, zone: tzinfo) -> str:
+    """The card's {{DATE()}}/{{TIME()}} as plain text in `zone`, for a client that does not localise them."""
+    def at(match: re.Match) -> datetime:
+        return datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+    text = _WHEN.sub(lambda m: shown(at(m), zone), text)
+    text = _DATE.sub(lambda m: shown_day(at(m), zone), text)
+    return _TIME.sub(lambda m: f"{at(m).astimezone(zone):%H:%M}", text)
