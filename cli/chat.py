@@ -121,32 +121,81 @@ class Screen:
             if attachment.get("contentType") == ADAPTIVE_CARD:
                 self.show_card(attachment["content"])
 
-    own_conversation: str = ""
+    own_conversation: str = ""  # the chat of whoever is typing now
+    people: dict[str, str] = field(default_factory=dict)  # conversation id -> the name of the person it is with
+    waiting: dict[str, list[tuple[str, dict]]] = field(default_factory=dict)  # for the others, until they switch in
+
+    def _held_for_someone_else(self, ref: ConversationRef, activity: dict, what: str) -> bool:
+        """A message for another person of the chat waits for them: their card is theirs to press, not ours."""
+        if ref.id == self.own_conversation or ref.id not in self.people:
+            return False
+        self.waiting.setdefault(ref.id, []).append((what, activity))
+        name = self.people[ref.id]
+        self.write(f"  ({'a card' if activity.get('attachments') else 'a message'} for {name} is waiting: "
+                   f"type /switch {name})")
+        return True
 
     def _header(self, ref: ConversationRef) -> None:
         if ref.id != self.own_conversation:
             self.write(f"── sent to {ref.kind} {ref.id} ──")
 
+    def switch_to(self, conversation_id: str) -> None:
+        """Show what waited for this person; their latest card's buttons become the numbered choices."""
+        self.own_conversation = conversation_id
+        self.choices = []
+        for what, activity in self.waiting.pop(conversation_id, []):
+            if what == "updated":
+                self.write("(a card was updated)")
+            self.show_activity(activity)
+
     async def send(self, ref: ConversationRef, activity: dict, reply_to_id: str | None = None) -> str:
-        self._header(ref)
-        self.show_activity(activity)
+        if not self._held_for_someone_else(ref, activity, "sent"):
+            self._header(ref)
+            self.show_activity(activity)
         return f"local-{next(self.ids)}"
 
     async def update(self, ref: ConversationRef, activity_id: str, activity: dict) -> None:
+        if self._held_for_someone_else(ref, activity, "updated"):
+            return
         self._header(ref)
         self.write(f"(card {activity_id} updated)")
         self.show_activity(activity)
 
 
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+# Roles given on the command line, and the settings they add the person to.
+ROLE_SETTINGS = {"admin": "admin_ids", "approver": "approver_ids", "governance": "governance_ids",
+                 "security": "security_ids", "dpo": "dpo_ids"}
+
+
+def local_user_id(name: str) -> str:
+    return f"local-{name}"
+
+
+def with_roles(settings: Settings, roles: dict[str, list[str]]) -> Settings:
+    """The settings with the chat's people added to the roles named on the command line."""
+    return settings.model_copy(update={
+        ROLE_SETTINGS[role]: getattr(settings, ROLE_SETTINGS[role]) | {local_user_id(n) for n in names}
+        for role, names in roles.items() if names
+    })
+
+
+def roles_of(settings: Settings, name: str) -> list[str]:
+    return [role for role, setting in ROLE_SETTINGS.items() if local_user_id(name) in getattr(settings, setting)]
+
+
 class ChatSession:
+    """One person of the terminal chat, in their own 1:1 chat with the bot."""
+
     def __init__(self, bot: Pipeline, screen: Screen, user: str) -> None:
         self.bot = bot
         self.screen = screen
         self.ref = ConversationRef(
             id=f"local-chat-{user}", kind="personal", service_url=LOCAL_CHAT_URL, channel_id="msteams",
-            bot_id="policy-bot", bot_name="GenAI Policy", user_id=f"local-{user}", user_teams_id=f"local-{user}",
+            bot_id="policy-bot", bot_name="GenAI Policy", user_id=local_user_id(user), user_teams_id=local_user_id(user),
         )
         self.user = user
+        screen.people[self.ref.id] = user
 
     def incoming(self, **fields) -> Incoming:
         return Incoming(conversation=self.ref, user_id=self.ref.user_id, user_name=self.user,
@@ -165,6 +214,29 @@ class ChatSession:
             self.screen.write("bot> " + response["value"])
 
 
+class Cast:
+    """Everyone in the terminal chat, and who is typing now. Each person's chat exists from the start (as when the
+    app is installed for everyone), so cards for approvers and triage teams reach them at once."""
+
+    def __init__(self, bot: Pipeline, screen: Screen) -> None:
+        self.bot = bot
+        self.screen = screen
+        self.sessions: dict[str, ChatSession] = {}
+        self.current: ChatSession | None = None
+
+    async def join(self, name: str) -> ChatSession:
+        if name not in self.sessions:
+            session = self.sessions[name] = ChatSession(self.bot, self.screen, name)
+            await self.bot.on_incoming(session.incoming(kind="install"))
+        return self.sessions[name]
+
+    async def switch(self, name: str) -> None:
+        roles = roles_of(self.bot.services.settings, name)
+        self.screen.write(f"── you are now {name}" + (f" ({', '.join(roles)})" if roles else "") + " ──")
+        self.screen.switch_to(f"local-chat-{name}")
+        self.current = await self.join(name)
+
+
 async def _ask(prompt: str) -> str | None:
     try:
         return await asyncio.to_thread(input, prompt)
@@ -172,7 +244,34 @@ async def _ask(prompt: str) -> str | None:
         return None
 
 
-async def run_chat(settings: Settings) -> None:
+async def _answers(choice: Choice) -> dict:
+    """Each input of the card, asked in turn; Enter keeps what the card shows."""
+    answers = {}
+    for element in choice.inputs:
+        label = plain(str(element.get("label") or element.get("title") or element.get("id")))
+        options = element.get("choices") or []
+        if options:
+            label += " (" + " / ".join(str(o.get("value")) for o in options) + ")"
+        elif element.get("type") == "Input.Toggle":
+            label += " (yes / no)"
+        current = element.get("value")
+        typed = await _ask(f"  {label}{f' [{current}]' if current not in (None, '') else ''}: ")
+        answers[element["id"]] = (typed or "").strip() or (current if current is not None else "")
+    return answers
+
+
+HELLO = ("Chatting with the GenAI policy bot. Type a question, 'help', a number to press a card button, "
+         "'/switch NAME' to act as someone else, or 'quit'.")
+
+
+async def run_chat(settings: Settings, *, first: str | None = None, roles: dict[str, list[str]] | None = None) -> None:
+    """`first`: who types first (default: this login); `roles`: {"approver": ["alice"], …} for the chat's people."""
+    names = [first or getpass.getuser(), *(n for names in (roles or {}).values() for n in names)]
+    wrong = [n for n in names if not NAME.fullmatch(n)]
+    if wrong:
+        print(f"policy-bot: {wrong[0]!r} is not a name for the chat: use letters, digits, '.', '_' or '-'")
+        return
+    settings = with_roles(settings, roles or {})
     problem = await prepare(settings, local=True)
     if problem:
         print(f"policy-bot: {problem}")
@@ -181,35 +280,38 @@ async def run_chat(settings: Settings) -> None:
     # The chat's own world: it sends only to its own people, and the service never to them.
     services = Services.build(settings, screen, local_chat=True)
     services.delivery = DeliveryWorker(services.outbox, screen, idle_seconds=0.2)
-    session = ChatSession(wiring.pipeline(services), screen, getpass.getuser())
-    screen.own_conversation = session.ref.id
+    cast = Cast(wiring.pipeline(services), screen)
     services.delivery.start()
-    print("Chatting with the GenAI policy bot. Type a question, 'help', a number to press a card button, or 'quit'.")
-    await session.bot.on_incoming(session.incoming(kind="install"))
+    print(HELLO)
     try:
-        while True:
-            text = await _ask("you> ")
-            if text is None or text.strip().lower() in ("quit", "exit", "bye"):
-                break
-            text = text.strip()
-            if text.isdigit() and 1 <= int(text) <= len(screen.choices):
-                choice = screen.choices[int(text) - 1]
-                answers = {}
-                for element in choice.inputs:
-                    label = plain(str(element.get("label") or element.get("title") or element.get("id")))
-                    options = element.get("choices") or []
-                    if options:
-                        label += " (" + " / ".join(str(o.get("value")) for o in options) + ")"
-                    elif element.get("type") == "Input.Toggle":
-                        label += " (yes / no)"
-                    current = element.get("value")
-                    typed = await _ask(f"  {label}{f' [{current}]' if current not in (None, '') else ''}: ")
-                    answers[element["id"]] = (typed or "").strip() or (current if current is not None else "")
-                await session.click(choice, answers)
-            elif text:
-                await session.say(text)
+        await cast.switch(names[0])
+        for name in dict.fromkeys(names[1:]):
+            await cast.join(name)
+        await _loop(cast)
     finally:
         await services.delivery.drain(5)
         await services.delivery.stop()
         await services.approvers.close()
         await services.db.dispose()
+
+
+async def _loop(cast: Cast) -> None:
+    screen = cast.screen
+    delivery = cast.bot.services.delivery
+    while True:
+        await delivery.drain(3)  # what the last turn queued for others has gone before the next prompt
+        text = await _ask(f"{cast.current.user}> ")
+        if text is None or text.strip().lower() in ("quit", "exit", "bye"):
+            return
+        text = text.strip()
+        if text.lower().startswith("/switch"):
+            name = text[len("/switch"):].strip()
+            if NAME.fullmatch(name):
+                await cast.switch(name)
+            else:
+                screen.write("Type /switch and a name, for example /switch alice.")
+        elif text.isdigit() and 1 <= int(text) <= len(screen.choices):
+            choice = screen.choices[int(text) - 1]
+            await cast.current.click(choice, await _answers(choice))
+        elif text:
+            await cast.current.say(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import List, Optional
 
 import typer
 
@@ -24,9 +25,22 @@ def serve(local: bool = typer.Option(False, "--local", help="No Teams credential
     run_server(settings, local=local)
 
 
-def chat() -> None:
-    """Talk to the bot in this terminal: the same logic as in Teams, cards shown as text."""
+def _names(help_text: str):
+    return typer.Option([], metavar="NAME", help=help_text)
+
+
+def chat(
+    as_name: Optional[str] = typer.Option(None, "--as", metavar="NAME", help="Who types first (default: your login name)"),
+    approver: List[str] = _names("This person decides tool requests (repeat for more)"),
+    governance: List[str] = _names("This person is in the governance team: triage, escalations, the report"),
+    security: List[str] = _names("This person is in the IT security team: triage"),
+    dpo: List[str] = _names("This person is told of possible personal data breaches"),
+    admin: List[str] = _names("This person may register channels"),
+) -> None:
+    """Talk to the bot in this terminal: the same logic as in Teams, cards shown as text. Several people can take
+    part: type /switch NAME to act as someone else; roles given here let you try approvals and triage too."""
     settings = settings_or_exit(log_level="WARNING")
     from cli.chat import run_chat
 
-    asyncio.run(run_chat(settings))
+    roles = {"approver": approver, "governance": governance, "security": security, "dpo": dpo, "admin": admin}
+    asyncio.run(run_chat(settings, first=as_name, roles=roles))

@@ -4,6 +4,7 @@ its people, and the chat never delivers the service's messages."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 from conftest import make_settings, message, start_bot
 from domain import EXAMPLE_POLICY_PATH
@@ -47,3 +48,41 @@ async def test_the_service_never_sends_to_the_terminal_chat(tmp_path, connector)
     finally:
         await bot.session.close()
         await runner.cleanup()
+
+
+def flat(text: str) -> str:
+    """What the terminal showed, without the card's frame and line breaks."""
+    return " ".join(text.replace("│", " ").split())
+
+
+REQUEST = ["request tool Gamma", "1", "", "Draft slides for briefings", "public", "Published reports", "Slides",
+           "Internal briefings", "public", ""]
+
+
+def test_an_approver_decides_in_their_own_chat_and_the_requester_is_told(tmp_path):
+    out = chat(f"sqlite:///{tmp_path}/b.db", [*REQUEST, "/switch alice", "1", "/switch carol", "is Gamma approved?"],
+               "--as", "carol", "--approver", "alice")
+    as_carol, as_alice, carol_again = re.split(r"── you are now \w+.*──", out)[1:4]
+    assert "Request received: REQ-" in as_carol and "(a card for alice is waiting: type /switch alice)" in as_carol
+    assert "[1] Approve\n" not in as_carol  # the approvers' card is not the requester's to press
+    assert "── you are now alice (approver) ──" in out
+    assert "AI tool request REQ-" in as_alice or "Gamma" in as_alice
+    assert "[1] Approve\n" in as_alice and "Approved by alice" in as_alice
+    assert "approved" in carol_again.lower() and "Gamma" in carol_again
+
+
+def test_a_triage_member_acknowledges_a_report_from_another_person(tmp_path):
+    out = chat(f"sqlite:///{tmp_path}/b.db",
+               ["report incident", "1", "A summary went to the wrong team", "Copilot", "", "no", "other", "low", "no",
+                "/switch bob", "1", "", "", "/switch carol"], "--as", "carol", "--governance", "bob", "--security", "bob")
+    as_carol, as_bob, carol_again = re.split(r"── you are now \w+.*──", out)[1:4]
+    assert "I've sent it to the GenAI Governance Board (1 person" in flat(as_carol) and "[1] Acknowledge" not in as_carol
+    assert "── you are now bob (governance, security) ──" in out
+    assert "[1] Acknowledge" in as_bob and "Status: Acknowledged" in as_bob
+    assert "has been acknowledged by the triage team" in carol_again
+
+
+def test_a_name_that_is_not_a_name_is_refused_in_one_line(tmp_path):
+    result = run("chat", "--as", "al ice", env={"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}, stdin="quit\n")
+    assert result.stdout.strip() == ("policy-bot: 'al ice' is not a name for the chat: use letters, digits, '.', '_' "
+                                     "or '-'")
