@@ -24,3 +24,14 @@ def build_welcome_card(*, org_name: str, authority_name: str, authority_contact:
         para(f"**To reach a person:** contact {authority_name} at {authority_contact}."),
     ]
     return to_dict(card(body, help_actions(commands), fallback_text=f"Welcome to the {org_name} GenAI policy assistant."))
+
+
+def build_team_welcome_text(*, org_name: str, bot_name: str, authority_name: str, authority_contact: str) -> str:
+    """A short hello in the team's General channel: the personal welcome is for each person's own chat."""
+    return (
+        f"Hello, I'm the {org_name} GenAI policy assistant. I quote {org_name}'s policy on generative AI, with "
+        f"section numbers, and say whether an AI tool is approved. I am not a generative AI.\n\n"
+        f"Here, mention me with a question, for example: **@{bot_name} can I use Copilot to take minutes?** "
+        f"For tool requests, incident reports and acknowledging the policy, chat with me 1:1.\n\n"
+        f"To reach a person: {authority_name} at {authority_contact}."
+    )

@@ -20,56 +20,79 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="Print JSON only"),
     batch: bool = typer.Option(False, "--batch", help="One question per line on stdin, one JSON line out per question"),
 ) -> None:
-    """Answer policy questions from the command line."""
+    """Answer policy questions from the command line, with the register's verdict on any tool named (as in the chat)."""
     settings = settings_or_exit(log_level="WARNING")
-    from bot.library import load_policy_file
     from domain.policy_text import PolicyFileError
 
-    async def load():
-        if policy is not None:
-            loaded = load_policy_file(policy, settings)
-            if not any(s.number for s in loaded.document.sections):
-                fail(f"{policy.name}: found no numbered sections to answer from; is this the policy document?")
-            return loaded
-        from bot.library import PolicyLibrary
-        from storage.policies import PolicyRepository
-        from storage.tools import ToolRepository
-
-        async with open_database(settings, migrate=settings.is_sqlite) as db:
-            audit = audit_trail(db, settings)
-            library = PolicyLibrary(settings, PolicyRepository(db, audit), ToolRepository(db, audit))
-            loaded = await library.current()
-        return loaded
-
     try:
-        loaded = asyncio.run(load())
+        loaded, finder = asyncio.run(_load(settings, policy))
     except PolicyFileError as exc:
         fail(str(exc))
-
-    def answer(text: str) -> dict:
-        result = loaded.index.search(text)
-        return {
-            "answered": result.answered,
-            "results": [{"section": h.section, "title": h.title, "text": h.text, "score": h.score} for h in result.hits]
-            if result.answered else [],
-        }
-
     if batch:
         for line in sys.stdin:
-            print(json.dumps(answer(line.strip())), flush=True)
+            print(json.dumps(_answer(loaded, finder, line.strip())), flush=True)
         return
     if not question:
         fail("give a question, or use --batch to read questions from stdin")
-    payload = answer(question)
+    payload = _answer(loaded, finder, question)
     if as_json:
         print(json.dumps(payload))
-        return
+    else:
+        _print(settings, question, payload)
+
+
+async def _load(settings, policy: Path | None):
+    """The policy to answer from, and the tool register (none when answering from a file alone)."""
+    from bot.library import PolicyLibrary, load_policy_file
+    from domain.tools import ToolFinder
+    from storage.policies import PolicyRepository
+    from storage.tools import ToolRepository
+
+    if policy is not None:
+        loaded = load_policy_file(policy, settings)
+        if not any(s.number for s in loaded.document.sections):
+            fail(f"{policy.name}: found no numbered sections to answer from; is this the policy document?")
+        return loaded, ToolFinder([])
+    async with open_database(settings, migrate=settings.is_sqlite) as db:
+        audit = audit_trail(db, settings)
+        library = PolicyLibrary(settings, PolicyRepository(db, audit), ToolRepository(db, audit))
+        await library.ensure_register()
+        return await library.current(), await library.tool_finder()
+
+
+def _answer(loaded, finder, text: str) -> dict:
+    result = loaded.index.search(text)
+    return {
+        "answered": result.answered,
+        "results": [{"section": h.section, "title": h.title, "text": h.text, "score": h.score} for h in result.hits]
+        if result.answered else [],
+        "tools": [{"name": m.name, "on_register": m.tool is not None, "status": m.tool.status if m.tool else None,
+                   "conditions": m.tool.conditions if m.tool else None} for m in finder.find(text)],
+    }
+
+
+def _print(settings, question: str, payload: dict) -> None:
     from domain.chatter import is_chatter
 
     if is_chatter(question):
         typer.echo("Hello! Ask a question about the GenAI policy in your own words (policy-bot --help for the rest).")
         return
-    if not payload["answered"]:
+    for tool in payload["tools"]:
+        typer.echo(_verdict(tool))
+    if not payload["answered"] and not payload["tools"]:
         typer.echo(f"The policy doesn't cover that. Contact {settings.genai_authority_name} at {settings.genai_authority_contact}.")
     for position, hit in enumerate(payload["results"], start=1):
         typer.echo(f"[{position}] {hit['section']} {hit['title']}\n    {hit['text']}\n")
+
+
+def _verdict(tool: dict) -> str:
+    """The register's entry in words, as the chat gives it first."""
+    if not tool["on_register"]:
+        return (f"{tool['name']} is not on the approved tools list, so it is presumed unauthorised (policy section 4). "
+                "Don't use it for council work unless it is approved first.\n")
+    if tool["status"] == "approved":
+        return f"{tool['name']} is approved.\n"
+    if tool["status"] == "approved with conditions":
+        return f"{tool['name']} is approved with conditions: {tool['conditions'] or 'see the register'}\n"
+    reason = f" Reason: {tool['conditions']}" if tool["conditions"] else ""
+    return f"{tool['name']} is NOT approved for council use.{reason}\n"

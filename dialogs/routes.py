@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.router import Route, Router
 from cards import verbs as v
-from dialogs import acknowledge, admin, approvals, incidents, qa, reminders, tools, welcome
+from dialogs import acknowledge, admin, approvals, incidents, qa, reminders, sections, tools, welcome
 from dialogs.guards import ADMINS_ONLY, GOVERNANCE_ONLY, TRIAGE_MEMBERS_ONLY
 from dialogs import help as help_dialog
 
@@ -38,6 +38,7 @@ ROUTES = (
     Route("qa.section",       qa.show_section,               verbs=(v.VERB_SHOW_SECTION,)),
     Route("qa.feedback",      qa.record_feedback,            verbs=(v.VERB_FEEDBACK,)),
     Route("qa.escalate",      qa.ask_governance,             verbs=(v.VERB_ASK_GOVERNANCE,)),
+    Route("qa.open_section",  sections.open_section,         commands=sections.COMMANDS),
     Route("qa.question",      qa.answer_question,            any_message=True),
 )
 # fmt: on

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.services import Services
 from bot.turn import Message, Turn
-from cards.welcome import build_welcome_card
+from cards.welcome import build_team_welcome_text, build_welcome_card
 from dialogs.acknowledge import prompt_if_due
 from dialogs.rerouting import for_user, reroute_waiting
 
@@ -17,7 +17,11 @@ async def first_contact(turn: Turn, services: Services) -> bool:
     incoming = turn.incoming
     if not incoming.is_personal:
         if incoming.kind == "members_added" and incoming.members_added_bot:
-            await turn.reply(Message(cards=[_welcome(services)], summary="GenAI policy assistant added"))
+            settings = services.settings
+            text = build_team_welcome_text(org_name=settings.org_name, bot_name=incoming.conversation.bot_name or "GenAI Policy",
+                                           authority_name=settings.genai_authority_name,
+                                           authority_contact=settings.genai_authority_contact)
+            await turn.reply(Message(text=text, summary="GenAI policy assistant added"))
             return True
         return False
     if incoming.kind == "members_added" and not incoming.members_added_bot:

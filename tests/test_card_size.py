@@ -255,6 +255,8 @@ WORST_CASES = {
     cards.welcome.build_welcome_card: [dict(org_name=SETTING, authority_name=SETTING, authority_contact=SETTING,
                                             commands={"help", "tools", "request tool", "my requests", "report incident",
                                                       "my reports", "acknowledge", "my status", "policy"})],
+    cards.welcome.build_team_welcome_text: [dict(org_name=SETTING, bot_name=SETTING, authority_name=SETTING,
+                                                 authority_contact=SETTING)],
 }
 # Email goes through Microsoft Graph, not the Bot Connector, and has no such limit.
 NOT_FOR_TEAMS = {cards.incident.build_breach_email}
