@@ -86,3 +86,17 @@ def test_a_name_that_is_not_a_name_is_refused_in_one_line(tmp_path):
     result = run("chat", "--as", "al ice", env={"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}, stdin="quit\n")
     assert result.stdout.strip() == ("policy-bot: 'al ice' is not a name for the chat: use letters, digits, '.', '_' "
                                      "or '-'")
+
+
+def test_a_report_with_nowhere_to_go_stays_failed_in_the_chat_not_sent(tmp_path):
+    db_url = f"sqlite:///{tmp_path}/b.db"
+    out = chat(db_url, ["report incident", "1", "A summary went to the wrong team", "Copilot", "", "no", "other", "low",
+                        "no"], "--as", "carol")
+    assert "I couldn't send it to the GenAI Governance Board and the IT security team" in flat(out)
+    retried = run("outbox", "retry", env={"DATABASE_URL": db_url}).stdout
+    assert "still nowhere to go: 1 (no governance channel is registered and no GOVERNANCE_IDS are configured)" in retried
+    chat(db_url, [], "--as", "carol")  # the chat's delivery worker runs again: it must not "deliver" them to the screen
+    listing = run("outbox", "list", env={"DATABASE_URL": db_url}).stdout
+    cards = [line.split("\t") for line in listing.splitlines() if ":card:" in line]
+    assert sorted((status, key.rsplit(":", 1)[1]) for _, status, _, key, *_ in cards) == [
+        ("failed", "governance"), ("failed", "security")]
