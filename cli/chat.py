@@ -129,7 +129,10 @@ class Screen:
         """A message for another person of the chat waits for them: their card is theirs to press, not ours."""
         if ref.id == self.own_conversation or ref.id not in self.people:
             return False
-        self.waiting.setdefault(ref.id, []).append((what, activity))
+        queue = self.waiting.setdefault(ref.id, [])
+        queue.append((what, activity))
+        if len(queue) > 1:
+            return True  # they have been told once already
         name = self.people[ref.id]
         self.write(f"  ({'a card' if activity.get('attachments') else 'a message'} for {name} is waiting: "
                    f"type /switch {name})")

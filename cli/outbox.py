@@ -58,6 +58,9 @@ async def _retry(settings, db, entry: int | None) -> None:
     if moved:
         typer.echo(f"routed again: {moved} that had nowhere to go "
                    f"({sum(rerouted.to_channel.values())} to channels, {rerouted.to_people} to people 1:1)")
+    if rerouted.for_first_chat:
+        typer.echo(f"waiting for someone's first chat with the bot: {rerouted.for_first_chat} "
+                   "(they go when each person opens their chat)")
     for problem in sorted(set(rerouted.still)):
         typer.echo(f"still nowhere to go: {rerouted.still.count(problem)} ({problem})")
 

@@ -41,6 +41,7 @@ class Rerouted:
 
     to_channel: Counter = field(default_factory=Counter)  # per kind ("incident card"), posted to a channel
     to_people: int = 0  # sent to people 1:1
+    for_first_chat: int = 0  # now addressed to people who have not opened a chat with the bot yet
     still: list[str] = field(default_factory=list)  # why the rest still can't go
 
     def channel_text(self) -> str:
@@ -110,6 +111,7 @@ def _count(done: Rerouted, entry: OutboxEntry, notes: list[Notification]) -> Non
     kind = entry.key.split(":", 1)[0]
     for note in notes:
         if note.undeliverable:
+            done.for_first_chat += 1
             continue
         if note.conversation.kind == "channel":
             done.to_channel[kind if ":card:" in entry.key else "message"] += 1
@@ -129,8 +131,10 @@ async def resolve(services: Services, entry: OutboxEntry) -> list[Notification]:
         recipients = [Recipient(purpose, channel) if channel else recipient]
     else:
         recipients = [await person(services, name, name)]
-    if not any(r.conversation for r in recipients):
+    if [r.name for r in recipients] == [name] and recipients[0].conversation is None:
         raise Unroutable(recipients[0].problem or "nobody to send it to yet")
+    # A team that is now people, even people who have not opened a chat with the bot yet: each then waits for their
+    # own first chat, which routes it again for them.
     base = entry.key[: -len(name)] if entry.key.endswith(name) else entry.key + ":"
     return [await _note(services, entry, base + r.name if r.name != name else entry.key, r) for r in recipients]
 

@@ -108,3 +108,13 @@ async def test_a_worker_never_marks_a_message_with_no_address_sent(started, conn
         entry = entries[f"incident:{reference}:card:{team}"]
         assert entry.status == "failed" and f"no {team} channel is registered" in entry.last_error
     assert not any("/v3/conversations/unreachable" in r.path for r in connector.requests)
+
+
+async def test_a_team_that_is_now_people_waits_for_each_ones_first_chat(started, connector, tmp_path):
+    bot = await started()
+    reference = await report(bot, connector)
+    result = run("outbox", "retry", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "GOVERNANCE_IDS": GOV})
+    assert result.returncode == 0, result.stderr
+    assert "waiting for someone's first chat with the bot: 1" in result.stdout
+    assert f"incident:{reference}:card:governance:{GOV}" in await failed_keys(bot)
+    assert f"incident:{reference}:card:governance" not in await failed_keys(bot)
