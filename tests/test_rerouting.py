@@ -118,3 +118,14 @@ async def test_a_team_that_is_now_people_waits_for_each_ones_first_chat(started,
     assert "waiting for someone's first chat with the bot: 1" in result.stdout
     assert f"incident:{reference}:card:governance:{GOV}" in await failed_keys(bot)
     assert f"incident:{reference}:card:governance" not in await failed_keys(bot)
+
+
+async def test_a_restart_with_the_ids_set_routes_what_was_waiting(started, connector):
+    bot = await started()
+    reference = await report(bot, connector)
+    await bot.post(message(connector, "hi", user=GOV, conversation_id="a:gov"))
+    await bot.settled()
+    restarted = await started(governance_ids=GOV)  # same database, GOVERNANCE_IDS set since
+    await restarted.settled()
+    card = await connector.wait_for_text(f"AI incident {reference}", conversation="a:gov")
+    assert any(action["title"] == "Acknowledge" for action in card["attachments"][0]["content"]["actions"])
