@@ -129,3 +129,18 @@ async def test_a_restart_with_the_ids_set_routes_what_was_waiting(started, conne
     await restarted.settled()
     card = await connector.wait_for_text(f"AI incident {reference}", conversation="a:gov")
     assert any(action["title"] == "Acknowledge" for action in card["attachments"][0]["content"]["actions"])
+
+
+async def test_registering_routes_waiting_cards_on_sqlite_and_postgresql(database_url, connector):
+    bot, runner = await start_bot(make_settings(database_url, admin_ids=ADMIN, governance_ids=GOV, outbox_base_delay=0.05))
+    try:
+        reference = await report(bot, connector)  # GOV has no chat yet: their card waits
+        await bot.post(channel_message(connector, "register governance", CHANNEL, user=ADMIN))
+        confirmation = await connector.wait_for_text("this channel is now where")
+        assert "1 waiting incident card is being posted here now." in confirmation["text"]
+        await bot.settled()
+        assert any(f"AI incident {reference}" in json.dumps(a) for a in posted_to(connector, CHANNEL))
+        assert f"incident:{reference}:card:governance:{GOV}" not in await failed_keys(bot)
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
