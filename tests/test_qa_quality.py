@@ -55,11 +55,12 @@ def test_the_bar_on_every_left_out_document(loo_report):
 
 
 def test_example_policy_regression():
-    # Lower than the old engine's 0.91 / 0.99, which was fitted to this set; see README.
+    # Lower than the old engine's 0.91 / 0.99, which was fitted to this set; the settings are chosen on the
+    # real corpus only, and this set does not measure quality any more (see README).
     scores = evaluate(EXAMPLE_POLICY_PATH, ROOT / "tests/eval/questions.yaml")
     assert scores["in_scope"] >= 60 and scores["out_of_scope"] >= 10
-    assert scores["top1"] >= 0.8 and scores["top3"] >= 0.9, scores
-    assert scores["in_scope_refused"] <= 3, scores
+    assert scores["top1"] >= 0.75 and scores["top3"] >= 0.9, scores
+    assert scores["in_scope_refused"] <= 4, scores
 
 
 def test_held_out_example_sets_regression():
