@@ -34,6 +34,12 @@ def test_pdf_headings_come_from_font_size_and_wrapped_lines_are_rejoined():
     assert len(children) == 2 and all(s.level == safely.level + 1 for s in children)
 
 
+def test_a_pdf_sentence_running_over_a_page_break_stays_one_paragraph():
+    lines = read_policy_lines(CORPUS / "au-university-sydney-research" / "document.pdf")
+    assert not any(l.text.startswith("cannot delegate this responsibility") for l in lines)
+    assert any("misrepresenting their findings, and they cannot delegate this responsibility" in l.text for l in lines)
+
+
 def test_html_faq_questions_keep_their_answers():
     path = CORPUS / "uk-university-imperial-genai-faq" / "document.html"
     document = parsed(path)
