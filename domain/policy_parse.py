@@ -166,9 +166,26 @@ class _Builder:
         self.counters = counters
         self.start_section(".".join(map(str, counters)), title, level)
 
-    def minor_heading(self, title: str) -> None:
-        """A bold line under a document's real headings heads a section one level below the last real one."""
-        self.inferred_heading(title, self.real_depth + 1)
+    def file_heading(self, text: str, level: int, number: re.Match | None, numbered_headings: bool) -> None:
+        """A heading the file marks as one (Markdown '#', a Word or HTML heading, a PDF's larger type);
+        `level` counts from the document's top-level sections (1)."""
+        if number and (numbered_headings or level == 1 and self.continues_numbering(number.group(1).rstrip("."))):
+            self.numbered_heading(number.group(1).rstrip("."), number.group(2).strip())
+        elif not self.sections and not self.title:
+            self.title = text
+        elif level <= 1 or not numbered_headings:
+            self.inferred_heading(text, level)
+        else:
+            self.add_subtitle(text)
+        self.real_depth = len(self.counters)
+
+    def bold_line(self, text: str, number: re.Match | None) -> None:
+        """A whole bold line under real headings: a label if it ends in ':', else a minor heading
+        one level below the last real one (its own number dropped)."""
+        if text.endswith(":"):
+            self.add_subtitle(text, label=True)
+        else:
+            self.inferred_heading(number.group(2) if number else text, self.real_depth + 1)
 
     def add_subtitle(self, title: str, label: bool = False) -> None:
         self.flush()
@@ -239,23 +256,11 @@ def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocum
             builder.title = text
             continue
         if raw.heading_level:
-            if number_match and (numbered_headings or raw.heading_level == top_level and
-                                 builder.continues_numbering(number_match.group(1).rstrip("."))):
-                builder.numbered_heading(number_match.group(1).rstrip("."), number_match.group(2).strip())
-            elif not builder.sections and not builder.title:
-                builder.title = text
-            elif raw.heading_level <= top_level or not numbered_headings:
-                builder.inferred_heading(text, raw.heading_level - top_level + 1)
-            else:
-                builder.add_subtitle(text)
-            builder.real_depth = len(builder.counters)
+            builder.file_heading(text, raw.heading_level - top_level + 1, number_match, numbered_headings)
             continue
         if raw.emphasised and has_headings and not raw.is_list and _title_like(text.rstrip(":")) and (
                 not text.endswith(":") or _names_something(text[:-1])):
-            if text.endswith(":"):
-                builder.add_subtitle(text, label=True)  # a bold label
-            else:  # a bold line under real headings: a minor heading, one level below the last real one
-                builder.minor_heading(number_match.group(2) if number_match else text)
+            builder.bold_line(text, number_match)
             continue
         if number_match and _title_like(number_match.group(2)) and builder.continues_numbering(number_match.group(1)):
             builder.numbered_heading(number_match.group(1).rstrip("."), number_match.group(2).strip())
