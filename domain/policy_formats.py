@@ -191,6 +191,9 @@ def _pdf_structure(physical: list[tuple[str, float, bool, float, int]]) -> list[
             continue
         gap = abs(previous[3] - y) if previous and previous[4] == page else None
         close = gap is not None and gap <= max(spacing * size / body, size * 1.15) * 1.35
+        # A sentence that runs on over a page break: the next page starts in lower case, in the same type.
+        close = close or bool(previous and previous[4] != page and previous[1] == size and text[:1].islower()
+                              and lines and not lines[-1].text.endswith((".", "!", "?", ":")))
         if previous and close and previous[1] == size and lines and lines[-1].text and not _BULLET_START.match(text) \
                 and (lines[-1].heading_level is None or previous[2] == bold):
             last = lines[-1]  # a wrapped line of the same paragraph, item or heading

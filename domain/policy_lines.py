@@ -20,6 +20,7 @@ class RawLine:
     text: str
     heading_level: int | None = None  # from Markdown '#' or a Word Heading style
     is_list: bool = False  # a Word list paragraph or a Markdown bullet
+    emphasised: bool = False  # the whole line is bold, as many exports write a minor heading or a label
 
 
 _TYPOGRAPHY = str.maketrans(

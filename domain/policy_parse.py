@@ -101,6 +101,9 @@ class _Builder:
         self.pending: list[str] = []  # lines of a paragraph still being joined
         self.pending_clause: str | None = None
         self.any_numbered = False
+        self.label = False  # the subtitle is a "Label:" line, which ends with the list after it
+        self.item_lead: tuple[int, str] | None = None  # a list item ending in ':' and its indent, for deeper items
+        self.real_depth = 0  # the depth of the section of the last heading the file marks as one (not a bold line)
 
     @property
     def current(self) -> Section | None:
@@ -125,6 +128,7 @@ class _Builder:
         self.sections.append(Section(number, title, level, parents[-2:]))
         self.subtitle = None
         self.lead_in = None
+        self.label = False
 
     def numbered_heading(self, number: str, title: str) -> None:
         parts = [int(p) for p in number.split(".")]
@@ -162,16 +166,50 @@ class _Builder:
         self.counters = counters
         self.start_section(".".join(map(str, counters)), title, level)
 
-    def add_subtitle(self, title: str) -> None:
+    def file_heading(self, text: str, level: int, number: re.Match | None, numbered_headings: bool) -> None:
+        """A heading the file marks as one (Markdown '#', a Word or HTML heading, a PDF's larger type);
+        `level` counts from the document's top-level sections (1)."""
+        if number and (numbered_headings or level == 1 and self.continues_numbering(number.group(1).rstrip("."))):
+            self.numbered_heading(number.group(1).rstrip("."), number.group(2).strip())
+        elif not self.sections and not self.title:
+            self.title = text
+        elif level <= 1 or not numbered_headings:
+            self.inferred_heading(text, level)
+        else:
+            self.add_subtitle(text)
+        self.real_depth = len(self.counters)
+
+    def bold_line(self, text: str, number: re.Match | None) -> None:
+        """A whole bold line under real headings: a label if it ends in ':', else a minor heading
+        one level below the last real one (its own number dropped)."""
+        if text.endswith(":"):
+            self.add_subtitle(text, label=True)
+        else:
+            self.inferred_heading(number.group(2) if number else text, self.real_depth + 1)
+
+    def add_subtitle(self, title: str, label: bool = False) -> None:
         self.flush()
         self.subtitle = title.rstrip(":").strip()
         self.lead_in = None
+        self.label = label
 
-    def add_bullet(self, text: str) -> None:
+    def blank_line(self) -> None:
+        """A blank line after a list ends the "Label:" that headed it (a table row's label, a bold label line)."""
+        self.flush()
+        if self.label and self.current and self.current.blocks and self.current.blocks[-1].kind == "bullet":
+            self.subtitle, self.label, self.lead_in = None, False, None
+
+    def add_bullet(self, text: str, indent: int = 0) -> None:
+        """A list item; one indented under an item that ends in ':' is led in by that item."""
         self.flush()
         if self.current is None:
             self.start_section("", self.title or "Introduction", 1)
-        self.current.blocks.append(Block("bullet", text, lead_in=self.lead_in, subtitle=self.subtitle))
+        lead = self.lead_in
+        if self.item_lead and indent > self.item_lead[0]:
+            lead = self.item_lead[1]
+        else:
+            self.item_lead = (indent, text) if text.endswith(":") else None
+        self.current.blocks.append(Block("bullet", text, lead_in=lead, subtitle=self.subtitle))
 
     def continues_numbering(self, number: str) -> bool:
         parts = [int(p) for p in number.split(".")]
@@ -203,6 +241,7 @@ def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocum
     builder = _Builder()
     top_level = _heading_levels(lines)
     headings = [l for l in lines if l.heading_level and clean_text(l.text)]
+    has_headings = len(headings) > 1
     numbered_headings = sum(bool(_NUMBERED.match(clean_text(l.text))) for l in headings) * 2 >= len(headings) > 0
     title_line = headings[0] if headings and [l.heading_level for l in headings].count(headings[0].heading_level) == 1 \
         and headings[0].heading_level == min(l.heading_level for l in headings) and len(headings) > 1 else None
@@ -210,21 +249,18 @@ def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocum
         text = fill_placeholders(clean_text(raw.text), placeholders)
         if is_noise(text):
             if not text:
-                builder.flush()
+                builder.blank_line()
             continue
         number_match = _NUMBERED.match(text)
         if raw is title_line and not builder.title:
             builder.title = text
             continue
         if raw.heading_level:
-            if number_match and numbered_headings:
-                builder.numbered_heading(number_match.group(1).rstrip("."), number_match.group(2).strip())
-            elif not builder.sections and not builder.title:
-                builder.title = text
-            elif raw.heading_level <= top_level or not numbered_headings:
-                builder.inferred_heading(text, raw.heading_level - top_level + 1)
-            else:
-                builder.add_subtitle(text)
+            builder.file_heading(text, raw.heading_level - top_level + 1, number_match, numbered_headings)
+            continue
+        if raw.emphasised and has_headings and not raw.is_list and _title_like(text.rstrip(":")) and (
+                not text.endswith(":") or _names_something(text[:-1])):
+            builder.bold_line(text, number_match)
             continue
         if number_match and _title_like(number_match.group(2)) and builder.continues_numbering(number_match.group(1)):
             builder.numbered_heading(number_match.group(1).rstrip("."), number_match.group(2).strip())
@@ -237,7 +273,8 @@ def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocum
             continue
         bullet = _BULLET.match(text)
         if raw.is_list or bullet or number_match:
-            builder.add_bullet(bullet.group(1) if bullet else (number_match.group(2) if number_match else text))
+            builder.add_bullet(bullet.group(1) if bullet else (number_match.group(2) if number_match else text),
+                               len(raw.text) - len(raw.text.lstrip()))
             continue
         if raw.text[:1] in (" ", "\t") and builder.current and builder.current.blocks and not builder.pending:
             builder.current.blocks[-1].text += " " + text  # a wrapped bullet or paragraph line
@@ -252,7 +289,7 @@ def parse_lines(lines: list[RawLine], placeholders: Placeholders) -> PolicyDocum
                 builder.add_subtitle(text)
             continue
         if text.endswith(":") and len(text) <= 80 and not builder.pending and _title_like(text[:-1]) and _names_something(text[:-1]):
-            builder.add_subtitle(text)  # "Data Protection Officer:" introducing a role's duties
+            builder.add_subtitle(text, label=True)  # "Data Protection Officer:" introducing a role's duties
             continue
         builder.pending.append(text)
         if text.endswith((".", ":", "?", "!")) and len(text) > 40:

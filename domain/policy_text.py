@@ -23,7 +23,8 @@ class Placeholders:
 _EDITORIAL = re.compile(r"^\s*(optional|add|remove|amend|delete|note|guidance|tip|example|drafting|edit)\b", re.I)
 _PLACEHOLDER = re.compile(r"\[([^\[\]]{1,300})\]\.?")
 _STRAY = re.compile(
-    r"^(related resources?|back to top|contents|table of contents|page \d+( of \d+)?|\d+|end of (policy|document))\.?$",
+    r"^(related resources?|back to top|contents|table of contents|page \d+( of \d+)?|\d+|end of (policy|document)|"
+    r"[-*_=]{3,})\.?$",
     re.I,
 )
 _TOC_ENTRY = re.compile(r"(\.{4,}|\s{2,}|\t)\s*\d+\s*$")
@@ -99,12 +100,13 @@ def _markdown_lines(raw: str) -> list[RawLine]:
             continue
         heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
         if heading:
-            lines.append(RawLine(heading.group(2).strip().strip("#").strip(), heading_level=len(heading.group(1))))
+            title = re.sub(r"\*\*|__", "", heading.group(2)).strip().strip("#").strip()
+            lines.append(RawLine(title, heading_level=len(heading.group(1))))
             continue
-        stripped = re.sub(r"^\*\*(.+)\*\*$", r"\1", stripped)  # a bold line, as some exports write headings
+        bold = re.fullmatch(r"\*\*([^*]+)\*\*:?", stripped)  # a bold line, as some exports write headings
         stripped = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), stripped)
         stripped = stripped.replace("`", "")
-        lines.append(RawLine(line.rstrip() if line.startswith((" ", "\t")) else stripped))
+        lines.append(RawLine(line.rstrip() if line.startswith((" ", "\t")) else stripped, emphasised=bold is not None))
     return lines
 
 
@@ -205,6 +207,8 @@ def policy_source_text(path: Path) -> str:
             out.append("#" * line.heading_level + " " + line.text)
         elif line.is_list:
             out.append("- " + line.text)
+        elif line.emphasised:
+            out.append(f"**{line.text}**")
         else:
             out.append(line.text)
     return "\n".join(out).strip() + "\n"

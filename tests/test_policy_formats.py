@@ -34,6 +34,12 @@ def test_pdf_headings_come_from_font_size_and_wrapped_lines_are_rejoined():
     assert len(children) == 2 and all(s.level == safely.level + 1 for s in children)
 
 
+def test_a_pdf_sentence_running_over_a_page_break_stays_one_paragraph():
+    lines = read_policy_lines(CORPUS / "au-university-sydney-research" / "document.pdf")
+    assert not any(l.text.startswith("cannot delegate this responsibility") for l in lines)
+    assert any("misrepresenting their findings, and they cannot delegate this responsibility" in l.text for l in lines)
+
+
 def test_html_faq_questions_keep_their_answers():
     path = CORPUS / "uk-university-imperial-genai-faq" / "document.html"
     document = parsed(path)
@@ -99,3 +105,35 @@ def test_a_pdf_with_no_text_layer_is_refused_in_plain_words(tmp_path):
         writer.write(handle)
     with pytest.raises(PolicyFileError, match="no readable text"):
         read_policy_lines(path)
+
+
+def test_bold_numbered_lines_under_real_headings_are_subsections_not_list_items():
+    text = ("# Training\n\n## Policy\n\n### Requirements\n\n**1. Approved tools**\n- Only approved tools may be used\n\n"
+            "**2. Accounts**\n- Use your work account\n\n## Prompting\n\nWrite clear prompts with enough context.\n")
+    document = parse_policy(text, VALUES)
+    titles = {s.number: s.title for s in document.sections}
+    assert titles["1.1.1"] == "Approved tools" and titles["1.1.2"] == "Accounts" and titles["2"] == "Prompting"
+    assert [b.text for b in document.section("1.1.2").blocks] == ["Use your work account"]
+
+
+def test_a_nested_list_is_led_in_by_the_item_it_hangs_from():
+    text = ("# Data\n\n- All data is council property\n- Never upload these without approval:\n"
+            "  - Payroll information\n  - Medical information\n- Report any leak at once\n")
+    blocks = parse_policy(text, VALUES).sections[0].blocks
+    leads = {b.text: b.lead_in for b in blocks}
+    assert leads["Payroll information"] == leads["Medical information"] == "Never upload these without approval:"
+    assert leads["Report any leak at once"] is None
+
+
+def test_a_table_row_label_ends_with_its_row(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text("<main><h1>AI FAQ</h1><h2>Which tool can analyse images?</h2><table><tr><td>ChatGPT</td><td>No</td></tr>"
+                    "<tr><td>Gemini</td><td>Yes</td></tr></table><p>Students must not upload confidential data "
+                    "to any of these tools.</p></main>", encoding="utf-8")
+    blocks = parsed(page).sections[0].blocks
+    assert [b.subtitle for b in blocks] == ["ChatGPT", "Gemini", None]
+
+
+def test_a_markdown_rule_is_not_a_passage():
+    document = parse_policy("# Use\n\nStaff must check every output before sending it.\n\n---\n\n## Next\n\nMore text.\n", VALUES)
+    assert all(b.text != "---" for s in document.sections for b in s.blocks)

@@ -38,12 +38,12 @@ def test_left_out_documents_stay_above_the_recorded_floor(loo_report):
     # Floors a little under the current leave-one-out figures (README), so a change that makes
     # answers worse on unseen documents fails here.
     for slug, figures in loo_report.items():
-        assert figures["top3"] >= 0.38, (slug, figures)
-        assert figures["top1"] >= 0.2, (slug, figures)
-        assert figures["in_scope_refused"] / figures["in_scope"] <= 0.5, (slug, figures)
+        assert figures["top3"] >= 0.44, (slug, figures)
+        assert figures["top1"] >= 0.22, (slug, figures)
+        assert figures["in_scope_refused"] / figures["in_scope"] <= 0.45, (slug, figures)
     mean_top1 = sum(f["top1"] for f in loo_report.values()) / len(loo_report)
     mean_top3 = sum(f["top3"] for f in loo_report.values()) / len(loo_report)
-    assert mean_top1 >= 0.43 and mean_top3 >= 0.6, (mean_top1, mean_top3)
+    assert mean_top1 >= 0.45 and mean_top3 >= 0.6, (mean_top1, mean_top3)
 
 
 @pytest.mark.xfail(reason="issue 14's bar is not met yet: see the README table", strict=False)
@@ -55,11 +55,12 @@ def test_the_bar_on_every_left_out_document(loo_report):
 
 
 def test_example_policy_regression():
-    # Lower than the old engine's 0.91 / 0.99, which was fitted to this set; see README.
+    # Lower than the old engine's 0.91 / 0.99, which was fitted to this set; the settings are chosen on the
+    # real corpus only, and this set does not measure quality any more (see README).
     scores = evaluate(EXAMPLE_POLICY_PATH, ROOT / "tests/eval/questions.yaml")
     assert scores["in_scope"] >= 60 and scores["out_of_scope"] >= 10
-    assert scores["top1"] >= 0.8 and scores["top3"] >= 0.9, scores
-    assert scores["in_scope_refused"] <= 3, scores
+    assert scores["top1"] >= 0.75 and scores["top3"] >= 0.9, scores
+    assert scores["in_scope_refused"] <= 4, scores
 
 
 def test_held_out_example_sets_regression():
