@@ -173,6 +173,14 @@ class SearchResult:
 
 
 SHOWN_LIMIT = 500
+SHOWN_RATIO = 0.45  # quote a further passage only if it scores at least this share of the best
+
+
+def shown_hits(result: SearchResult) -> list[Hit]:
+    """The passages an answer quotes: none when the policy does not cover the question."""
+    if not result.answered:
+        return []
+    return [h for h in result.hits if h.score >= result.hits[0].score * SHOWN_RATIO]
 
 
 def _label(subtitle: str | None) -> str:

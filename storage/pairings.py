@@ -17,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import Sequence
 
 from sqlalchemy import delete, func, select
 
-from domain.pairings import CarryOver, PairingRefused, PolicyPassage, carry_over, locate
+from domain.pairings import CarryOver, PairingRefused, PolicyPassage, carry_over, locate, passages_of
 from domain.policy_parse import PolicyDocument, parse_policy
 from domain.policy_text import Placeholders
 from domain.records import PairingRecord, PolicyVersion
@@ -40,6 +41,33 @@ def _record(row: PairingRow) -> PairingRecord:
         source=row.source, created_by=row.created_by, created_at=row.created_at, held_reason=row.held_reason,
         carried_from=row.carried_from,
     )
+
+
+@dataclass(frozen=True)
+class Teaching:
+    """One pairing asked for: the question, and the section with the passage's number, or its shown text."""
+
+    question: str
+    section: str
+    passage_index: int | None = None
+    passage_text: str | None = None
+
+
+class RowsRefused(PairingRefused):
+    """Pairings that cannot be made, each with its row number (from 1) and the reason, in plain words."""
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        super().__init__("; ".join(f"row {n}: {reason}" for n, reason in problems))
+        self.problems = problems
+
+
+def _check_question(question: str) -> str:
+    question = " ".join((question or "").split())
+    if not question:
+        raise PairingRefused("give the question to pair with the passage")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise PairingRefused(f"the question is {len(question)} characters long; at most {MAX_QUESTION_CHARS}")
+    return question
 
 
 @dataclass(frozen=True)
@@ -78,31 +106,70 @@ class PairingRepository:
 
         The question is stored redacted. Teaching the same question for the same passage again changes
         nothing (a retried click). A held pairing with this question (or `reattach`, its id) is replaced."""
-        question = " ".join(question.split())
-        if not question:
-            raise PairingRefused("give the question to pair with the passage")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise PairingRefused(f"the question is {len(question)} characters long; at most {MAX_QUESTION_CHARS}")
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}")
-        redaction = redact(question)
+        wanted = Teaching(question, section, passage_index, passage_text)
         async with self._db.sessions.begin() as session:
             document = await self._document(session, policy_version_id)
-            passage = locate(document, section, passage_index, redaction.text, passage_text)
-            existing = (await session.execute(select(PairingRow).where(
-                PairingRow.policy_version_id == policy_version_id, PairingRow.status == "active",
-                PairingRow.question == redaction.text, PairingRow.passage_hash == passage.hash))).scalar()
-            if existing is not None:
-                return _record(existing)
-            replaced = await self._release_held(session, policy_version_id, redaction.text, reattach)
-            row = self._row(policy_version_id, redaction.text, redaction.found, passage, source, actor)
-            session.add(row)
-            await session.flush()
-            await self._audit.append_in(session, actor, "qa.taught", f"pairing:{row.id}", {
-                "version": policy_version_id, "section": passage.section, "passage": passage.index, "source": source,
-                "replaces_held": replaced}, private={"question": redaction.text})
-            self.changes += 1
-            return _record(row)
+            record, _ = await self._teach_in(session, document, policy_version_id, wanted, actor, source, reattach)
+            return record
+
+    async def teach_all(self, teachings: Sequence[Teaching], *, policy_version_id: int, actor: str,
+                        source: str = "import", check_only: bool = False) -> list[tuple[PairingRecord, bool]]:
+        """Several pairings in one transaction: all of them, or, if any cannot be made, none. Raises
+        `RowsRefused` naming every row that cannot be made; else returns (pairing, whether it is new) per row
+        (`check_only`: nothing, and nothing is written)."""
+        async with self._db.sessions.begin() as session:
+            document = await self._document(session, policy_version_id)
+            problems = []
+            for number, wanted in enumerate(teachings, start=1):
+                try:
+                    _check_question(wanted.question)
+                    locate(document, wanted.section, wanted.passage_index, wanted.question, wanted.passage_text)
+                except PairingRefused as exc:
+                    problems.append((number, str(exc)))
+            if problems:
+                raise RowsRefused(problems)
+            if check_only:
+                return []
+            return [await self._teach_in(session, document, policy_version_id, wanted, actor, source, None)
+                    for wanted in teachings]
+
+    async def _teach_in(self, session, document: PolicyDocument, version_id: int, wanted: Teaching, actor: str,
+                        source: str, reattach: int | None) -> tuple[PairingRecord, bool]:
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}")
+        redaction = redact(_check_question(wanted.question))
+        passage = locate(document, wanted.section, wanted.passage_index, redaction.text, wanted.passage_text)
+        existing = (await session.execute(select(PairingRow).where(
+            PairingRow.policy_version_id == version_id, PairingRow.status == "active",
+            PairingRow.question == redaction.text, PairingRow.passage_hash == passage.hash))).scalar()
+        if existing is not None:
+            return _record(existing), False
+        replaced = await self._release_held(session, version_id, redaction.text, reattach)
+        row = self._row(version_id, redaction.text, redaction.found, passage, source, actor)
+        session.add(row)
+        await session.flush()
+        await self._audit.append_in(session, actor, "qa.taught", f"pairing:{row.id}", {
+            "version": version_id, "section": passage.section, "passage": passage.index, "source": source,
+            "replaces_held": replaced}, private={"question": redaction.text})
+        self.changes += 1
+        return _record(row), True
+
+    async def held_passage(self, pairing: PairingRecord) -> PolicyPassage | None:
+        """What a held pairing's passage said in the version it was last active in (None if forgotten since)."""
+        record: PairingRecord | None = pairing
+        while record is not None and not record.active and record.carried_from is not None:
+            record = await self.get(record.carried_from)
+        return await self.passage(record) if record is not None and record.active else None
+
+    async def passage(self, pairing: PairingRecord) -> PolicyPassage | None:
+        """The passage a pairing names, as its version reads (None if that version no longer has it)."""
+        async with self._db.sessions() as session:
+            document = await self._document(session, pairing.policy_version_id)
+        passages = passages_of(document, pairing.section)
+        same = next((p for p in passages if p.hash == pairing.passage_hash), None)
+        if same is not None or not pairing.active or not 0 < pairing.passage_index <= len(passages):
+            return same
+        return passages[pairing.passage_index - 1]
 
     @staticmethod
     def _row(version_id: int, question: str, redacted: bool, passage: PolicyPassage, source: str, actor: str,
