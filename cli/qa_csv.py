@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.common import fail
-from storage.pairings import Teaching
+from domain.pairings import Teaching
 
 if TYPE_CHECKING:
     from domain.question_bank import BankQuestion

@@ -120,7 +120,9 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Vocabulary":
-        return cls(yaml.safe_load((path or DATA_DIR / "vocabulary.yaml").read_text(encoding="utf-8")))
+        # libyaml's loader when PyYAML has it: a tenth of the time, which every command that searches pays.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return cls(yaml.load((path or DATA_DIR / "vocabulary.yaml").read_text(encoding="utf-8"), Loader=loader))
 
     def expand(self, question: str) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
         """(stems of the words the user said, stems they mean, the phrase as typed) for every phrase recognised."""

@@ -21,7 +21,7 @@ from typing import Sequence
 
 from sqlalchemy import delete, func, select
 
-from domain.pairings import CarryOver, PairingRefused, PolicyPassage, carry_over, locate, passages_of
+from domain.pairings import CarryOver, PairingRefused, PolicyPassage, Teaching, carry_over, locate, passages_of
 from domain.policy_parse import PolicyDocument, parse_policy
 from domain.policy_text import Placeholders
 from domain.records import PairingRecord, PolicyVersion
@@ -41,16 +41,6 @@ def _record(row: PairingRow) -> PairingRecord:
         source=row.source, created_by=row.created_by, created_at=row.created_at, held_reason=row.held_reason,
         carried_from=row.carried_from,
     )
-
-
-@dataclass(frozen=True)
-class Teaching:
-    """One pairing asked for: the question, and the section with the passage's number, or its shown text."""
-
-    question: str
-    section: str
-    passage_index: int | None = None
-    passage_text: str | None = None
 
 
 class RowsRefused(PairingRefused):
