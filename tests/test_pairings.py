@@ -126,3 +126,20 @@ async def test_teaching_a_held_question_again_re_attaches_it(services):
                                           passage_index=1, actor="gov-1", source="teach", reattach=held.id)
     assert again.active and await services.pairings.list(new.id, held=True) == []
     assert [p.id for p in await services.pairings.list(new.id)] == [again.id]
+
+
+async def test_over_http_a_question_worded_like_a_taught_one_gets_its_passage_first(bot, connector):
+    from conftest import message
+
+    await bot.post(message(connector, "hello"))
+    before = len(await connector.wait_for(2))
+    await bot.post(message(connector, BADLY_ANSWERED))
+    not_covered = (await connector.wait_for(before + 1))[-1]
+    assert "doesn't cover that" in not_covered.get("summary", "")
+    version = await bot.services.policies.current_id()
+    await bot.services.pairings.teach(question=BADLY_ANSWERED, policy_version_id=version, section="4",
+                                      passage_index=1, actor="gov-1", source="governance")
+    await bot.post(message(connector, "Is there a list of the good apps?"))
+    answer = (await connector.wait_for(before + 2))[-1]
+    assert answer["text"].startswith("Here is what the policy says:\n\n**4 Approved tools and ownership** [1]")
+    assert TAUGHT_TEXT in answer["text"].split("[2]")[0]
