@@ -4,6 +4,8 @@ Real SQLite and PostgreSQL, the bot's own Services."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.services import Services
@@ -53,6 +55,19 @@ async def test_teaching_the_same_pairing_twice_keeps_one(services):
     again = await services.pairings.teach(question=BADLY_ANSWERED, policy_version_id=version, section="4",
                                           passage_index=1, actor="gov-2", source="governance")
     assert again.id == first.id and len(await services.pairings.list(version)) == 1
+
+
+async def test_two_instances_teaching_the_same_pairing_at_once_make_one(services, database_url):
+    other = Services.build(make_settings(database_url), NoSending())
+    try:
+        version = await current_id(services)
+        made = await asyncio.gather(*[repository.teach(question=BADLY_ANSWERED, policy_version_id=version, section="4",
+                                                       passage_index=1, actor="gov-1", source="governance")
+                                      for repository in (services.pairings, other.pairings) * 2])
+        assert len({p.id for p in made}) == 1 and len(await services.pairings.list(version)) == 1
+        assert len(await services.audit.entries(f"pairing:{made[0].id}")) == 1
+    finally:
+        await other.db.dispose()
 
 
 async def test_without_a_passage_number_the_shown_passage_or_the_closest_is_paired(services):
