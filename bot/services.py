@@ -17,7 +17,9 @@ from storage.incidents import IncidentRepository
 from storage.outbox import Outbox
 from storage.conversations import ConversationRepository, UserRepository
 from storage.db import Database
+from storage.pairings import PairingRepository
 from storage.policies import PolicyRepository
+from storage.question_log import QuestionLog
 from storage.questions import QuestionRepository
 from storage.tools import ToolRepository
 
@@ -34,6 +36,8 @@ class Services:
     conversations: ConversationRepository
     users: UserRepository
     policies: PolicyRepository
+    pairings: PairingRepository
+    question_log: QuestionLog
     questions: QuestionRepository
     tools: ToolRepository
     outbound: Outbound
@@ -58,14 +62,15 @@ class Services:
               local_chat: bool = False) -> "Services":
         """`local_chat`: for the terminal chat, which reaches, counts and sends to only its own people (and the
         service, never them)."""
-        from bot.library import PolicyLibrary
+        from bot.library import PolicyLibrary, placeholders
 
         if db is None:
             from bot.database import open_database
 
             db = open_database(settings)
         audit = AuditTrail(db, key=settings.audit_key_bytes)
-        policies = PolicyRepository(db, audit)
+        pairings = PairingRepository(db, audit, placeholders(settings))
+        policies = PolicyRepository(db, audit, pairings)
         tools = ToolRepository(db, audit)
         return cls(
             settings=settings,
@@ -74,10 +79,12 @@ class Services:
             conversations=ConversationRepository(db, local_chat=local_chat),
             users=UserRepository(db),
             policies=policies,
+            pairings=pairings,
+            question_log=QuestionLog(db),
             questions=QuestionRepository(db),
             tools=tools,
             outbound=outbound,
-            library=PolicyLibrary(settings, policies, tools),
+            library=PolicyLibrary(settings, policies, tools, pairings),
             outbox=Outbox(db, base_delay=settings.outbox_base_delay, claim_seconds=settings.outbox_claim_seconds,
                           local_chat=local_chat),
             channels=ChannelRepository(db, audit),

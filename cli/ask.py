@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import audit_trail, fail, open_database, settings_or_exit
+from cli.common import fail, open_database, policy_library, settings_or_exit
 
 
 
@@ -43,10 +43,8 @@ def ask(
 
 async def _load(settings, policy: Path | None):
     """The policy to answer from, and the tool register (none when answering from a file alone)."""
-    from bot.library import PolicyLibrary, load_policy_file
+    from bot.library import load_policy_file
     from domain.tools import ToolFinder
-    from storage.policies import PolicyRepository
-    from storage.tools import ToolRepository
 
     if policy is not None:
         loaded = load_policy_file(policy, settings)
@@ -54,8 +52,7 @@ async def _load(settings, policy: Path | None):
             fail(f"{policy.name}: found no numbered sections to answer from; is this the policy document?")
         return loaded, ToolFinder([])
     async with open_database(settings, migrate=settings.is_sqlite) as db:
-        audit = audit_trail(db, settings)
-        library = PolicyLibrary(settings, PolicyRepository(db, audit), ToolRepository(db, audit))
+        library = policy_library(db, settings)
         await library.ensure_register()
         return await library.current(), await library.tool_finder()
 

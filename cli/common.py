@@ -55,3 +55,38 @@ def audit_trail(db, settings: Settings):
     from storage.audit import AuditTrail
 
     return AuditTrail(db, key=settings.audit_key_bytes)
+
+
+def policy_repositories(db, settings: Settings):
+    """The policy versions and their taught pairings, as the bot builds them, so a publish carries pairings over."""
+    from bot.library import placeholders
+    from storage.pairings import PairingRepository
+    from storage.policies import PolicyRepository
+
+    audit = audit_trail(db, settings)
+    pairings = PairingRepository(db, audit, placeholders(settings))
+    return PolicyRepository(db, audit, pairings), pairings
+
+
+def policy_library(db, settings: Settings):
+    """The current policy, indexed with its pairings, and the tool register, as the bot answers from them."""
+    from bot.library import PolicyLibrary
+    from storage.tools import ToolRepository
+
+    policies, pairings = policy_repositories(db, settings)
+    return PolicyLibrary(settings, policies, ToolRepository(db, audit_trail(db, settings)), pairings)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """Text people typed, written to CSV so a spreadsheet shows it rather than running it as a formula
+    (a leading ' as OWASP advises; `qa import` takes it off again)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def from_spreadsheet_cell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value

@@ -16,12 +16,12 @@ from cards.answer import (
 from cards.common import notice_card, safe
 from cards.tools import tool_status_line
 from domain.chatter import is_chatter
+from domain.policy_search import shown_hits
 from domain.redact import redact
 
 log = structlog.get_logger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-SHOWN_RATIO = 0.45  # quote a further passage only if it scores at least this share of the best
 
 
 async def answer_question(turn: Turn, services: Services) -> None:
@@ -45,7 +45,7 @@ async def answer_question(turn: Turn, services: Services) -> None:
     finder = await services.library.tool_finder()
     mentions = finder.find(redaction.text)
     result = policy.index.search(redaction.text)
-    shown = [h for h in result.hits if h.score >= result.hits[0].score * SHOWN_RATIO] if result.answered else []
+    shown = shown_hits(result)
 
     question_id = await services.questions.record(
         user_id=incoming.user_id,

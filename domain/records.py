@@ -187,3 +187,64 @@ class Incident:
     version: int
     reported_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PairingRecord:
+    """A question paired with the passage that answers it, for one policy version: an alternate phrasing
+    the search uses for later questions worded like it. `status` is "active", or "held" when publishing a
+    new version found the passage changed or gone (`held_reason`), to be re-attached or forgotten."""
+
+    id: int
+    policy_version_id: int
+    question: str  # redacted, as questions are stored
+    redacted: bool
+    section: str
+    passage_index: int  # the paragraph or list item's position in its section, from 1
+    passage_hash: str  # of the passage's text, so the pairing can follow it into later versions
+    status: str
+    source: str  # teach, import, governance, carried
+    created_by: str
+    created_at: datetime
+    held_reason: str | None = None  # changed, gone
+    carried_from: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    """Questions worded alike (redacted, as stored): one wording shown, how many, when last asked."""
+
+    wording: str
+    count: int
+    last_asked: datetime
+
+
+@dataclass(frozen=True)
+class WaitingEscalation:
+    question_id: int
+    wording: str
+    escalated_at: datetime
+    age_days: int
+
+
+@dataclass(frozen=True)
+class QuestionsReport:
+    """What staff asked, for the annual review (policy 16): everything in it is redacted as stored."""
+
+    since: datetime | None
+    until: datetime
+    total: int
+    weekly: list  # (Monday's date, questions that week), oldest first, empty weeks included
+    sections: list  # (section, title, questions citing it), most cited first
+    unanswered: list  # QuestionGroup, most frequent first
+    not_helpful: list  # QuestionGroup, most frequent first
+    waiting: list  # WaitingEscalation, oldest first
+    answered_without_person: int  # answered, and not passed to the governance team
+
+    @property
+    def share_without_person(self) -> float:
+        return self.answered_without_person / self.total if self.total else 0.0
