@@ -71,7 +71,7 @@ class Services:
             conversations=ConversationRepository(db),
             users=UserRepository(db),
             policies=policies,
-            questions=QuestionRepository(db),
+            questions=QuestionRepository(db, audit),
             tools=tools,
             outbound=outbound,
             library=PolicyLibrary(settings, policies, tools),

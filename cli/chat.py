@@ -49,6 +49,7 @@ class Screen:
     """Prints what the bot sends and remembers the latest card's actions as numbered choices."""
 
     write: callable = print
+    feedback_loop = False  # no Teams feedback control in a terminal: answers keep Helpful / Not helpful buttons
     choices: list[Choice] = field(default_factory=list)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 

@@ -1,0 +1,232 @@
+"""Questions passed to the governance team, end to end over HTTP with the fake connector: the card in their
+channel (or 1:1), a member's response on it, the asker's 1:1 reply, and Teams' own feedback control."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import select
+
+from conftest import activity, card_action, channel_message, make_settings, message, posted_to, start_bot, updated_in
+from storage.models import AuditRow, QuestionRow
+
+ADMIN, GOV, GOV2, STAFF, OUTSIDER = "aad-admin", "aad-gov", "aad-gov2", "aad-staff", "aad-outsider"
+CHANNEL = "19:gov@thread.tacv2"
+QUESTION = "Can I use AI to screen job applications?"
+
+
+@pytest.fixture
+async def bot(tmp_path):
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", admin_ids=ADMIN, governance_ids=f"{GOV},{GOV2}",
+                             outbox_base_delay=0.05, connector_timeout=1.0)
+    running, runner = await start_bot(settings)
+    yield running
+    await running.session.close()
+    await runner.cleanup()
+
+
+def form_data(card: dict, title: str) -> dict:
+    """The data of a card button; for a button that opens a small form, of the form's own button."""
+    action = next(a for a in card.get("actions", []) if a["title"] == title)
+    return action["card"]["actions"][0]["data"] if action["type"] == "Action.ShowCard" else action["data"]
+
+
+async def open_chats(bot, connector, *users: str) -> None:
+    for user in users:
+        await bot.post(message(connector, "help", user=user, conversation_id=f"a:{user}"))
+    await bot.settled()
+
+
+async def register_channel(bot, connector) -> None:
+    connector.members = [{"id": f"29:{user}", "aadObjectId": user} for user in (GOV, GOV2, "aad-someone-else")]
+    await bot.post(channel_message(connector, "register governance", CHANNEL, user=ADMIN))
+    await bot.settled()
+
+
+async def ask_and_pass_on(bot, connector, text: str = QUESTION, **answers) -> dict:
+    """STAFF asks; the answer's card offers 'Ask the governance team'; pressing it returns the receipt."""
+    before = len(posted_to(connector, f"a:{STAFF}"))
+    await bot.post(message(connector, text, user=STAFF, conversation_id=f"a:{STAFF}"))
+    await bot.settled()
+    answer = posted_to(connector, f"a:{STAFF}")[before:][-1]
+    data = form_data(answer["attachments"][0]["content"], "Ask the governance team")
+    response = await bot.post(card_action(connector, "qa.escalate", {**data, **answers}, user=STAFF,
+                                          conversation_id=f"a:{STAFF}"))
+    await bot.settled()
+    return (await response.json())["value"]
+
+
+async def click(bot, connector, verb: str, data: dict, user: str) -> dict:
+    response = await bot.post(card_action(connector, verb, data, user=user, channel=True))
+    assert response.status == 200
+    return (await response.json())["value"]
+
+
+async def question_row(bot) -> QuestionRow:
+    async with bot.services.db.sessions() as session:
+        return (await session.execute(select(QuestionRow).order_by(QuestionRow.id.desc()))).scalars().first()
+
+
+async def member_view(bot, connector, channel_card: dict, user: str = GOV) -> dict:
+    return await click(bot, connector, "qa.escalation.refresh", channel_card["refresh"]["action"]["data"], user)
+
+
+async def test_passed_on_question_is_a_new_thread_in_the_channel_answered_there_and_sent_to_the_asker(bot, connector):
+    await register_channel(bot, connector)
+    await open_chats(bot, connector, STAFF)
+    receipt = await ask_and_pass_on(bot, connector, comment="For a panel next week.")
+    assert "Passed to the governance team: Q-2026-" in json.dumps(receipt)
+    assert "in their Teams channel" in json.dumps(receipt)
+    [posted] = posted_to(connector, CHANNEL)
+    assert "replyToId" not in posted  # a new thread, not a reply in another
+    channel_card = posted["attachments"][0]["content"]
+    shown = json.dumps(channel_card)
+    row = await question_row(bot)
+    assert row.reference in shown and "User aad-staff" in shown and "For a panel next week." in shown
+    assert "screen job applications" in shown and "7.2" in shown  # the question, and the passage the bot offered
+    assert "actions" not in channel_card and channel_card["refresh"]["userIds"] == [f"29:{GOV}", f"29:{GOV2}"]
+
+    card = await member_view(bot, connector, channel_card)
+    answer = {**form_data(card, "This passage answers it"), "passage": "1"}
+    done = await click(bot, connector, "qa.respond", answer, GOV)
+    assert "chose section **7.2" in json.dumps(done) and "actions" not in done
+    await bot.settled()
+    [update] = updated_in(connector, CHANNEL)  # the channel's card, updated in place for everyone
+    assert "chose section **7.2" in json.dumps(update) and "actions" not in update["attachments"][0]["content"]
+    [told] = posted_to(connector, f"a:{STAFF}")[-1:]
+    assert row.reference in told["text"] and "says this passage of the policy answers it" in told["text"]
+    assert told["entities"][0]["citation"][0]["appearance"]["name"].startswith("7.2")
+    row = await question_row(bot)
+    assert row.escalation_status == "passage" and row.response["section"] == "7.2" and row.responder_id == GOV
+
+
+async def test_a_non_member_click_is_refused_audited_and_changes_nothing(bot, connector):
+    await register_channel(bot, connector)
+    await open_chats(bot, connector, STAFF)
+    await ask_and_pass_on(bot, connector)
+    channel_card = posted_to(connector, CHANNEL)[0]["attachments"][0]["content"]
+    data = form_data(await member_view(bot, connector, channel_card), "Not covered by the policy")
+    refused = await click(bot, connector, "qa.respond", data, OUTSIDER)
+    assert "You can't answer this question" in json.dumps(refused)
+    outsider_view = await member_view(bot, connector, channel_card, user=OUTSIDER)
+    assert "You can't see this question" in json.dumps(outsider_view)
+    await bot.settled()
+    assert (await question_row(bot)).escalation_status == "waiting"
+    async with bot.services.db.sessions() as session:
+        refusals = (await session.execute(select(AuditRow).where(AuditRow.action == "role.refused"))).scalars().all()
+    assert [(r.actor, r.subject) for r in refusals][:1] == [(OUTSIDER, f"question:{(await question_row(bot)).reference}")]
+    assert updated_in(connector, CHANNEL) == []
+
+
+async def test_two_simultaneous_responses_record_one_and_a_retried_click_changes_nothing(bot, connector):
+    await register_channel(bot, connector)
+    await open_chats(bot, connector, STAFF)
+    await ask_and_pass_on(bot, connector)
+    channel_card = posted_to(connector, CHANNEL)[0]["attachments"][0]["content"]
+    card = await member_view(bot, connector, channel_card)
+    answers = [{**form_data(card, "Write an answer"), "answer": f"Answer from {user}."} for user in (GOV, GOV2)]
+    results = await asyncio.gather(*[click(bot, connector, "qa.respond", data, user)
+                                     for data, user in zip(answers, (GOV, GOV2))])
+    texts = [json.dumps(r) for r in results]
+    assert sum("Someone else answered this question first" in t or "already been answered" in t for t in texts) == 1
+    await bot.settled()
+    told = [a for a in posted_to(connector, f"a:{STAFF}") if "replied, in their own words" in a.get("text", "")]
+    assert len(told) == 1
+    again = await click(bot, connector, "qa.respond", answers[0], GOV)  # Teams retries the click
+    assert "already been answered" in json.dumps(again)
+    await bot.settled()
+    assert len([a for a in posted_to(connector, f"a:{STAFF}") if "replied" in a.get("text", "")]) == 1
+    assert len(updated_in(connector, CHANNEL)) == 1
+    async with bot.services.db.sessions() as session:
+        actions = [a for (a,) in await session.execute(select(AuditRow.action))]
+    assert actions.count("question.answer") == 1
+
+
+async def test_written_answer_reaches_the_asker_as_a_reply_from_the_named_person(bot, connector):
+    await register_channel(bot, connector)
+    await open_chats(bot, connector, STAFF)
+    await ask_and_pass_on(bot, connector, anonymous="true")
+    channel_card = posted_to(connector, CHANNEL)[0]["attachments"][0]["content"]
+    assert "Anonymous" in json.dumps(channel_card) and "aad-staff" not in json.dumps(channel_card)
+    card = await member_view(bot, connector, channel_card)
+    await click(bot, connector, "qa.respond", {**form_data(card, "Write an answer"),
+                                               "answer": "Yes, if a person makes *every* decision."}, GOV)
+    await bot.settled()
+    told = posted_to(connector, f"a:{STAFF}")[-1]
+    assert "User aad-gov replied, in their own words (this is not a quote of the policy)" in told["text"]
+    assert "\\*every\\*" in told["text"] and "entities" not in told  # shown as typed, and no policy citation
+
+
+async def test_with_no_channel_each_member_gets_the_card_1to1_and_the_receipt_says_so(bot, connector):
+    await open_chats(bot, connector, STAFF, GOV)  # GOV2 has never opened a chat with the bot
+    receipt = json.dumps(await ask_and_pass_on(bot, connector))
+    assert "1 person of 2, each in their own Teams chat" in receipt and "haven't opened a chat" in receipt
+    [card] = [a for a in posted_to(connector, f"a:{GOV}") if "Staff question" in json.dumps(a)]
+    content = card["attachments"][0]["content"]
+    titles = [a["title"] for a in content["actions"]]
+    assert titles == ["This passage answers it", "Write an answer", "Not covered by the policy", "Not a policy question"]
+    done = await click(bot, connector, "qa.respond", form_data(content, "Not a policy question") | {
+        "pointer": "Ask the IT service desk."}, GOV)
+    assert "not a policy question" in json.dumps(done)
+    await bot.settled()
+    told = posted_to(connector, f"a:{STAFF}")[-1]
+    assert "isn't a question about the GenAI policy" in told["text"] and "Ask the IT service desk." in told["text"]
+
+
+async def test_typing_ask_a_person_passes_the_question_on(bot, connector):
+    await register_channel(bot, connector)
+    await open_chats(bot, connector, STAFF)
+    await bot.post(message(connector, "ask a person Can I use my own ChatGPT account at home for work?", user=STAFF,
+                           conversation_id=f"a:{STAFF}"))
+    await bot.settled()
+    receipt = posted_to(connector, f"a:{STAFF}")[-1]
+    assert "Passed to the governance team: Q-" in json.dumps(receipt) and "in their Teams channel" in json.dumps(receipt)
+    assert "my own ChatGPT account" in json.dumps(posted_to(connector, CHANNEL)[0])
+    await bot.post(message(connector, "ask a person", user=STAFF, conversation_id=f"a:{STAFF}"))
+    await bot.settled()
+    assert "followed by your question" in posted_to(connector, f"a:{STAFF}")[-1]["text"]
+
+
+def feedback_invoke(connector, reply_to: str, reaction: str, text: str | None = None, user: str = STAFF) -> dict:
+    invoke = activity("invoke-adaptiveCard/action-personal", connector, user=user, conversation_id=f"a:{user}")
+    invoke["name"] = "message/submitAction"
+    invoke["replyToId"] = reply_to
+    feedback = json.dumps({"feedbackText": text}) if text is not None else ""
+    invoke["value"] = {"actionName": "feedback", "actionValue": {"reaction": reaction, "feedback": feedback}}
+    return invoke
+
+
+async def test_teams_feedback_control_is_answered_200_with_an_empty_body_and_a_dislike_passes_it_on(bot, connector):
+    await register_channel(bot, connector)
+    await open_chats(bot, connector, STAFF)
+    await bot.post(message(connector, QUESTION, user=STAFF, conversation_id=f"a:{STAFF}"))
+    await bot.settled()
+    answer_id = (await question_row(bot)).answer_activity_id
+    assert answer_id and answer_id.startswith("activity-")
+    response = await bot.post(feedback_invoke(connector, answer_id, "dislike", "I asked about shortlisting."))
+    assert response.status == 200 and await response.read() == b""
+    await bot.settled()
+    row = await question_row(bot)
+    assert row.feedback == "not_helpful" and row.escalation_reason == "not_helpful"
+    assert row.escalation_comment == "I asked about shortlisting."
+    assert "I asked about shortlisting." in json.dumps(posted_to(connector, CHANNEL)[0])
+    assert "Passed to the governance team" in json.dumps(posted_to(connector, f"a:{STAFF}")[-1])
+
+
+async def test_a_like_records_helpful_and_feedback_on_someone_elses_answer_is_kept_not_applied(bot, connector):
+    await open_chats(bot, connector, STAFF)
+    await bot.post(message(connector, QUESTION, user=STAFF, conversation_id=f"a:{STAFF}"))
+    await bot.settled()
+    answer_id = (await question_row(bot)).answer_activity_id
+    response = await bot.post(feedback_invoke(connector, answer_id, "like", user=OUTSIDER))
+    assert response.status == 200 and await response.read() == b""
+    assert (await question_row(bot)).feedback is None
+    response = await bot.post(feedback_invoke(connector, answer_id, "like"))
+    assert response.status == 200 and await response.read() == b""
+    row = await question_row(bot)
+    assert row.feedback == "helpful" and row.reference is None
+    async with bot.services.db.sessions() as session:
+        assert (await session.execute(select(AuditRow.actor).where(AuditRow.action == "question.feedback_unmatched"))
+                ).scalar() == OUTSIDER
