@@ -57,13 +57,20 @@ def _facts(question: QuestionRecord, echo: Echo) -> FactSet:
 def _offered(question: QuestionRecord, echo: Echo) -> list:
     if not question.passages:
         return [para("The bot found no passage of the policy that answers it.", subtle=True)]
-    lines = [f"{n}. **{safe(p.get('section'))}** {echo(p.get('title'))}" for n, p in enumerate(question.passages, start=1)]
+    lines = [f"{n}. **{safe(p.get('section'))} {echo(p.get('title'))}**: \u201c{echo(_snippet(p))}\u201d"
+             for n, p in enumerate(question.passages, start=1)]
     return [para("Passages the bot offered:", subtle=True), para("\n".join(lines))]
+
+
+def _snippet(passage: dict) -> str:
+    """Enough of an offered passage to tell it from others of the same section."""
+    text = " ".join(str(passage.get("text") or "").split())
+    return text if len(text) <= 120 else text[:117].rstrip() + "..."
 
 
 def _responses(question: QuestionRecord) -> list:
     data = {"reference": question.reference, "version": question.version}
-    choices = [Choice(title=f"{n}. {p.get('section')} {p.get('title')}"[:100], value=str(n))
+    choices = [Choice(title=f"{n}. {p.get('section')} {p.get('title')}: {_snippet(p)}"[:160], value=str(n))
                for n, p in enumerate(question.passages, start=1)]
     passage_inputs = [ChoiceSetInput(id="passage", label="One of the passages offered", choices=choices)] if choices else []
     passage_inputs.append(TextInput(id="search", label="Or a section number, or a few words to search the current policy for",

@@ -203,6 +203,9 @@ async def run_chat(settings: Settings) -> None:
                 await session.click(choice, answers)
             elif text:
                 await session.say(text)
+            # What the turn queued for others (a card for the governance team, a reply to an asker) shows now,
+            # before the next prompt, as it would arrive in Teams.
+            await services.delivery.drain(5)
     finally:
         await services.delivery.drain(5)
         await services.delivery.stop()
