@@ -12,6 +12,7 @@ from domain.policy_parse import PolicyDocument, parse_policy
 from domain.policy_search import PolicyIndex, Vocabulary
 from domain.policy_text import Placeholders, policy_source_text
 from domain.tools import ToolFinder, read_register
+from storage.pairings import PairingRepository
 from storage.policies import PolicyRepository
 from domain.records import PolicyVersion
 from storage.tools import ToolRepository
@@ -38,13 +39,17 @@ def load_policy_file(path: Path, settings: Settings, vocabulary: Vocabulary | No
 
 
 class PolicyLibrary:
-    def __init__(self, settings: Settings, policies: PolicyRepository, tools: ToolRepository) -> None:
+    def __init__(self, settings: Settings, policies: PolicyRepository, tools: ToolRepository,
+                 pairings: PairingRepository | None = None) -> None:
         self._settings = settings
         self._policies = policies
         self._tools = tools
+        self._pairings = pairings
         self._vocabulary = Vocabulary.load()
         self._loaded: LoadedPolicy | None = None
         self._checked_at = 0.0
+        self._generation: tuple[int, int] | None = None  # of the pairings the index was built with
+        self._changes_seen = 0  # this process's teach and forget count when the index was built
         self._finder: ToolFinder | None = None
         self._finder_at = 0.0
 
@@ -67,20 +72,33 @@ class PolicyLibrary:
         return added
 
     async def current(self, *, fresh: bool = False) -> LoadedPolicy:
-        """The current version; `fresh` re-checks now instead of trusting the last few seconds' answer."""
+        """The current version, indexed with its pairings; `fresh` re-checks now instead of trusting the last few
+        seconds' answer. A pairing taught or forgotten in this process is used at once; on another, within
+        FRESHNESS_SECONDS."""
         now = time.monotonic()
-        if not fresh and self._loaded is not None and now - self._checked_at < FRESHNESS_SECONDS:
+        changed_here = self._pairings is not None and self._pairings.changes != self._changes_seen
+        if not fresh and not changed_here and self._loaded is not None and now - self._checked_at < FRESHNESS_SECONDS:
             return self._loaded
         current_id = await self._policies.current_id()
+        self._changes_seen = self._pairings.changes if self._pairings is not None else 0
+        generation = await self._pairings.generation(current_id) \
+            if self._pairings is not None and current_id is not None else None
         if self._loaded is None or self._loaded.version is None or self._loaded.version.id != current_id:
             version = await self._policies.current()
             if version is None:
                 self._loaded = load_policy_file(self._settings.policy_path, self._settings, self._vocabulary)
             else:
                 document = parse_policy(version.text, placeholders(self._settings))
-                self._loaded = LoadedPolicy(version, document, PolicyIndex(document, self._vocabulary))
+                self._loaded = await self._indexed(version, document)
+        elif generation != self._generation:
+            self._loaded = await self._indexed(self._loaded.version, self._loaded.document)
+        self._generation = generation
         self._checked_at = now
         return self._loaded
+
+    async def _indexed(self, version: PolicyVersion, document: PolicyDocument) -> LoadedPolicy:
+        pairings = await self._pairings.list(version.id) if self._pairings is not None else []
+        return LoadedPolicy(version, document, PolicyIndex(document, self._vocabulary, pairings=pairings))
 
     async def tool_finder(self) -> ToolFinder:
         now = time.monotonic()

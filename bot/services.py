@@ -17,6 +17,7 @@ from storage.incidents import IncidentRepository
 from storage.outbox import Outbox
 from storage.conversations import ConversationRepository, UserRepository
 from storage.db import Database
+from storage.pairings import PairingRepository
 from storage.policies import PolicyRepository
 from storage.questions import QuestionRepository
 from storage.tools import ToolRepository
@@ -34,6 +35,7 @@ class Services:
     conversations: ConversationRepository
     users: UserRepository
     policies: PolicyRepository
+    pairings: PairingRepository
     questions: QuestionRepository
     tools: ToolRepository
     outbound: Outbound
@@ -55,14 +57,15 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, outbound: Outbound, db: Database | None = None) -> "Services":
-        from bot.library import PolicyLibrary
+        from bot.library import PolicyLibrary, placeholders
 
         if db is None:
             from bot.database import open_database
 
             db = open_database(settings)
         audit = AuditTrail(db, key=settings.audit_key_bytes)
-        policies = PolicyRepository(db, audit)
+        pairings = PairingRepository(db, audit, placeholders(settings))
+        policies = PolicyRepository(db, audit, pairings)
         tools = ToolRepository(db, audit)
         return cls(
             settings=settings,
@@ -71,10 +74,11 @@ class Services:
             conversations=ConversationRepository(db),
             users=UserRepository(db),
             policies=policies,
+            pairings=pairings,
             questions=QuestionRepository(db, audit),
             tools=tools,
             outbound=outbound,
-            library=PolicyLibrary(settings, policies, tools),
+            library=PolicyLibrary(settings, policies, tools, pairings),
             outbox=Outbox(db, base_delay=settings.outbox_base_delay, claim_seconds=settings.outbox_claim_seconds),
             channels=ChannelRepository(db, audit),
             incidents=IncidentRepository(db, audit),

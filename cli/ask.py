@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import audit_trail, fail, open_database, settings_or_exit
+from cli.common import fail, open_database, policy_library, settings_or_exit
 
 
 
@@ -31,14 +31,8 @@ def ask(
             if not any(s.number for s in loaded.document.sections):
                 fail(f"{policy.name}: found no numbered sections to answer from; is this the policy document?")
             return loaded
-        from bot.library import PolicyLibrary
-        from storage.policies import PolicyRepository
-        from storage.tools import ToolRepository
-
         async with open_database(settings, migrate=settings.is_sqlite) as db:
-            audit = audit_trail(db, settings)
-            library = PolicyLibrary(settings, PolicyRepository(db, audit), ToolRepository(db, audit))
-            loaded = await library.current()
+            loaded = await policy_library(db, settings).current()
         return loaded
 
     try:

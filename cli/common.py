@@ -55,3 +55,23 @@ def audit_trail(db, settings: Settings):
     from storage.audit import AuditTrail
 
     return AuditTrail(db, key=settings.audit_key_bytes)
+
+
+def policy_repositories(db, settings: Settings):
+    """The policy versions and their taught pairings, as the bot builds them, so a publish carries pairings over."""
+    from bot.library import placeholders
+    from storage.pairings import PairingRepository
+    from storage.policies import PolicyRepository
+
+    audit = audit_trail(db, settings)
+    pairings = PairingRepository(db, audit, placeholders(settings))
+    return PolicyRepository(db, audit, pairings), pairings
+
+
+def policy_library(db, settings: Settings):
+    """The current policy, indexed with its pairings, and the tool register, as the bot answers from them."""
+    from bot.library import PolicyLibrary
+    from storage.tools import ToolRepository
+
+    policies, pairings = policy_repositories(db, settings)
+    return PolicyLibrary(settings, policies, ToolRepository(db, audit_trail(db, settings)), pairings)

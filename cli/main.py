@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import ask, db, doctor, manifest, outbox, policy, records, report, run, tools
+from cli import ask, db, doctor, manifest, outbox, policy, qa, records, report, run, tools
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="GenAI policy assistant for Microsoft Teams.")
 app.command()(run.serve)
@@ -23,6 +23,7 @@ app.command()(doctor.doctor)
 app.add_typer(db.app, name="db")
 app.add_typer(policy.app, name="policy")
 app.add_typer(tools.app, name="tools")
+app.add_typer(qa.app, name="qa")
 app.add_typer(report.app, name="report")
 app.add_typer(records.audit, name="audit")
 

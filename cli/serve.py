@@ -26,11 +26,9 @@ LOCAL_BANNER = """
 
 async def prepare(settings: Settings, *, local: bool) -> str | None:
     """Migrate (local mode only), then seed the first policy and register; returns a problem, if any."""
-    from bot.library import PolicyLibrary
     from storage.audit import AuditTrail
     from bot.database import open_database
-    from storage.policies import PolicyRepository
-    from storage.tools import ToolRepository
+    from cli.common import policy_library
 
     db = open_database(settings)
     try:
@@ -43,7 +41,7 @@ async def prepare(settings: Settings, *, local: bool) -> str | None:
         problem = await audit.key_problem()
         if problem:
             return f"{problem}; the chain would break (Setting AUDIT_KEY)"
-        library = PolicyLibrary(settings, PolicyRepository(db, audit), ToolRepository(db, audit))
+        library = policy_library(db, settings)
         published = await library.ensure_published()
         if published:
             log.info("published the first policy version", label=published.label, source=published.source_name)

@@ -17,6 +17,7 @@ from cards.escalation import (
 )
 from cards.routing import routes_of
 from dialogs import guards
+from domain.pairings import PairingRefused
 from domain.escalations import SECTION_NUMBER, Reply, ResponseRefused, clean_comment, is_yes, read_reply
 from domain.records import Notification, QuestionRecord
 from storage.questions import StaleEscalation
@@ -123,9 +124,28 @@ async def _record(turn: Turn, services: Services, question: QuestionRecord, stat
         return
     services.deliver_soon()
     card = build_escalation_card(updated)
+    untaught = await _teach(services, updated, incoming.user_id) if status == "passage" else None
+    if untaught:
+        card = with_notice(card, f"I couldn't keep this pairing for later questions: {untaught}.")
     if asker.conversation is None:
         card = with_notice(card, "The person who asked has no chat with this bot, so I couldn't send them this answer.")
     await turn.show(card)
+
+
+async def _teach(services: Services, question: QuestionRecord, actor_id: str) -> str | None:
+    """The bot learns: the question becomes another way of asking for the chosen passage, so later questions
+    worded like it find that passage first. Returns why it couldn't, if it couldn't."""
+    response = question.response or {}
+    if response.get("policy_version_id") is None:
+        return "no policy version is published"
+    try:
+        await services.pairings.teach(question=question.text, policy_version_id=response["policy_version_id"],
+                                      section=response.get("section") or response.get("title", ""), passage_index=None,
+                                      passage_text=response.get("text"), actor=actor_id, source="governance")
+    except PairingRefused as refused:
+        log.warning("could not teach the pairing", reference=question.reference, reason=str(refused))
+        return str(refused)
+    return None
 
 
 def _reply_to_asker(question: QuestionRecord, asker: Recipient, services: Services) -> Notification:

@@ -21,12 +21,12 @@ from cards.tools import tool_status_line
 from dialogs.escalations import escalate
 from domain.chatter import is_chatter
 from domain.escalations import clean_comment, is_yes, read_feedback
+from domain.policy_search import shown_hits
 from domain.redact import redact
 
 log = structlog.get_logger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-SHOWN_RATIO = 0.45  # quote a further passage only if it scores at least this share of the best
 FEEDBACK_LOOP = {"feedbackLoop": {"type": "default"}}  # Teams' own thumbs up and down, with a comment box
 
 
@@ -85,7 +85,7 @@ async def _checked_and_found(turn: Turn, services: Services, question: str) -> F
     policy = await services.library.current()
     mentions = (await services.library.tool_finder()).find(redaction.text)
     result = policy.index.search(redaction.text)
-    shown = [h for h in result.hits if h.score >= result.hits[0].score * SHOWN_RATIO] if result.answered else []
+    shown = shown_hits(result)
     version_id = policy.version.id if policy.version else None
     question_id = await services.questions.record(
         user_id=turn.incoming.user_id, conversation_id=turn.incoming.conversation.id, text=redaction.text,

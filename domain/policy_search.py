@@ -24,7 +24,9 @@ import yaml
 
 from domain import DATA_DIR
 from domain.chatter import is_chatter
+from domain.pairings import find_section, section_key, text_hash
 from domain.policy_parse import Block, PolicyDocument, Section
+from domain.records import PairingRecord
 from domain.retrieval import HybridRanker, LexicalRanker, Passage, RankerSettings, SemanticRanker, pick_distinct
 from domain.semantic import StaticEmbedder
 from domain.text_terms import STOPWORDS, _stem, stems, words  # noqa: F401  (re-exported)
@@ -171,6 +173,14 @@ class SearchResult:
 
 
 SHOWN_LIMIT = 500
+SHOWN_RATIO = 0.45  # quote a further passage only if it scores at least this share of the best
+
+
+def shown_hits(result: SearchResult) -> list[Hit]:
+    """The passages an answer quotes: none when the policy does not cover the question."""
+    if not result.answered:
+        return []
+    return [h for h in result.hits if h.score >= result.hits[0].score * SHOWN_RATIO]
 
 
 def _label(subtitle: str | None) -> str:
@@ -268,20 +278,67 @@ def _part_passages(document: PolicyDocument) -> list[Passage]:
     return [Passage("", " ".join([*s.parents, s.title])) for s in document.sections]
 
 
+def _units_by_block(units: Sequence[Unit]) -> dict[tuple[int, int], list[int]]:
+    """(section, block) -> the passages showing that block: a long block is split over several, a packed
+    passage shows several blocks (up to where the next passage of its section starts)."""
+    covering: dict[tuple[int, int], list[int]] = {}
+    for position, unit in enumerate(units):
+        following = units[position + 1] if position + 1 < len(units) else None
+        if following is not None and following.section is unit.section and following.index > unit.index:
+            end = following.index
+        elif following is not None and following.section is unit.section:
+            end = unit.index + 1
+        else:
+            end = len(unit.section.blocks)
+        for block in range(unit.index, max(end, unit.index + 1)):
+            covering.setdefault((id(unit.section), block), []).append(position)
+    return covering
+
+
+def paired_alternates(document: PolicyDocument, units: Sequence[Unit],
+                      pairings: Sequence[PairingRecord]) -> dict[int, list[str]]:
+    """Passage position -> the questions paired with it. A pairing finds its passage by the hash of its
+    text (under its section first), or, were the text to read differently (another organisation name
+    filled in), by section and position."""
+    covering = _units_by_block(units)
+    blocks: dict[str, list[tuple[Section, int]]] = {}
+    for section in document.sections:
+        for index, block in enumerate(section.blocks):
+            blocks.setdefault(text_hash(block.text), []).append((section, index))
+    found: dict[int, list[str]] = {}
+    for pairing in pairings:
+        if not pairing.active:
+            continue
+        places = blocks.get(pairing.passage_hash, [])
+        place = next((p for p in places if section_key(p[0]) == pairing.section), places[0] if places else None)
+        if place is None:
+            section = find_section(document, pairing.section)
+            if section is None or not 1 <= pairing.passage_index <= len(section.blocks):
+                continue
+            place = (section, pairing.passage_index - 1)
+        for position in covering.get((id(place[0]), place[1]), []):
+            found.setdefault(position, []).append(pairing.question)
+    return found
+
+
 class PolicyIndex:
     """Answers questions from one parsed policy. `alternates` maps a passage's shown text to other
-    phrasings that should find it (questions the governance team has paired with that passage)."""
+    phrasings that should find it; `pairings` are questions the governance team has paired with a
+    passage (domain/pairings.py), put on the passages showing it."""
 
     def __init__(self, document: PolicyDocument, vocabulary: "Vocabulary | None" = None,
                  settings: RankerSettings | None = None, alternates: Mapping[str, Sequence[str]] | None = None,
-                 embedder: StaticEmbedder | None = None) -> None:
+                 embedder: StaticEmbedder | None = None, pairings: Sequence[PairingRecord] = ()) -> None:
         self.document = document
         self.vocabulary = vocabulary or Vocabulary.load()
         self.settings = settings or load_settings()
         self.units, passages, owners = build_units(document, self.settings.pack_limit,
                                                          self.settings.pack_paragraphs)
-        if alternates:
-            passages = [Passage(p.text, p.heading, tuple(alternates.get(u.display, ()))) for u, p in zip(self.units, passages)]
+        self.pairings = tuple(pairings)
+        taught = paired_alternates(document, self.units, self.pairings) if self.pairings else {}
+        if alternates or taught:
+            passages = [Passage(p.text, p.heading, (*(alternates or {}).get(u.display, ()), *taught.get(i, ())))
+                        for i, (u, p) in enumerate(zip(self.units, passages))]
         self.passages = passages
         counts = LexicalRanker.count(passages)
         model = embedder or shared_embedder()

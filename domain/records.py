@@ -194,3 +194,28 @@ class Incident:
     version: int
     reported_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PairingRecord:
+    """A question paired with the passage that answers it, for one policy version: an alternate phrasing
+    the search uses for later questions worded like it. `status` is "active", or "held" when publishing a
+    new version found the passage changed or gone (`held_reason`), to be re-attached or forgotten."""
+
+    id: int
+    policy_version_id: int
+    question: str  # redacted, as questions are stored
+    redacted: bool
+    section: str
+    passage_index: int  # the paragraph or list item's position in its section, from 1
+    passage_hash: str  # of the passage's text, so the pairing can follow it into later versions
+    status: str
+    source: str  # teach, import, governance, carried
+    created_by: str
+    created_at: datetime
+    held_reason: str | None = None  # changed, gone
+    carried_from: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"

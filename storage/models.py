@@ -265,3 +265,25 @@ class ReferenceCounterRow(Base):
 
     key: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class PairingRow(Base):
+    """A question paired with a passage of one policy version (an alternate phrasing the search uses),
+    or held for review after publishing found the passage changed or gone."""
+
+    __tablename__ = "qa_pairings"
+    __table_args__ = (Index("ix_qa_pairings_version_status", "policy_version_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    question: Mapped[str] = mapped_column(Text)  # redacted
+    redacted: Mapped[bool] = mapped_column(Boolean, default=False)
+    section: Mapped[str] = mapped_column(String(300))
+    passage_index: Mapped[int] = mapped_column(Integer)
+    passage_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10))  # active, held
+    held_reason: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))
+    carried_from: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -11,6 +12,9 @@ from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import PolicyVersionRow
 from domain.records import PolicyVersion
+
+if TYPE_CHECKING:
+    from storage.pairings import PairingRepository
 
 
 class DuplicateVersion(ValueError):
@@ -22,11 +26,14 @@ def _version(row: PolicyVersionRow) -> PolicyVersion:
 
 
 class PolicyRepository:
-    def __init__(self, db: Database, audit: AuditTrail) -> None:
+    def __init__(self, db: Database, audit: AuditTrail, pairings: "PairingRepository | None" = None) -> None:
+        """`pairings`: carry the previous version's taught pairings over on every publish (storage/pairings.py)."""
         self._db = db
         self._audit = audit
+        self._pairings = pairings
 
     async def publish(self, *, label: str, text: str, source_name: str, published_by: str) -> PolicyVersion:
+        """Make a new current version, carrying the previous version's pairings over in the same transaction."""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         async with self._db.sessions.begin() as session:
             taken = (await session.execute(select(PolicyVersionRow.id).where(PolicyVersionRow.label == label))).scalar()
@@ -41,7 +48,10 @@ class PolicyRepository:
             await self._audit.append_in(
                 session, published_by, "policy.published", f"policy:{label}", {"sha256": digest, "source": source_name}
             )
-            return _version(row)
+            version = _version(row)
+            if self._pairings is not None:
+                await self._pairings.carry_over_in(session, version, actor=published_by)
+            return version
 
     async def current(self) -> PolicyVersion | None:
         async with self._db.sessions() as session:

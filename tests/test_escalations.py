@@ -230,3 +230,30 @@ async def test_a_like_records_helpful_and_feedback_on_someone_elses_answer_is_ke
     async with bot.services.db.sessions() as session:
         assert (await session.execute(select(AuditRow.actor).where(AuditRow.action == "question.feedback_unmatched"))
                 ).scalar() == OUTSIDER
+
+
+BADLY_ANSWERED = "is there a list of the good apps"
+WORDED_LIKE_IT = "is there a list of good apps somewhere"
+
+
+async def test_the_bot_learns_the_passage_a_member_picks_for_a_question_it_answered_badly(bot, connector):
+    await register_channel(bot, connector)
+    await open_chats(bot, connector, STAFF)
+    assert not (await bot.services.library.current()).index.search(WORDED_LIKE_IT).answered  # before it learns
+    receipt = await ask_and_pass_on(bot, connector, BADLY_ANSWERED)  # the bot found nothing to quote
+    assert "Passed to the governance team" in json.dumps(receipt)
+    channel_card = posted_to(connector, CHANNEL)[0]["attachments"][0]["content"]
+    assert "found no passage" in json.dumps(channel_card)
+    card = await member_view(bot, connector, channel_card)
+    await click(bot, connector, "qa.respond", {**form_data(card, "This passage answers it"),
+                                               "search": "approved tools register"}, GOV)
+    await bot.settled()
+    told = posted_to(connector, f"a:{STAFF}")[-1]
+    assert "says this passage of the policy answers it" in told["text"]
+    picked = told["text"].split("\n\n")[1].replace("[1]", "")
+    assert picked.startswith("**4 ") and "approved tools register" in picked
+
+    await bot.post(message(connector, WORDED_LIKE_IT, user=STAFF, conversation_id=f"a:{STAFF}"))
+    await bot.settled()
+    answer = posted_to(connector, f"a:{STAFF}")[-1]
+    assert answer["text"].split("\n\n")[1].replace("[1]", "") == picked  # that passage, first
