@@ -178,9 +178,10 @@ async def run_chat(settings: Settings) -> None:
     services.delivery = DeliveryWorker(services.outbox, screen, idle_seconds=0.2)
     session = ChatSession(wiring.pipeline(services), screen, getpass.getuser())
     screen.own_conversation = session.ref.id
-    services.delivery.start()
+    # No background delivery: what a turn queues is delivered after it (below), so it shows in order.
     print("Chatting with the GenAI policy bot. Type a question, 'help', a number to press a card button, or 'quit'.")
     await session.bot.on_incoming(session.incoming(kind="install"))
+    await services.delivery.drain(5)
     try:
         while True:
             text = await _ask("you> ")

@@ -4,6 +4,7 @@ channel (or 1:1), a member's response on it, the asker's 1:1 reply, and Teams' o
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 
 import pytest
@@ -257,3 +258,24 @@ async def test_the_bot_learns_the_passage_a_member_picks_for_a_question_it_answe
     await bot.settled()
     answer = posted_to(connector, f"a:{STAFF}")[-1]
     assert answer["text"].split("\n\n")[1].replace("[1]", "") == picked  # that passage, first
+
+
+def test_the_same_loop_in_the_terminal_chat(tmp_path):
+    """`policy-bot chat` has one person: made a governance member, they get the card 1:1 and answer it there."""
+    from test_settings_and_cli import run
+
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/b.db", "LOG_LEVEL": "ERROR",
+           "GOVERNANCE_IDS": f"local-{getpass.getuser()}"}
+    typed = [BADLY_ANSWERED, "1", "Where is the list?", "", "1", "approved tools register", WORDED_LIKE_IT, "quit"]
+    result = run("chat", env=env, stdin="\n".join(typed) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Passed to the governance team: Q-" in out and "(1 person," in out
+    assert "Their comment: Where is the list?" in out and "[1] This passage answers it" in out
+    told = out.index("says this passage of the policy answers it.")
+    picked = out[told:].split("bot> ")[1].split("you>")[0].strip()
+    assert picked.startswith("4 Approved tools and ownership [1]: “4.1.")
+    later = out.split("Here is what the policy says:")[-1]
+    assert later.split("bot> ")[1].split("┌")[0].strip() == picked  # the taught passage comes first
+    # In the terminal there is no Teams feedback control, so the answer keeps its rating buttons.
+    assert "[2] Helpful" in later and "[3] Not helpful" in later
