@@ -279,3 +279,21 @@ def test_the_same_loop_in_the_terminal_chat(tmp_path):
     assert later.split("bot> ")[1].split("┌")[0].strip() == picked  # the taught passage comes first
     # In the terminal there is no Teams feedback control, so the answer keeps its rating buttons.
     assert "[2] Helpful" in later and "[3] Not helpful" in later
+
+
+async def test_a_question_still_waiting_for_the_governance_team_is_kept_past_retention(bot, connector):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from storage.privacy import Records, RetentionRule
+
+    await open_chats(bot, connector, STAFF, GOV)
+    await ask_and_pass_on(bot, connector)
+    async with bot.services.db.sessions.begin() as session:
+        await session.execute(update(QuestionRow).values(asked_at=datetime.now(timezone.utc) - timedelta(days=400)))
+    records, rule = Records(bot.services.db, bot.services.audit), [RetentionRule("questions", 90)]
+    assert (await records.purge(rule, actor="admin"))["questions"] == 0
+    [card] = [a for a in posted_to(connector, f"a:{GOV}") if "Staff question" in json.dumps(a)]
+    await click(bot, connector, "qa.respond", form_data(card["attachments"][0]["content"], "Not covered by the policy"), GOV)
+    assert (await records.purge(rule, actor="admin"))["questions"] == 1
