@@ -74,7 +74,7 @@ def _responses(question: QuestionRecord) -> list:
                for n, p in enumerate(question.passages, start=1)]
     passage_inputs = [ChoiceSetInput(id="passage", label="One of the passages offered", choices=choices)] if choices else []
     passage_inputs.append(TextInput(id="search", label="Or a section number, or a few words to search the current policy for",
-                                    max_length=LIMITS["search"]))
+                                    placeholder="e.g. 7.2, or approved tools register", max_length=LIMITS["search"]))
     return [
         form_button("This passage answers it", passage_inputs, "Send this passage", VERB_RESPOND,
                     {**data, "action": "passage"}),
