@@ -74,6 +74,15 @@ async def member_view(bot, connector, channel_card: dict, user: str = GOV) -> di
     return await click(bot, connector, "qa.escalation.refresh", channel_card["refresh"]["action"]["data"], user)
 
 
+async def answer_on_card(bot, connector, button: str, values: dict, user: str = GOV) -> dict:
+    """A member opens the channel card (Teams refreshes it to their view) and responds with one of its buttons."""
+    channel_card = posted_to(connector, CHANNEL)[-1]["attachments"][0]["content"]
+    card = await member_view(bot, connector, channel_card, user)
+    done = await click(bot, connector, "qa.respond", {**form_data(card, button), **values}, user)
+    await bot.settled()
+    return done
+
+
 async def test_passed_on_question_is_a_new_thread_in_the_channel_answered_there_and_sent_to_the_asker(bot, connector):
     await register_channel(bot, connector)
     await open_chats(bot, connector, STAFF)
@@ -151,10 +160,7 @@ async def test_written_answer_reaches_the_asker_as_a_reply_from_the_named_person
     await ask_and_pass_on(bot, connector, anonymous="true")
     channel_card = posted_to(connector, CHANNEL)[0]["attachments"][0]["content"]
     assert "Anonymous" in json.dumps(channel_card) and "aad-staff" not in json.dumps(channel_card)
-    card = await member_view(bot, connector, channel_card)
-    await click(bot, connector, "qa.respond", {**form_data(card, "Write an answer"),
-                                               "answer": "Yes, if a person makes *every* decision."}, GOV)
-    await bot.settled()
+    await answer_on_card(bot, connector, "Write an answer", {"answer": "Yes, if a person makes *every* decision."})
     told = posted_to(connector, f"a:{STAFF}")[-1]
     assert "User aad-gov replied, in their own words (this is not a quote of the policy)" in told["text"]
     assert "\\*every\\*" in told["text"] and "entities" not in told  # shown as typed, and no policy citation
@@ -245,10 +251,7 @@ async def test_the_bot_learns_the_passage_a_member_picks_for_a_question_it_answe
     assert "Passed to the governance team" in json.dumps(receipt)
     channel_card = posted_to(connector, CHANNEL)[0]["attachments"][0]["content"]
     assert "found no passage" in json.dumps(channel_card)
-    card = await member_view(bot, connector, channel_card)
-    await click(bot, connector, "qa.respond", {**form_data(card, "This passage answers it"),
-                                               "search": "approved tools register"}, GOV)
-    await bot.settled()
+    await answer_on_card(bot, connector, "This passage answers it", {"search": "approved tools register"})
     told = posted_to(connector, f"a:{STAFF}")[-1]
     assert "says this passage of the policy answers it" in told["text"]
     picked = told["text"].split("\n\n")[1].replace("[1]", "")
