@@ -25,8 +25,9 @@ from storage.models import (
 )
 from domain.records import AuditEntry
 
-# Outbox keys start with the record a message is about: "incident:INC-2026-0001:…", "approval:REQ-2026-0001:…".
-RECORD_KINDS = ("incident", "approval")
+# Outbox keys start with the record a message is about: "incident:INC-2026-0001:…", "approval:REQ-2026-0001:…",
+# "question:Q-2026-0001:…"; audit subjects name a question by its number ("question:12").
+RECORD_KINDS = ("incident", "approval", "question")
 
 
 def _plain(row) -> dict:
@@ -74,7 +75,9 @@ class SubjectAccess:
             reported = await rows(select(IncidentRow).where(IncidentRow.reporter_id == user_id).order_by(IncidentRow.id))
             requested = await rows(select(ApprovalRequestRow).where(ApprovalRequestRow.requester_id == user_id)
                                    .order_by(ApprovalRequestRow.id))
+            questions = await rows(select(QuestionRow).where(QuestionRow.user_id == user_id).order_by(QuestionRow.id))
             own = {("incident", r.reference) for r in reported} | {("approval", r.reference) for r in requested}
+            own |= {("question", name) for r in questions for name in (str(r.id), r.reference) if name}
             assigned = {r.reference for r in await rows(select(IncidentRow).where(IncidentRow.assignee_id == user_id))}
             decided = {r.reference for r in await rows(select(ApprovalRequestRow)
                                                        .where(ApprovalRequestRow.decided_by_id == user_id))}
@@ -88,8 +91,7 @@ class SubjectAccess:
                 "profile": _plain(user) if user else None,
                 "conversations": [_plain(r) for r in await rows(select(ConversationRow)
                                                                 .where(ConversationRow.user_id == user_id))],
-                "questions": [_plain(r) for r in await rows(select(QuestionRow).where(QuestionRow.user_id == user_id)
-                                                            .order_by(QuestionRow.id))],
+                "questions": [_plain(r) for r in questions],
                 "acknowledgements": [_plain(r) for r in await rows(select(AcknowledgementRow)
                                                                    .where(AcknowledgementRow.user_id == user_id)
                                                                    .order_by(AcknowledgementRow.id))],
@@ -111,5 +113,8 @@ class SubjectAccess:
             {"reference": reference, "decided_by_you": reference in decided, "your_actions": actions}
             for (kind, reference), actions in handled.items() if kind == "approval"
         ]
+        # Questions passed to the governance team that this person answered: the asker's question is theirs.
+        data["questions_answered"] = [{"question": number, "your_actions": actions}
+                                      for (kind, number), actions in handled.items() if kind == "question"]
         data["your_actions"] = [{**_action(entry), "subject": entry.subject} for entry in entries]
         return data

@@ -300,3 +300,20 @@ async def test_a_question_still_waiting_for_the_governance_team_is_kept_past_ret
     [card] = [a for a in posted_to(connector, f"a:{GOV}") if "Staff question" in json.dumps(a)]
     await click(bot, connector, "qa.respond", form_data(card["attachments"][0]["content"], "Not covered by the policy"), GOV)
     assert (await records.purge(rule, actor="admin"))["questions"] == 1
+
+
+async def test_subject_access_gives_the_asker_their_answer_and_the_member_only_their_own_action(bot, connector):
+    from storage.subject_access import SubjectAccess
+
+    await register_channel(bot, connector)
+    await open_chats(bot, connector, STAFF, GOV)
+    await ask_and_pass_on(bot, connector, comment="For a panel next week.")
+    await answer_on_card(bot, connector, "Write an answer", {"answer": "Only with a person deciding."})
+    access = SubjectAccess(bot.services.db, bot.services.audit)
+    asker = json.dumps(await access.export(STAFF), default=str)
+    assert "For a panel next week." in asker and "Only with a person deciding." in asker
+    member = await access.export(GOV)
+    assert "screen job applications" not in json.dumps(member, default=str)  # the asker's question is theirs
+    [answered] = member["questions_answered"]
+    assert answered["your_actions"][0]["action"] == "question.answer"
+    assert answered["your_actions"][0]["text"] == "Only with a person deciding."
