@@ -32,6 +32,10 @@ def _record(row: QuestionRow) -> QuestionRecord:
 Notify = Callable[[QuestionRecord], list[Notification]]
 
 
+class _PassedOnMeanwhile(Exception):
+    """Another click passed the question on between reading and writing it."""
+
+
 class StaleEscalation(Exception):
     """Someone else responded first (or the card was out of date); the caller shows the current state."""
 
@@ -77,25 +81,34 @@ class QuestionRepository:
         comment: str | None, notify: Notify, outbox,
     ) -> tuple[QuestionRecord, bool] | None:
         """Pass a question to the governance team: a reference, the audit entry and the notifications, in one
-        transaction. None if it is not this user's question; (record, False) if it was passed on already."""
+        transaction. None if it is not this user's question; (record, False) if it was passed on already,
+        however close together two clicks came (the change applies only while it has no reference)."""
         now = datetime.now(timezone.utc)
-        async with self._db.sessions.begin() as session:
-            row = await session.get(QuestionRow, question_id, with_for_update=not self._db.is_sqlite)
-            if row is None or row.user_id != user_id:
-                return None
-            if row.reference is not None:
-                return _record(row), False
-            row.reference = await next_reference(session, QuestionRow.reference, "Q", now)
-            row.escalated_at, row.updated_at = row.escalated_at or now, now
-            row.asker_name, row.anonymous, row.escalation_reason = asker_name, anonymous, reason
-            row.escalation_comment, row.escalation_status = comment, "waiting"
-            await session.flush()
-            record = _record(row)
-            await self._audit.append_in(session, user_id, "question.escalated", f"question:{row.id}",
-                                        {"reference": row.reference, "reason": reason, "anonymous": anonymous},
-                                        private={"comment": comment} if comment else None)
-            await outbox.add_notifications_in(session, notify(record))
-            return record, True
+        try:
+            async with self._db.sessions.begin() as session:
+                row = await session.get(QuestionRow, question_id)
+                if row is None or row.user_id != user_id:
+                    return None
+                if row.reference is not None:
+                    return _record(row), False
+                reference = await next_reference(session, QuestionRow.reference, "Q", now)
+                values = dict(reference=reference, escalated_at=row.escalated_at or now, asker_name=asker_name,
+                              anonymous=anonymous, escalation_reason=reason, escalation_comment=comment,
+                              escalation_status="waiting", updated_at=now)
+                result = await session.execute(update(QuestionRow).where(
+                    QuestionRow.id == question_id, QuestionRow.reference.is_(None)).values(**values)
+                    .execution_options(synchronize_session=False))
+                if result.rowcount != 1:
+                    raise _PassedOnMeanwhile  # rolls back, so the reference number is not used up
+                await session.refresh(row)
+                record = _record(row)
+                await self._audit.append_in(session, user_id, "question.escalated", f"question:{row.id}",
+                                            {"reference": reference, "reason": reason, "anonymous": anonymous},
+                                            private={"comment": comment} if comment else None)
+                await outbox.add_notifications_in(session, notify(record))
+                return record, True
+        except _PassedOnMeanwhile:
+            return await self.get(question_id), False
 
     async def by_reference(self, reference: str) -> QuestionRecord | None:
         async with self._db.sessions() as session:

@@ -6,21 +6,26 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from conftest import activity, card_action, channel_message, make_settings, message, posted_to, start_bot, updated_in
 from storage.models import AuditRow, QuestionRow
+from storage.privacy import Records, RetentionRule
+from storage.subject_access import SubjectAccess
+from test_settings_and_cli import run
 
 ADMIN, GOV, GOV2, STAFF, OUTSIDER = "aad-admin", "aad-gov", "aad-gov2", "aad-staff", "aad-outsider"
 CHANNEL = "19:gov@thread.tacv2"
 QUESTION = "Can I use AI to screen job applications?"
+FIRST = f"Q-{datetime.now(timezone.utc).year}-0001"  # the first reference of the year
 
 
 @pytest.fixture
-async def bot(tmp_path):
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", admin_ids=ADMIN, governance_ids=f"{GOV},{GOV2}",
+async def bot(database_url):
+    settings = make_settings(database_url, admin_ids=ADMIN, governance_ids=f"{GOV},{GOV2}",
                              outbox_base_delay=0.05, connector_timeout=1.0)
     running, runner = await start_bot(settings)
     yield running
@@ -87,7 +92,7 @@ async def test_passed_on_question_is_a_new_thread_in_the_channel_answered_there_
     await register_channel(bot, connector)
     await open_chats(bot, connector, STAFF)
     receipt = await ask_and_pass_on(bot, connector, comment="For a panel next week.")
-    assert "Passed to the governance team: Q-2026-" in json.dumps(receipt)
+    assert f"Passed to the governance team: {FIRST}" in json.dumps(receipt)
     assert "in their Teams channel" in json.dumps(receipt)
     [posted] = posted_to(connector, CHANNEL)
     assert "replyToId" not in posted  # a new thread, not a reply in another
@@ -128,6 +133,21 @@ async def test_a_non_member_click_is_refused_audited_and_changes_nothing(bot, co
         refusals = (await session.execute(select(AuditRow).where(AuditRow.action == "role.refused"))).scalars().all()
     assert [(r.actor, r.subject) for r in refusals][:1] == [(OUTSIDER, f"question:{(await question_row(bot)).reference}")]
     assert updated_in(connector, CHANNEL) == []
+
+
+async def test_a_double_click_passes_a_question_on_once(bot, connector):
+    await register_channel(bot, connector)
+    await open_chats(bot, connector, STAFF)
+    await bot.post(message(connector, QUESTION, user=STAFF, conversation_id=f"a:{STAFF}"))
+    await bot.settled()
+    data = form_data(posted_to(connector, f"a:{STAFF}")[-1]["attachments"][0]["content"], "Ask the governance team")
+    results = await asyncio.gather(*[bot.post(card_action(connector, "qa.escalate", data, user=STAFF,
+                                                          conversation_id=f"a:{STAFF}")) for _ in range(2)])
+    texts = [json.dumps(await r.json()) for r in results]
+    assert sum(f"Passed to the governance team: {FIRST}" in t for t in texts) == 1
+    assert sum(f"Already passed on: {FIRST}" in t for t in texts) == 1
+    await bot.settled()
+    assert len(posted_to(connector, CHANNEL)) == 1
 
 
 async def test_two_simultaneous_responses_record_one_and_a_retried_click_changes_nothing(bot, connector):
@@ -265,8 +285,6 @@ async def test_the_bot_learns_the_passage_a_member_picks_for_a_question_it_answe
 
 def test_the_same_loop_in_the_terminal_chat(tmp_path):
     """`policy-bot chat` has one person: made a governance member, they get the card 1:1 and answer it there."""
-    from test_settings_and_cli import run
-
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/b.db", "LOG_LEVEL": "ERROR",
            "GOVERNANCE_IDS": f"local-{getpass.getuser()}"}
     typed = [BADLY_ANSWERED, "1", "Where is the list?", "", "1", "approved tools register", WORDED_LIKE_IT, "quit"]
@@ -285,12 +303,6 @@ def test_the_same_loop_in_the_terminal_chat(tmp_path):
 
 
 async def test_a_question_still_waiting_for_the_governance_team_is_kept_past_retention(bot, connector):
-    from datetime import datetime, timedelta, timezone
-
-    from sqlalchemy import update
-
-    from storage.privacy import Records, RetentionRule
-
     await open_chats(bot, connector, STAFF, GOV)
     await ask_and_pass_on(bot, connector)
     async with bot.services.db.sessions.begin() as session:
@@ -303,8 +315,6 @@ async def test_a_question_still_waiting_for_the_governance_team_is_kept_past_ret
 
 
 async def test_subject_access_gives_the_asker_their_answer_and_the_member_only_their_own_action(bot, connector):
-    from storage.subject_access import SubjectAccess
-
     await register_channel(bot, connector)
     await open_chats(bot, connector, STAFF, GOV)
     await ask_and_pass_on(bot, connector, comment="For a panel next week.")
