@@ -100,21 +100,26 @@ class SubjectAccess:
                 "messages_to_you": [_message(r, own) for r in sent],
             }
         entries = await self._audit.by_actor(user_id)
-        handled: dict[tuple[str, str], list[dict]] = {}
-        for entry in entries:
-            record = _record_of(entry.subject)
-            if record and record not in own:
-                handled.setdefault(record, []).append(_action(entry))
-        data["incidents_handled"] = [
-            {"reference": reference, "assigned_to_you": reference in assigned, "your_actions": actions}
-            for (kind, reference), actions in handled.items() if kind == "incident"
-        ]
-        data["tool_requests_handled"] = [
-            {"reference": reference, "decided_by_you": reference in decided, "your_actions": actions}
-            for (kind, reference), actions in handled.items() if kind == "approval"
-        ]
-        # Questions passed to the governance team that this person answered: the asker's question is theirs.
-        data["questions_answered"] = [{"question": number, "your_actions": actions}
-                                      for (kind, number), actions in handled.items() if kind == "question"]
+        data.update(_handled(entries, own, assigned, decided))
         data["your_actions"] = [{**_action(entry), "subject": entry.subject} for entry in entries]
         return data
+
+
+def _handled(entries: list[AuditEntry], own: set[tuple[str, str]], assigned: set[str], decided: set[str]) -> dict:
+    """Other people's records this person acted on: only their own actions on each."""
+    handled: dict[tuple[str, str], list[dict]] = {}
+    for entry in entries:
+        record = _record_of(entry.subject)
+        if record and record not in own:
+            handled.setdefault(record, []).append(_action(entry))
+    return {
+        "incidents_handled": [
+            {"reference": reference, "assigned_to_you": reference in assigned, "your_actions": actions}
+            for (kind, reference), actions in handled.items() if kind == "incident"],
+        "tool_requests_handled": [
+            {"reference": reference, "decided_by_you": reference in decided, "your_actions": actions}
+            for (kind, reference), actions in handled.items() if kind == "approval"],
+        # Questions passed to the governance team that this person answered: the asker's question is theirs.
+        "questions_answered": [{"question": number, "your_actions": actions}
+                               for (kind, number), actions in handled.items() if kind == "question"],
+    }
