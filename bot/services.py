@@ -19,6 +19,7 @@ from storage.conversations import ConversationRepository, UserRepository
 from storage.db import Database
 from storage.pairings import PairingRepository
 from storage.policies import PolicyRepository
+from storage.question_log import QuestionLog
 from storage.questions import QuestionRepository
 from storage.tools import ToolRepository
 
@@ -36,6 +37,7 @@ class Services:
     users: UserRepository
     policies: PolicyRepository
     pairings: PairingRepository
+    question_log: QuestionLog
     questions: QuestionRepository
     tools: ToolRepository
     outbound: Outbound
@@ -75,6 +77,7 @@ class Services:
             users=UserRepository(db),
             policies=policies,
             pairings=pairings,
+            question_log=QuestionLog(db),
             questions=QuestionRepository(db, audit),
             tools=tools,
             outbound=outbound,

@@ -75,3 +75,18 @@ def policy_library(db, settings: Settings):
 
     policies, pairings = policy_repositories(db, settings)
     return PolicyLibrary(settings, policies, ToolRepository(db, audit_trail(db, settings)), pairings)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """Text people typed, written to CSV so a spreadsheet shows it rather than running it as a formula
+    (a leading ' as OWASP advises; `qa import` takes it off again)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def from_spreadsheet_cell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import fail, open_database, policy_repositories, settings_or_exit
+from cli.common import fail, open_database, policy_repositories, settings_or_exit, spreadsheet_cell
 
 app = typer.Typer(no_args_is_help=True, help="Teach the bot, and test it on your question bank.")
 
@@ -131,8 +131,8 @@ def qa_export(path: Path = typer.Argument(..., help="CSV file to write")) -> Non
             writer = csv.writer(handle)
             writer.writerow([*PAIRING_COLUMNS, "passage_text", "source", "taught_by"])
             for record, passage in rows:
-                writer.writerow([record.question, record.section, record.passage_index,
-                                 passage.text if passage else "", record.source, record.created_by])
+                writer.writerow([spreadsheet_cell(record.question), record.section, record.passage_index,
+                                 spreadsheet_cell(passage.text if passage else ""), record.source, record.created_by])
     except OSError as exc:
         fail(f"{path}: cannot write it ({exc.strerror or exc})")
     typer.echo(f"wrote {len(rows)} pairings to {path}")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cli.common import fail
+from cli.common import fail, spreadsheet_cell
 
 if TYPE_CHECKING:
     from domain.policy_search import PolicyIndex
@@ -85,7 +85,8 @@ def write_misses(path: Path, score: BankScore) -> int:
             writer = csv.writer(handle)
             writer.writerow(MISS_COLUMNS)
             for miss in teachable:
-                writer.writerow([miss.item.question, miss.item.expected[0], "", miss.shown_instead(), miss.item.row])
+                writer.writerow([spreadsheet_cell(miss.item.question), miss.item.expected[0], "", miss.shown_instead(),
+                                 miss.item.row])
     except OSError as exc:
         fail(f"{path}: cannot write it ({exc.strerror or exc})")
     return len(teachable)

@@ -10,8 +10,8 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.common import fail
-from storage.pairings import Teaching
+from cli.common import fail, from_spreadsheet_cell
+from domain.pairings import Teaching
 
 if TYPE_CHECKING:
     from domain.question_bank import BankQuestion
@@ -37,7 +37,8 @@ def read_rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str
     rows = []
     for number, cells in enumerate(reader, start=2):
         if any(cell.strip() for cell in cells):
-            rows.append((number, {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}))
+            rows.append((number, {name: from_spreadsheet_cell(cells[i].strip()) if i < len(cells) else ""
+                                  for i, name in enumerate(header)}))
     if not rows:
         fail(f"{path.name}: no rows under the header")
     return rows

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import audit_trail, open_database, settings_or_exit
+from cli.common import audit_trail, fail, open_database, settings_or_exit
 
 
 app = typer.Typer(no_args_is_help=True, help="Reports for the governance team and auditors.")
@@ -52,3 +52,48 @@ def report_acknowledgements(csv_path: Optional[Path] = typer.Option(None, "--csv
                                  "true" if r.current_acknowledged else "false"])
         typer.echo(f"wrote {len(rows)} rows to {csv_path}", err=True)
     typer.echo(f"current version {label}: {done} of {len(rows)} known people acknowledged")
+
+
+def _since(value: str | None) -> datetime | None:
+    """--since as a date (YYYY-MM-DD), from midnight UTC; by default a year back, the review's span."""
+    from datetime import timedelta
+
+    if value is None:
+        return datetime.now(timezone.utc) - timedelta(days=365)
+    if value.strip().lower() == "all":
+        return None
+    try:
+        return datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        fail(f"--since: give a date as YYYY-MM-DD, such as 2026-01-31, or \u201call\u201d (not \u201c{value}\u201d)")
+
+
+@app.command("questions")
+def report_questions(
+    since: Optional[str] = typer.Option(None, "--since", help="From this date, YYYY-MM-DD, or \u201call\u201d "
+                                        "(default: the last 365 days)"),
+    csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write every figure as CSV rows (kind, item, count, detail)"),
+) -> None:
+    """What staff ask, for the policy review: volume, sections cited, unanswered and not-helpful questions,
+    escalations waiting. Question text is shown redacted, as it is stored."""
+    settings = settings_or_exit()
+    start = _since(since)
+    from domain.question_report import build_report
+    from storage.question_log import QuestionLog
+
+    async def run():
+        async with open_database(settings, migrate=settings.is_sqlite) as db:
+            log = QuestionLog(db)
+            report = build_report(await log.asked_since(start), await log.escalations_waiting(), since=start,
+                                  now=datetime.now(timezone.utc))
+            await audit_trail(db, settings).append(f"cli:{getpass.getuser()}", "report.exported", "report:questions",
+                                                   {"questions": report.total, "file": str(csv_path) if csv_path else None})
+        return report
+
+    report = asyncio.run(run())
+    from cli.report_questions import print_report, write_csv
+
+    if csv_path:
+        write_csv(csv_path, report)
+        typer.echo(f"wrote the report to {csv_path}", err=True)
+    print_report(report)

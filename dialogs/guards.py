@@ -93,6 +93,13 @@ GOVERNANCE_ANSWERERS_ONLY = RoleGuard(
                                "Only members of the GenAI governance team can answer questions passed to them."),
 )
 
+QUESTIONS_REPORT_GOVERNANCE_ONLY = RoleGuard(
+    members=lambda settings: settings.governance_ids,
+    subject=lambda turn: "report:questions",
+    notice=lambda: "The questions report is for the GenAI governance team. Ask me a policy question in your own words, "
+                   "or type **help** to see what I can do.",
+)
+
 TRIAGE_MEMBERS_ONLY = RoleGuard(
     members=lambda settings: settings.governance_ids | settings.security_ids,
     subject=lambda turn: f"incident:{reference(turn)}",

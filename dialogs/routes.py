@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from bot.router import Route, Router
 from cards import verbs as v
-from dialogs import acknowledge, admin, approvals, escalations, incidents, qa, reminders, tools, welcome
-from dialogs.guards import ADMINS_ONLY, GOVERNANCE_ANSWERERS_ONLY, GOVERNANCE_ONLY, TRIAGE_MEMBERS_ONLY
+from dialogs import acknowledge, admin, approvals, escalations, incidents, qa, questions_report, reminders, tools, welcome
+from dialogs.guards import (
+    ADMINS_ONLY, GOVERNANCE_ANSWERERS_ONLY, GOVERNANCE_ONLY, QUESTIONS_REPORT_GOVERNANCE_ONLY, TRIAGE_MEMBERS_ONLY,
+)
 from dialogs import help as help_dialog
 
 # fmt: off
@@ -35,6 +37,7 @@ ROUTES = (
     Route("ack.read",         acknowledge.read_policy,       exact=("policy", "read policy", "read the policy", "show policy"), verbs=(v.VERB_READ,)),
     Route("ack.status",       acknowledge.my_status,         commands=("my status",)),
     Route("ack.report",       acknowledge.governance_report, exact=("report", "report acknowledgements", "acknowledgement report"), guard=GOVERNANCE_ONLY),
+    Route("qa.report",        questions_report.show_questions_report, exact=("questions", "questions report", "report questions"), guard=QUESTIONS_REPORT_GOVERNANCE_ONLY),
     Route("qa.section",       qa.show_section,               verbs=(v.VERB_SHOW_SECTION,)),
     Route("qa.feedback",      qa.record_feedback,            verbs=(v.VERB_FEEDBACK,)),
     Route("qa.feedback_loop", qa.teams_feedback,             invokes=("message/submitAction",)),

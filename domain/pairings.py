@@ -22,6 +22,16 @@ class PairingRefused(ValueError):
 
 
 @dataclass(frozen=True)
+class Teaching:
+    """One pairing asked for: the question, and the section with the passage's number, or its shown text."""
+
+    question: str
+    section: str
+    passage_index: int | None = None
+    passage_text: str | None = None
+
+
+@dataclass(frozen=True)
 class PolicyPassage:
     section: str
     title: str

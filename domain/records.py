@@ -219,3 +219,39 @@ class PairingRecord:
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    """Questions worded alike (redacted, as stored): one wording shown, how many, when last asked."""
+
+    wording: str
+    count: int
+    last_asked: datetime
+
+
+@dataclass(frozen=True)
+class WaitingEscalation:
+    question_id: int
+    wording: str
+    escalated_at: datetime
+    age_days: int
+
+
+@dataclass(frozen=True)
+class QuestionsReport:
+    """What staff asked, for the annual review (policy 16): everything in it is redacted as stored."""
+
+    since: datetime | None
+    until: datetime
+    total: int
+    weekly: list  # (Monday's date, questions that week), oldest first, empty weeks included
+    sections: list  # (section, title, questions citing it), most cited first
+    unanswered: list  # QuestionGroup, most frequent first
+    not_helpful: list  # QuestionGroup, most frequent first
+    waiting: list  # WaitingEscalation, oldest first
+    answered_without_person: int  # answered, and not passed to the governance team
+
+    @property
+    def share_without_person(self) -> float:
+        return self.answered_without_person / self.total if self.total else 0.0

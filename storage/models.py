@@ -272,11 +272,16 @@ class PairingRow(Base):
     or held for review after publishing found the passage changed or gone."""
 
     __tablename__ = "qa_pairings"
-    __table_args__ = (Index("ix_qa_pairings_version_status", "policy_version_id", "status"),)
+    __table_args__ = (
+        Index("ix_qa_pairings_version_status", "policy_version_id", "status"),
+        # One pairing of a question with a passage per version: two clicks at once, or a retry, make one.
+        UniqueConstraint("policy_version_id", "status", "question_hash", "passage_hash", name="uq_qa_pairings_one"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
     question: Mapped[str] = mapped_column(Text)  # redacted
+    question_hash: Mapped[str] = mapped_column(String(64))  # of the redacted question, for the unique key
     redacted: Mapped[bool] = mapped_column(Boolean, default=False)
     section: Mapped[str] = mapped_column(String(300))
     passage_index: Mapped[int] = mapped_column(Integer)

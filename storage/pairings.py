@@ -21,7 +21,9 @@ from typing import Sequence
 
 from sqlalchemy import delete, func, select
 
-from domain.pairings import CarryOver, PairingRefused, PolicyPassage, carry_over, locate, passages_of
+from domain.pairings import (
+    CarryOver, PairingRefused, PolicyPassage, Teaching, carry_over, locate, passages_of, text_hash,
+)
 from domain.policy_parse import PolicyDocument, parse_policy
 from domain.policy_text import Placeholders
 from domain.records import PairingRecord, PolicyVersion
@@ -43,22 +45,23 @@ def _record(row: PairingRow) -> PairingRecord:
     )
 
 
-@dataclass(frozen=True)
-class Teaching:
-    """One pairing asked for: the question, and the section with the passage's number, or its shown text."""
-
-    question: str
-    section: str
-    passage_index: int | None = None
-    passage_text: str | None = None
-
-
 class RowsRefused(PairingRefused):
     """Pairings that cannot be made, each with its row number (from 1) and the reason, in plain words."""
 
     def __init__(self, problems: list[tuple[int, str]]) -> None:
         super().__init__("; ".join(f"row {n}: {reason}" for n, reason in problems))
         self.problems = problems
+
+
+UNIQUE_KEY = ("policy_version_id", "status", "question_hash", "passage_hash")
+
+
+def _values(version_id: int, question: str, redacted: bool, section: str, index: int, passage_hash: str, source: str,
+            actor: str, *, carried_from: int | None = None, held_reason: str | None = None) -> dict:
+    return dict(policy_version_id=version_id, question=question, question_hash=text_hash(question), redacted=redacted,
+                section=section, passage_index=index, passage_hash=passage_hash,
+                status="held" if held_reason else "active", held_reason=held_reason, source=source,
+                carried_from=carried_from, created_by=actor[:200], created_at=datetime.now(timezone.utc))
 
 
 def _check_question(question: str) -> str:
@@ -139,20 +142,28 @@ class PairingRepository:
             raise ValueError(f"source must be one of {SOURCES}")
         redaction = redact(_check_question(wanted.question))
         passage = locate(document, wanted.section, wanted.passage_index, redaction.text, wanted.passage_text)
-        existing = (await session.execute(select(PairingRow).where(
-            PairingRow.policy_version_id == version_id, PairingRow.status == "active",
-            PairingRow.question == redaction.text, PairingRow.passage_hash == passage.hash))).scalar()
+        values = _values(version_id, redaction.text, redaction.found, passage.section, passage.index, passage.hash,
+                         source, actor)
+        existing = await self._same(session, values)
         if existing is not None:
-            return _record(existing), False
+            return existing, False
         replaced = await self._release_held(session, version_id, redaction.text, reattach)
-        row = self._row(version_id, redaction.text, redaction.found, passage, source, actor)
-        session.add(row)
-        await session.flush()
-        await self._audit.append_in(session, actor, "qa.taught", f"pairing:{row.id}", {
+        # Two clicks at once, on one instance or two: the unique key lets one insert through.
+        inserted = (await session.execute(self._db.insert_ignore(PairingRow.__table__, values, list(UNIQUE_KEY))
+                                          .returning(PairingRow.id))).scalar()
+        if inserted is None:
+            return await self._same(session, values), False
+        await self._audit.append_in(session, actor, "qa.taught", f"pairing:{inserted}", {
             "version": version_id, "section": passage.section, "passage": passage.index, "source": source,
             "replaces_held": replaced}, private={"question": redaction.text})
         self.changes += 1
-        return _record(row), True
+        return _record(await session.get(PairingRow, inserted)), True
+
+    @staticmethod
+    async def _same(session, values: dict) -> PairingRecord | None:
+        row = (await session.execute(select(PairingRow).where(
+            *(getattr(PairingRow, name) == values[name] for name in UNIQUE_KEY)))).scalar()
+        return _record(row) if row is not None else None
 
     async def held_passage(self, pairing: PairingRecord) -> PolicyPassage | None:
         """What a held pairing's passage said in the version it was last active in (None if forgotten since)."""
@@ -170,15 +181,6 @@ class PairingRepository:
         if same is not None or not pairing.active or not 0 < pairing.passage_index <= len(passages):
             return same
         return passages[pairing.passage_index - 1]
-
-    @staticmethod
-    def _row(version_id: int, question: str, redacted: bool, passage: PolicyPassage, source: str, actor: str,
-             *, status: str = "active", held_reason: str | None = None, carried_from: int | None = None) -> PairingRow:
-        return PairingRow(
-            policy_version_id=version_id, question=question, redacted=redacted, section=passage.section,
-            passage_index=passage.index, passage_hash=passage.hash, status=status, held_reason=held_reason,
-            source=source, carried_from=carried_from, created_by=actor[:200], created_at=datetime.now(timezone.utc),
-        )
 
     async def _release_held(self, session, version_id: int, question: str, reattach: int | None) -> list[int]:
         """The held pairings this teaching settles: the one named, and any held for the same question."""
@@ -241,16 +243,15 @@ class PairingRepository:
                                       .order_by(PairingRow.id))).scalars()
         old = [_record(row) for row in rows]
         outcome: CarryOver = carry_over([p for p in old if p.active], _parsed(version.text, self._placeholders))
-        for pairing, passage in outcome.carried:
-            session.add(self._row(version.id, pairing.question, pairing.redacted, passage, pairing.source,
-                                  pairing.created_by, carried_from=pairing.id))
+        new = [_values(version.id, p.question, p.redacted, passage.section, passage.index, passage.hash, p.source,
+                       p.created_by, carried_from=p.id) for p, passage in outcome.carried]
         held = [(p, p.held_reason or "changed") for p in old if not p.active] + outcome.held
-        for pairing, reason in held:
-            session.add(PairingRow(
-                policy_version_id=version.id, question=pairing.question, redacted=pairing.redacted,
-                section=pairing.section, passage_index=pairing.passage_index, passage_hash=pairing.passage_hash,
-                status="held", held_reason=reason, source=pairing.source, carried_from=pairing.id,
-                created_by=pairing.created_by, created_at=datetime.now(timezone.utc)))
+        new += [_values(version.id, p.question, p.redacted, p.section, p.passage_index, p.passage_hash, p.source,
+                        p.created_by, carried_from=p.id, held_reason=reason) for p, reason in held]
+        kept: dict[tuple, dict] = {}
+        for values in new:  # the same pairing twice (one question, two identical passages): once
+            kept.setdefault(tuple(values[name] for name in UNIQUE_KEY), values)
+        session.add_all(PairingRow(**values) for values in kept.values())
         if old:
             await self._audit.append_in(session, actor, "qa.carried_over", f"policy:{version.label}",
                                         {"from_version": previous, "carried": len(outcome.carried), "held": len(held)})

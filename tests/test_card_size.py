@@ -18,6 +18,7 @@ import cards.approval
 import cards.escalation
 import cards.help
 import cards.incident
+import cards.questions
 import cards.tools
 from cards.routing import Route
 import cards.welcome
@@ -26,7 +27,7 @@ from domain.acknowledgements import SectionChange
 from domain.approvals import LIMITS as REQUEST_LIMITS
 from domain.incidents import LIMITS as INCIDENT_LIMITS
 from domain.policy_parse import Block, Section
-from domain.records import ApprovalRequest, Incident, QuestionRecord, Tool
+from domain.records import ApprovalRequest, Incident, QuestionGroup, QuestionRecord, QuestionsReport, Tool, WaitingEscalation
 
 BUDGET = 28_000  # bytes of card JSON, UTF-8: cards.fit.CARD_BUDGET_BYTES explains the number
 TEAMS_LIMIT = 80 * 1024  # the whole activity in UTF-16, as Microsoft advises
@@ -274,6 +275,11 @@ WORST_CASES = {
                                               for action in ("assign", "resolve")],
     cards.incident.build_reporter_view: [dict(incident=incident_at_worst(anonymous=True))],
     cards.incident.build_my_reports_card: [dict(incidents=[incident_at_worst()] * 200)],
+    cards.questions.build_questions_report_card: [dict(report=QuestionsReport(
+        since=NOW, until=NOW, total=10**9, weekly=[(NOW.date(), 10**6)] * 60,
+        sections=[(worst(20), worst(300), 10**6)] * 50,
+        unanswered=[QuestionGroup(worst(2000), 10**6, NOW)] * 5000, not_helpful=[QuestionGroup(worst(2000), 10**6, NOW)] * 5000,
+        waiting=[WaitingEscalation(10**9, worst(2000), NOW, 10**4)] * 5000, answered_without_person=10**8))],
     cards.tools.build_tools_card: [dict(tools=TOOLS), dict(tools=MIXED_TOOLS)],
     cards.welcome.build_welcome_card: [dict(org_name=SETTING, authority_name=SETTING, authority_contact=SETTING,
                                             commands={"help", "tools", "request tool", "my requests", "report incident",
@@ -284,8 +290,8 @@ NOT_FOR_TEAMS = {cards.incident.build_breach_email}
 
 
 def test_every_builder_has_a_worst_case_here():
-    builders = {function for module in (cards.acknowledge, cards.answer, cards.approval, cards.escalation, cards.help, cards.incident,
-                                        cards.tools, cards.welcome)
+    builders = {function for module in (cards.acknowledge, cards.answer, cards.approval, cards.escalation, cards.help,
+                                        cards.incident, cards.questions, cards.tools, cards.welcome)
                 for name, function in inspect.getmembers(module, inspect.isfunction)
                 if name.startswith("build_") and function.__module__ == module.__name__}
     assert builders == set(WORST_CASES) | NOT_FOR_TEAMS

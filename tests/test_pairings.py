@@ -4,6 +4,8 @@ Real SQLite and PostgreSQL, the bot's own Services."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.services import Services
@@ -53,6 +55,19 @@ async def test_teaching_the_same_pairing_twice_keeps_one(services):
     again = await services.pairings.teach(question=BADLY_ANSWERED, policy_version_id=version, section="4",
                                           passage_index=1, actor="gov-2", source="governance")
     assert again.id == first.id and len(await services.pairings.list(version)) == 1
+
+
+async def test_two_instances_teaching_the_same_pairing_at_once_make_one(services, database_url):
+    other = Services.build(make_settings(database_url), NoSending())
+    try:
+        version = await current_id(services)
+        made = await asyncio.gather(*[repository.teach(question=BADLY_ANSWERED, policy_version_id=version, section="4",
+                                                       passage_index=1, actor="gov-1", source="governance")
+                                      for repository in (services.pairings, other.pairings) * 2])
+        assert len({p.id for p in made}) == 1 and len(await services.pairings.list(version)) == 1
+        assert len(await services.audit.entries(f"pairing:{made[0].id}")) == 1
+    finally:
+        await other.db.dispose()
 
 
 async def test_without_a_passage_number_the_shown_passage_or_the_closest_is_paired(services):
@@ -126,3 +141,20 @@ async def test_teaching_a_held_question_again_re_attaches_it(services):
                                           passage_index=1, actor="gov-1", source="teach", reattach=held.id)
     assert again.active and await services.pairings.list(new.id, held=True) == []
     assert [p.id for p in await services.pairings.list(new.id)] == [again.id]
+
+
+async def test_over_http_a_question_worded_like_a_taught_one_gets_its_passage_first(bot, connector):
+    from conftest import message
+
+    await bot.post(message(connector, "hello"))
+    before = len(await connector.wait_for(2))
+    await bot.post(message(connector, BADLY_ANSWERED))
+    not_covered = (await connector.wait_for(before + 1))[-1]
+    assert "doesn't cover that" in not_covered.get("summary", "")
+    version = await bot.services.policies.current_id()
+    await bot.services.pairings.teach(question=BADLY_ANSWERED, policy_version_id=version, section="4",
+                                      passage_index=1, actor="gov-1", source="governance")
+    await bot.post(message(connector, "Is there a list of the good apps?"))
+    answer = (await connector.wait_for(before + 2))[-1]
+    assert answer["text"].startswith("Here is what the policy says:\n\n**4 Approved tools and ownership** [1]")
+    assert TAUGHT_TEXT in answer["text"].split("[2]")[0]

@@ -19,6 +19,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('policy_version_id', sa.Integer(), nullable=False),
     sa.Column('question', sa.Text(), nullable=False),
+    sa.Column('question_hash', sa.String(length=64), nullable=False),
     sa.Column('redacted', sa.Boolean(), nullable=False),
     sa.Column('section', sa.String(length=300), nullable=False),
     sa.Column('passage_index', sa.Integer(), nullable=False),
@@ -30,7 +31,8 @@ def upgrade() -> None:
     sa.Column('created_by', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['policy_version_id'], ['policy_versions.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('policy_version_id', 'status', 'question_hash', 'passage_hash', name='uq_qa_pairings_one')
     )
     with op.batch_alter_table('qa_pairings', schema=None) as batch_op:
         batch_op.create_index('ix_qa_pairings_version_status', ['policy_version_id', 'status'], unique=False)
