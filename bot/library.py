@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ class PolicyLibrary:
         self._checked_at = 0.0
         self._generation: tuple[int, int] | None = None  # of the pairings the index was built with
         self._changes_seen = 0  # this process's teach and forget count when the index was built
+        self._refreshing = False
         self._finder: ToolFinder | None = None
         self._finder_at = 0.0
 
@@ -79,6 +81,15 @@ class PolicyLibrary:
         changed_here = self._pairings is not None and self._pairings.changes != self._changes_seen
         if not fresh and not changed_here and self._loaded is not None and now - self._checked_at < FRESHNESS_SECONDS:
             return self._loaded
+        if self._refreshing and self._loaded is not None:
+            return self._loaded  # another turn is rebuilding it; answer from the one in hand meanwhile
+        self._refreshing = True
+        try:
+            return await self._refresh(now)
+        finally:
+            self._refreshing = False
+
+    async def _refresh(self, now: float) -> LoadedPolicy:
         current_id = await self._policies.current_id()
         self._changes_seen = self._pairings.changes if self._pairings is not None else 0
         generation = await self._pairings.generation(current_id) \
@@ -97,8 +108,11 @@ class PolicyLibrary:
         return self._loaded
 
     async def _indexed(self, version: PolicyVersion, document: PolicyDocument) -> LoadedPolicy:
+        """Built on a worker thread: an index takes up to a second or two, and pairings change it during the day,
+        so the turns arriving meanwhile are not held up (they are answered from the previous index)."""
         pairings = await self._pairings.list(version.id) if self._pairings is not None else []
-        return LoadedPolicy(version, document, PolicyIndex(document, self._vocabulary, pairings=pairings))
+        index = await asyncio.to_thread(PolicyIndex, document, self._vocabulary, pairings=pairings)
+        return LoadedPolicy(version, document, index)
 
     async def tool_finder(self) -> ToolFinder:
         now = time.monotonic()

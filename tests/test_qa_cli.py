@@ -165,3 +165,35 @@ def test_publish_check_refuses_a_version_that_scores_lower_unless_forced(publish
     forced = published("policy", "publish", worse, "--version", "2", "--no-remind", "--check", bank, "--force")
     assert forced.exit_code == 0 and "publishing anyway (--force)" in forced.stdout
     assert "published version 2" in forced.stdout
+
+
+async def run_cli(*args, database_url: str) -> tuple[int, str, str]:
+    import asyncio
+    import os
+    import sys
+
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "policy-bot"), *[str(a) for a in args],
+        env={**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_an_import_is_all_or_nothing_on_either_database(database_url, tmp_path):
+    from storage.db import Database
+
+    db = Database(database_url)
+    await db.upgrade()  # PostgreSQL is migrated by `policy-bot db upgrade`, as IT would
+    await db.dispose()
+    assert (await run_cli("policy", "publish", EXAMPLE_POLICY_PATH, "--version", "1", "--no-remind",
+                          database_url=database_url))[0] == 0
+    bad = write(tmp_path / "bad.csv", "question,section,passage\nwhere is the register kept,4,4\nwho do I tell,99,\n")
+    code, _, err = await run_cli("qa", "import", bad, database_url=database_url)
+    assert code == 1 and "row 3: the current policy has no section 99" in err
+    assert "no pairings taught" in (await run_cli("qa", "list", database_url=database_url))[1]
+    good = write(tmp_path / "good.csv", "question,section,passage\nwhere is the register kept,4,4\n"
+                                        "where is the register kept,4,4\n")
+    code, out, _ = await run_cli("qa", "import", good, database_url=database_url)
+    assert code == 0 and out.splitlines()[:2] == ["row 2: taught as pairing 1 (4, passage 4)",
+                                                  "row 3: already taught as pairing 1 (4, passage 4)"]
