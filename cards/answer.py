@@ -83,6 +83,16 @@ def build_answer_actions_card(
     return to_dict(card(body, actions or None, fallback_text="Read the full section, rate the answer, or ask the governance team."))
 
 
+def question_of_answer(activity: dict) -> int | None:
+    """The question an answer message was for, read back from its card's buttons (they carry its number)."""
+    for attachment in activity.get("attachments") or []:
+        for action in (attachment.get("content") or {}).get("actions") or []:
+            data = action.get("data") or ((action.get("card") or {}).get("actions") or [{}])[0].get("data") or {}
+            if data.get("verb") in (VERB_ASK_GOVERNANCE, VERB_FEEDBACK) and isinstance(data.get("question"), int):
+                return data["question"]
+    return None
+
+
 def build_not_covered_card(*, question_id: int, authority_name: str, authority_contact: str) -> dict:
     body = [
         heading("The policy doesn't cover that"),

@@ -15,6 +15,7 @@ from cards.answer import (
     build_personal_data_warning_card,
     build_section_card,
     citation_entity,
+    question_of_answer,
 )
 from cards.common import notice_card, safe
 from cards.tools import tool_status_line
@@ -165,7 +166,7 @@ async def teams_feedback(turn: Turn, services: Services) -> None:
     feedback = read_feedback(incoming.data)
     if feedback is None:
         return
-    question = await services.questions.by_answer(incoming.reply_to_id)
+    question = await _answered_in(services, incoming.reply_to_id)
     if question is None or question.user_id != incoming.user_id:
         # Not an answer we can match to its asker (or someone else's): kept in the audit trail, not lost.
         await services.audit.append(incoming.user_id, "question.feedback_unmatched", f"message:{incoming.reply_to_id}"[:200],
@@ -176,6 +177,17 @@ async def teams_feedback(turn: Turn, services: Services) -> None:
     if not feedback.helpful:
         card = await escalate(turn, services, question.id, reason="not_helpful", comment=feedback.comment)
         await turn.reply(Message(cards=[card], summary="Passed to the governance team"))
+
+
+async def _answered_in(services: Services, activity_id: str | None):
+    """The question whose answer is this message: recorded when the answer was sent, or, for an answer that had
+    to wait in the outbox, read back from the message as it was delivered."""
+    question = await services.questions.by_answer(activity_id)
+    if question is None and activity_id:
+        entry = await services.outbox.sent_as(activity_id[:200])
+        number = question_of_answer(entry.activity) if entry is not None and entry.key.startswith("reply:") else None
+        question = await services.questions.get(number) if number is not None else None
+    return question
 
 
 async def _actions_after(record, services: Services) -> dict:

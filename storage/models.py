@@ -170,7 +170,7 @@ class OutboxRow(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     claim_token: Mapped[str | None] = mapped_column(String(32))  # who holds the claim: only they may send or settle it
     last_error: Mapped[str | None] = mapped_column(String(500))
-    activity_id: Mapped[str | None] = mapped_column(String(300))  # what Teams called the message it accepted
+    activity_id: Mapped[str | None] = mapped_column(String(300), index=True)  # what Teams called the message it accepted
     # Queued if this entry fails for good: tells whoever was told it was sent that it wasn't ({key, conversation, activity})
     if_failed: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -327,3 +327,18 @@ async def test_subject_access_gives_the_asker_their_answer_and_the_member_only_t
     [answered] = member["questions_answered"]
     assert answered["your_actions"][0]["action"] == "question.answer"
     assert answered["your_actions"][0]["text"] == "Only with a person deciding."
+
+
+async def test_feedback_on_an_answer_that_waited_in_the_outbox_still_finds_its_question(bot, connector):
+    await register_channel(bot, connector)
+    await open_chats(bot, connector, STAFF)
+    connector.faults = [(503, {})] * 5  # the answer can't be sent at once: it waits in the outbox
+    await bot.post(message(connector, QUESTION, user=STAFF, conversation_id=f"a:{STAFF}"))
+    await bot.settled()
+    [entry] = [e for e in await bot.services.outbox.entries("sent", prefix="reply:") if "feedbackLoop" in json.dumps(e.activity)]
+    assert (await question_row(bot)).answer_activity_id is None
+    response = await bot.post(feedback_invoke(connector, entry.activity_id, "dislike", "Not what I asked."))
+    assert response.status == 200 and await response.read() == b""
+    await bot.settled()
+    row = await question_row(bot)
+    assert row.feedback == "not_helpful" and row.escalation_comment == "Not what I asked."

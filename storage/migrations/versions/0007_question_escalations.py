@@ -1,4 +1,4 @@
-"""questions: escalations to the governance team and their responses
+"""questions: escalations to the governance team and their responses; outbox: found by activity id
 
 Revision ID: 0007
 Revises: 0006
@@ -32,9 +32,14 @@ def upgrade() -> None:
         batch_op.create_index('ix_questions_reference', ['reference'], unique=True)
         batch_op.create_index('ix_questions_answer_activity_id', ['answer_activity_id'], unique=False)
         batch_op.create_index('ix_questions_escalation_status', ['escalation_status'], unique=False)
+    # Teams' feedback on a message names it by id: an answer that waited in the outbox is found by it.
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_activity_id', ['activity_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_activity_id')
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.drop_index('ix_questions_escalation_status')
         batch_op.drop_index('ix_questions_answer_activity_id')
