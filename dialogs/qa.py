@@ -60,15 +60,18 @@ async def answer_question(turn: Turn, services: Services) -> None:
 
 
 async def ask_a_person(turn: Turn, services: Services) -> None:
-    """`ask a person <question>`: recorded with what the policy offers, and passed straight to the governance team."""
+    """`ask a person [anonymously] <question>`: recorded with what the policy offers, and passed straight to the
+    governance team (without the asker's name on their card, if asked so)."""
     question = turn.argument.strip()
+    anonymous = question.lower().startswith("anonymously")
+    question = question[len("anonymously"):].strip(" :-,") if anonymous else question
     if not question:
         await turn.reply("Type **ask a person** followed by your question, and I'll pass it to "
                          f"{services.settings.genai_authority_name}.")
         return
     found = await _checked_and_found(turn, services, question)
     if found is not None:
-        card = await escalate(turn, services, found.question_id, reason="asked")
+        card = await escalate(turn, services, found.question_id, reason="asked", anonymous=anonymous)
         await turn.reply(Message(cards=[card], summary="Passed to the governance team"))
 
 

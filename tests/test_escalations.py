@@ -214,6 +214,12 @@ async def test_typing_ask_a_person_passes_the_question_on(bot, connector):
     await bot.post(message(connector, "ask a person", user=STAFF, conversation_id=f"a:{STAFF}"))
     await bot.settled()
     assert "followed by your question" in posted_to(connector, f"a:{STAFF}")[-1]["text"]
+    await bot.post(message(connector, "ask a person anonymously: may I use Copilot for minutes?", user=STAFF,
+                           conversation_id=f"a:{STAFF}"))
+    await bot.settled()
+    card = json.dumps(posted_to(connector, CHANNEL)[-1])
+    assert "may I use Copilot for minutes?" in card and "Anonymous" in card and "aad-staff" not in card
+    assert "without your name" in json.dumps(posted_to(connector, f"a:{STAFF}")[-1])
 
 
 def feedback_invoke(connector, reply_to: str, reaction: str, text: str | None = None, user: str = STAFF) -> dict:
