@@ -77,7 +77,7 @@ def to_incoming(payload: dict, bot_names: set[str]) -> Incoming | None:
     if activity_type == "invoke":
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
         verb = _text(action.get("verb"), 100)
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        data = action.get("data") if isinstance(action.get("data"), dict) else ({} if action else value)
     elif activity_type == "message":
         names = set(bot_names) | ({ref.bot_name} if ref.bot_name else set())
         text, mentioned = strip_mentions(payload.get("text") if isinstance(payload.get("text"), str) else "", names)
@@ -166,5 +166,7 @@ class TeamsAdapter:
         invoke_response = await self._logic(incoming)
         if incoming.kind == "invoke":
             response = invoke_response or {"statusCode": 200}
+            if "value" not in response:  # nothing to show: an empty body, as message/submitAction requires
+                return web.Response(status=int(response.get("statusCode", 200)))
             return web.json_response(response, status=int(response.get("statusCode", 200)))
         return web.Response(status=200)

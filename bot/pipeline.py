@@ -36,7 +36,7 @@ class Pipeline:
             log.exception("turn failed", kind=incoming.kind, verb=incoming.verb, conversation_kind=incoming.conversation.kind)
             await self._apologise(turn)
         if queued:
-            self.services.replies.send(queued)
+            self.services.replies.send(queued, turn.when_sent)
         return turn.invoke_response
 
     async def _run(self, turn: Turn) -> None:

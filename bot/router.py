@@ -49,6 +49,7 @@ class Route:
     commands: tuple[str, ...] = ()  # typed, optionally followed by an argument
     exact: tuple[str, ...] = ()  # typed, with nothing after
     verbs: tuple[str, ...] = ()  # card buttons
+    invokes: tuple[str, ...] = ()  # invokes other than card buttons, by name (Teams' feedback control)
     any_message: bool = False  # the fallback: any message that is not a card action
     guard: Guard | None = None  # runs before the handler (who may use this route); see dialogs/guards.py
 
@@ -63,6 +64,8 @@ class Route:
     def matches(self, incoming: Incoming) -> bool:
         if incoming.verb:
             return incoming.verb in self.verbs and incoming.kind in ("invoke", "message")
+        if incoming.kind == "invoke":
+            return incoming.invoke_name in self.invokes
         if incoming.kind != "message":
             return False
         if self.any_message:
@@ -105,7 +108,7 @@ def _check(routes: tuple[Route, ...]) -> None:
                 (name for prefix, name in prefixes.items() if phrase.startswith(prefix + " ")), None)
             if owner and owner != route.name:
                 raise RouteConflict(f"route {route.name}: {phrase!r} is already handled by route {owner}")
-        for verb in route.verbs:
+        for verb in (*route.verbs, *(f"invoke {name}" for name in route.invokes)):
             if verb in verbs:
                 raise RouteConflict(f"route {route.name}: verb {verb!r} is already handled by route {verbs[verb]}")
             verbs[verb] = route.name

@@ -81,7 +81,7 @@ class Services:
             policies=policies,
             pairings=pairings,
             question_log=QuestionLog(db),
-            questions=QuestionRepository(db),
+            questions=QuestionRepository(db, audit),
             tools=tools,
             outbound=outbound,
             library=PolicyLibrary(settings, policies, tools, pairings),

@@ -243,7 +243,7 @@ class Telemetry:
               lambda s: [(s.outbox_oldest_seconds, {})])
         gauge("policy_bot.questions.last_24h", "{question}", "Questions in the last 24 hours, answered or refused",
               lambda s: [(s.answered_24h, {"outcome": "answered"}), (s.refused_24h, {"outcome": "refused"})])
-        gauge("policy_bot.escalations.waiting", "{question}", "Questions passed to the governance team",
+        gauge("policy_bot.escalations.waiting", "{question}", "Questions passed to the governance team, not yet answered",
               lambda s: [(s.escalated, {})])
 
     async def _refresh(self, services: "Services", every: float | None = None) -> None:
@@ -262,7 +262,7 @@ class Telemetry:
                         select(QuestionRow.answered, func.count()).where(QuestionRow.asked_at >= since)
                         .group_by(QuestionRow.answered))).all())
                     escalated = (await session.execute(
-                        select(func.count()).where(QuestionRow.escalated_at.is_not(None)))).scalar() or 0
+                        select(func.count()).where(QuestionRow.escalation_status == "waiting"))).scalar() or 0
                 self.snapshot = Snapshot(health.pending, health.failed, health.oldest_pending_seconds,
                                          answered.get(True, 0), answered.get(False, 0), escalated, read=True)
             except Exception as exc:  # the database may be briefly away; the gauges keep their last values

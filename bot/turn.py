@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Awaitable, Callable, Protocol
 
 from domain.records import ConversationRef
 
@@ -69,8 +69,15 @@ class Message:
         return activity
 
 
+Sent = Callable[[str | None], Awaitable[None]]  # told the id Teams gave a reply, once it is sent
+
+
 class Outbound(Protocol):
-    """Where messages go: Teams' connector over HTTP, or the terminal chat's screen."""
+    """Where messages go: Teams' connector over HTTP, or the terminal chat's screen.
+
+    `feedback_loop`: whether messages there can carry Teams' own feedback control (thumbs up and down)."""
+
+    feedback_loop: bool
 
     async def send(self, ref: ConversationRef, activity: dict, reply_to_id: str | None = None) -> str | None: ...
 
@@ -87,9 +94,11 @@ class Turn:
         self.queued = queued
         self.invoke_response: dict | None = None
         self.sent: list[dict] = []
+        self.when_sent: dict[str, Sent] = {}  # by outbox key: what to do with a queued reply's id once it is sent
         self.argument = ""  # what followed the route's command ("request tool Otter" gives "Otter")
 
-    async def reply(self, message: Message | str) -> None:
+    async def reply(self, message: Message | str, *, when_sent: Sent | None = None) -> None:
+        """`when_sent` is told the id Teams gives the message (to find it again, as its feedback names it)."""
         if isinstance(message, str):
             message = Message(text=message)
         # Channel threads need the reply addressed to the thread's root; 1:1 chats take a plain send.
@@ -97,12 +106,16 @@ class Turn:
         activity = message.to_activity(self.incoming.conversation, reply_to_id=reply_to)
         self.sent.append(activity)
         if self.queued is None:
-            await self._outbound.send(self.incoming.conversation, activity, reply_to)
+            activity_id = await self._outbound.send(self.incoming.conversation, activity, reply_to)
+            if when_sent is not None:
+                await when_sent(activity_id)
             return
         # The outbox key, if the reply must wait there: keyed by the incoming activity, so Teams redelivering
         # the same activity queues no second copy.
         key = f"reply:{self.incoming.conversation.id}:{self.incoming.activity_id or id(self)}:{len(self.sent)}"
         self.queued.append((key, self.incoming.conversation, activity))
+        if when_sent is not None:
+            self.when_sent[key] = when_sent
 
     async def show(self, card: dict) -> None:
         """Replace the clicked card when answering a card action; otherwise send the card as a message."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from cards.common import button, card, heading, para, safe, to_dict
+from microsoft_teams.cards import TextInput, ToggleInput
+
+from cards.common import button, card, form_button, heading, para, safe, to_dict
 from cards.verbs import VERB_ASK_GOVERNANCE, VERB_FEEDBACK, VERB_REQUEST_TOOL, VERB_RUN_COMMAND, VERB_SHOW_SECTION
 from cards.fit import fit
 
@@ -35,11 +37,23 @@ def citation_entity(hits: list[tuple[str, str, str]]) -> dict:
     }
 
 
+def _pass_on(title: str, comment_label: str, verb: str, data: dict):
+    """A button opening the small form that passes a question to the governance team: a comment, and whether
+    to leave one's name off the card they see."""
+    inputs = [TextInput(id="comment", label=comment_label, is_multiline=True, max_length=1000),
+              ToggleInput(id="anonymous", title="Don't show my name to the governance team", value_on="true",
+                          value_off="false", value="false")]
+    return form_button(title, inputs, "Send to the governance team", verb, data)
+
+
 def build_answer_actions_card(
     *, question_id: int, sections: list[tuple[str, str]], version_id: int | None,
-    feedback: str | None = None, escalated_to: str | None = None, unregistered_tools: tuple[str, ...] = (),
+    feedback: str | None = None, escalated: str | None = None, unregistered_tools: tuple[str, ...] = (),
+    rating_buttons: bool = True,
 ) -> dict:
-    """The buttons under an answer; after a rating or a hand-over, the same card says so and keeps the rest."""
+    """The buttons under an answer; after a rating or a hand-over, the same card says so and keeps the rest.
+    `escalated` is the question's reference once passed on. Where Teams' own feedback control is on the
+    message, the card has no rating buttons (`rating_buttons`)."""
     sections = list(dict.fromkeys(sections[:3]))  # two passages from one section: one "Read section" button
     about_incidents = any(REPORTING_TITLE.search(title) for _number, title in sections)
     report = [button("Report an incident", VERB_RUN_COMMAND, {"command": "report incident"}, style="positive")]
@@ -50,21 +64,33 @@ def build_answer_actions_card(
         button(f"Read section {number}", VERB_SHOW_SECTION, {"section": number, "version": version_id})
         for number in dict.fromkeys(number for number, _title in sections)
     ]
-    if feedback is None:
+    if feedback is None and rating_buttons:
         actions += [
             button("Helpful", VERB_FEEDBACK, {"question": question_id, "value": "helpful"}),
-            button("Not helpful", VERB_FEEDBACK, {"question": question_id, "value": "not_helpful"}),
+            _pass_on("Not helpful", "What were you looking for? (optional)", VERB_FEEDBACK,
+                     {"question": question_id, "value": "not_helpful"}),
         ]
-    if escalated_to is None:
-        actions.append(button("Ask the governance team", VERB_ASK_GOVERNANCE, {"question": question_id}))
+    if escalated is None:
+        actions.append(_pass_on("Ask the governance team", "Anything to add? (optional)", VERB_ASK_GOVERNANCE,
+                                {"question": question_id}))
     body = [para("Was this what you needed? Quotes are from the current policy; check the full section before relying on it.", subtle=True)]
     if feedback == "helpful":
         body = [para("Thanks for your feedback: glad it helped.", color="Good")]
     elif feedback == "not_helpful":
         body = [para("Thanks for telling me. The governance team reviews unhelpful answers to improve the policy and this assistant.")]
-    if escalated_to:
-        body.append(para(f"Your question has been recorded for {escalated_to} (question {question_id})."))
+    if escalated:
+        body.append(para(f"You passed this question to the governance team ({escalated}); I'll send you their answer here."))
     return to_dict(card(body, actions or None, fallback_text="Read the full section, rate the answer, or ask the governance team."))
+
+
+def question_of_answer(activity: dict) -> int | None:
+    """The question an answer message was for, read back from its card's buttons (they carry its number)."""
+    for attachment in activity.get("attachments") or []:
+        for action in (attachment.get("content") or {}).get("actions") or []:
+            data = action.get("data") or ((action.get("card") or {}).get("actions") or [{}])[0].get("data") or {}
+            if data.get("verb") in (VERB_ASK_GOVERNANCE, VERB_FEEDBACK) and isinstance(data.get("question"), int):
+                return data["question"]
+    return None
 
 
 def build_not_covered_card(*, question_id: int, authority_name: str, authority_contact: str) -> dict:
@@ -75,7 +101,8 @@ def build_not_covered_card(*, question_id: int, authority_name: str, authority_c
             f"You can pass the question to {authority_name}, or contact them at {safe(authority_contact)}."
         ),
     ]
-    actions = [button("Ask the governance team", VERB_ASK_GOVERNANCE, {"question": question_id})]
+    actions = [_pass_on("Ask the governance team", "Anything to add? (optional)", VERB_ASK_GOVERNANCE,
+                        {"question": question_id})]
     return to_dict(card(body, actions, fallback_text="The policy doesn't cover that."))
 
 

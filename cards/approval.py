@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
-from microsoft_teams.cards import (
-    AdaptiveCard, Choice, ChoiceSetInput, Container, ExecuteAction, Fact, FactSet, RefreshDefinition, ShowCardAction,
-    TextInput,
-)
+from microsoft_teams.cards import Choice, ChoiceSetInput, Container, Fact, FactSet, ShowCardAction, TextInput
 
-from cards.common import CARD_VERSION, MAX_REFRESH_USERS, button, card, field_error, form_notice, heading, para, safe, to_dict, typed
+from cards.common import (
+    button, card, field_error, form_button, form_notice, heading, para, refresh_for, safe, to_dict, typed,
+)
 from cards.verbs import VERB_ANSWER, VERB_DECIDE, VERB_REFRESH, VERB_REQUEST_SUBMIT
 from cards.fit import Echo, fit
 from cards.routing import Route, routing_text
@@ -122,10 +121,8 @@ def _outcome(request: ApprovalRequest, echo: Echo) -> list:
 
 
 def _decision_form(title: str, input_id: str, label: str, submit: str, action: str, data: dict) -> ShowCardAction:
-    inner = AdaptiveCard(version=CARD_VERSION, body=[
-        TextInput(id=input_id, label=label, is_multiline=True, is_required=True, max_length=LIMITS["note"]),
-    ], actions=[ExecuteAction(title=submit, verb=VERB_DECIDE, data={"verb": VERB_DECIDE, **data, "action": action})])
-    return ShowCardAction(title=title, card=inner)
+    inputs = [TextInput(id=input_id, label=label, is_multiline=True, is_required=True, max_length=LIMITS["note"])]
+    return form_button(title, inputs, submit, VERB_DECIDE, {**data, "action": action})
 
 
 def build_approval_card(request: ApprovalRequest, *, approver_view: bool, refresh_user_ids: list[str] | None = None) -> dict:
@@ -158,10 +155,7 @@ def _approval_card(request: ApprovalRequest, echo: Echo, approver_view: bool, re
         ]
     refresh = None
     if pending:
-        refresh = RefreshDefinition(
-            action=ExecuteAction(title="Refresh", verb=VERB_REFRESH, data={"verb": VERB_REFRESH, "reference": request.reference}),
-            user_ids=(refresh_user_ids or [])[:MAX_REFRESH_USERS] if refresh_user_ids is not None else None,
-        )
+        refresh = refresh_for(VERB_REFRESH, {"reference": request.reference}, refresh_user_ids)
     return to_dict(card(body, actions, refresh=refresh, fallback_text=f"AI tool request {request.reference}"))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from microsoft_teams.cards import AdaptiveCard, CardElement, ExecuteAction, RefreshDefinition, TextBlock
+from microsoft_teams.cards import AdaptiveCard, CardElement, ExecuteAction, RefreshDefinition, ShowCardAction, TextBlock
 
 CARD_VERSION = "1.5"
 MAX_REFRESH_USERS = 60  # Teams refreshes a card automatically for at most 60 users
@@ -50,6 +50,19 @@ def para(text: str, *, subtle: bool = False, spacing: str | None = None, color: 
 
 def button(title: str, verb: str, data: dict | None = None, *, style: str | None = None) -> ExecuteAction:
     return ExecuteAction(title=title, verb=verb, data={"verb": verb, **(data or {})}, style=style)
+
+
+def form_button(title: str, inputs: list[CardElement], submit: str, verb: str, data: dict) -> ShowCardAction:
+    """A button that opens a small form under the card, sent with its own button."""
+    inner = AdaptiveCard(version=CARD_VERSION, body=inputs,
+                         actions=[ExecuteAction(title=submit, verb=verb, data={"verb": verb, **data})])
+    return ShowCardAction(title=title, card=inner)
+
+
+def refresh_for(verb: str, data: dict, user_ids: list[str] | None) -> RefreshDefinition:
+    """Teams asks the bot for each of these people's own view of the card (Universal Actions)."""
+    return RefreshDefinition(action=ExecuteAction(title="Refresh", verb=verb, data={"verb": verb, **data}),
+                             user_ids=user_ids[:MAX_REFRESH_USERS] if user_ids is not None else None)
 
 
 def with_notice(card: dict, text: str, *, then: str = "") -> dict:

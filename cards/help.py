@@ -25,6 +25,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("acknowledge", "Acknowledge the policy", "Confirm you have read the current policy"),
     CommandInfo("my status", "My status", "Which policy version you acknowledged, and your open reports"),
     CommandInfo("policy", "Read the policy", "Browse the policy section by section"),
+    CommandInfo("ask a person", "Ask a person", "Pass a question to the governance team (type it after the words)"),
 )
 
 

@@ -6,10 +6,10 @@ from datetime import datetime, timezone, tzinfo
 from typing import Sequence
 
 from microsoft_teams.cards import (
-    ChoiceSetInput, Choice, Container, ExecuteAction, Fact, FactSet, RefreshDefinition, TextInput, ToggleInput,
+    ChoiceSetInput, Choice, Container, Fact, FactSet, TextInput, ToggleInput,
 )
 
-from cards.common import MAX_REFRESH_USERS, button, card, field_error, form_notice, heading, para, safe, to_dict
+from cards.common import button, card, field_error, form_notice, heading, para, refresh_for, safe, to_dict
 from cards.verbs import VERB_REPORT_SUBMIT, VERB_TRIAGE, VERB_TRIAGE_REFRESH
 from cards.fit import Echo, fit
 from cards.routing import Route, routing_text
@@ -154,11 +154,8 @@ def _triage_card(incident: Incident, echo: Echo, now: datetime, dpo_told: bool, 
         body.append(para(f"📝 {echo(note.get('by'))} ({_note_time(note)}): {echo(note.get('text'))}",
                          subtle=True))
     actions = []
-    refresh = RefreshDefinition(
-        action=ExecuteAction(title="Refresh", verb=VERB_TRIAGE_REFRESH,
-                             data={"verb": VERB_TRIAGE_REFRESH, "reference": incident.reference}),
-        user_ids=refresh_user_ids[:MAX_REFRESH_USERS],
-    ) if refresh_user_ids is not None else None
+    refresh = refresh_for(VERB_TRIAGE_REFRESH, {"reference": incident.reference},
+                          refresh_user_ids) if refresh_user_ids is not None else None
     if not member_view:
         body.append(para("The GenAI governance and IT security teams triage this report here.", subtle=True))
         return to_dict(card(body, refresh=refresh, fallback_text=f"AI incident {incident.reference}"))

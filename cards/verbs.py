@@ -12,6 +12,10 @@ VERB_SHOW_SECTION = "qa.section"
 VERB_FEEDBACK = "qa.feedback"
 VERB_ASK_GOVERNANCE = "qa.escalate"
 
+# questions passed to the governance team
+VERB_RESPOND = "qa.respond"
+VERB_ESCALATION_REFRESH = "qa.escalation.refresh"
+
 # tool requests
 VERB_REQUEST_TOOL = "tool.request.start"
 VERB_REQUEST_SUBMIT = "approval.submit"

@@ -52,6 +52,7 @@ class Screen:
 
     write: callable = print
     zone: object = None  # the organisation's: the terminal shows cards' {{DATE()}} and {{TIME()}} as plain text in it
+    feedback_loop = False  # no Teams feedback control in a terminal: answers keep Helpful / Not helpful buttons
     choices: list[Choice] = field(default_factory=list)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -284,7 +285,7 @@ async def run_chat(settings: Settings, *, first: str | None = None, roles: dict[
     services = Services.build(settings, screen, local_chat=True)
     services.delivery = DeliveryWorker(services.outbox, screen, idle_seconds=0.2)
     cast = Cast(wiring.pipeline(services), screen)
-    services.delivery.start()
+    # No background delivery: what a turn queues is delivered after it (in _loop), so it shows in order.
     print(HELLO)
     try:
         await cast.switch(names[0])

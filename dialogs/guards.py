@@ -85,6 +85,14 @@ GOVERNANCE_ONLY = RoleGuard(
     ),
 )
 
+GOVERNANCE_ANSWERERS_ONLY = RoleGuard(
+    members=lambda settings: settings.governance_ids,
+    subject=lambda turn: f"question:{reference(turn)}",
+    detail=lambda turn: {"action": action(turn)[:40]},
+    notice=lambda: notice_card("You can't answer this question",
+                               "Only members of the GenAI governance team can answer questions passed to them."),
+)
+
 QUESTIONS_REPORT_GOVERNANCE_ONLY = RoleGuard(
     members=lambda settings: settings.governance_ids,
     subject=lambda turn: "report:questions",

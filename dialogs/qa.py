@@ -1,6 +1,9 @@
-"""Policy questions in staff's own words, answered by quoting the policy with citations."""
+"""Policy questions in staff's own words, answered by quoting the policy with citations; and what staff say
+about the answers (Teams' feedback control, or the card's buttons where there is none)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import structlog
 
@@ -12,75 +15,111 @@ from cards.answer import (
     build_personal_data_warning_card,
     build_section_card,
     citation_entity,
+    question_of_answer,
 )
 from cards.common import notice_card, safe
 from cards.tools import tool_status_line
+from dialogs.escalations import escalate
 from domain.chatter import is_chatter
+from domain.escalations import clean_comment, is_yes, read_feedback
 from domain.policy_search import shown_hits
 from domain.redact import redact
 
 log = structlog.get_logger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+FEEDBACK_LOOP = {"feedbackLoop": {"type": "default"}}  # Teams' own thumbs up and down, with a comment box
+
+
+@dataclass(frozen=True)
+class Found:
+    """A question as recorded, and what the policy and the tools register say about it."""
+
+    question_id: int
+    shown: list  # the passages quoted (domain.policy_search.Hit)
+    mentions: list  # tools named in it (domain.tools)
+    version_id: int | None
 
 
 async def answer_question(turn: Turn, services: Services) -> None:
-    incoming = turn.incoming
-    question = incoming.text.strip()
+    question = turn.incoming.text.strip()
     if not question or is_chatter(question):
         await turn.reply("Hello! Ask me a question about the GenAI policy in your own words, "
                          "or type **help** to see what else I can do.")
         return
+    found = await _checked_and_found(turn, services, question)
+    if found is None:
+        return
+    if not found.shown and not found.mentions:
+        settings = services.settings
+        card = build_not_covered_card(question_id=found.question_id, authority_name=settings.genai_authority_name,
+                                      authority_contact=settings.genai_authority_contact)
+        await turn.reply(Message(cards=[card], summary="The policy doesn't cover that"))
+        return
+    await _reply_with_answer(turn, services, found)
+
+
+async def ask_a_person(turn: Turn, services: Services) -> None:
+    """`ask a person [anonymously] <question>`: recorded with what the policy offers, and passed straight to the
+    governance team (without the asker's name on their card, if asked so)."""
+    question = turn.argument.strip()
+    anonymous = question.lower().startswith("anonymously")
+    question = question[len("anonymously"):].strip(" :-,") if anonymous else question
+    if not question:
+        await turn.reply("Type **ask a person** followed by your question, and I'll pass it to "
+                         f"{services.settings.genai_authority_name}.")
+        return
+    found = await _checked_and_found(turn, services, question)
+    if found is not None:
+        card = await escalate(turn, services, found.question_id, reason="asked", anonymous=anonymous)
+        await turn.reply(Message(cards=[card], summary="Passed to the governance team"))
+
+
+async def _checked_and_found(turn: Turn, services: Services, question: str) -> Found | None:
+    """Refuse an over-long question, warn about personal data, then search and record the redacted question."""
     if len(question) > MAX_QUESTION_CHARS:
         await turn.reply(
             f"That message is {len(question)} characters long; I can read questions of up to {MAX_QUESTION_CHARS}. "
             "Please ask a shorter question."
         )
-        return
+        return None
     redaction = redact(question)
     if redaction.found:
         await turn.reply(Message(cards=[build_personal_data_warning_card(redaction.kinds)], summary="Please don't share personal data"))
-
     policy = await services.library.current()
-    finder = await services.library.tool_finder()
-    mentions = finder.find(redaction.text)
+    mentions = (await services.library.tool_finder()).find(redaction.text)
     result = policy.index.search(redaction.text)
     shown = shown_hits(result)
-
+    version_id = policy.version.id if policy.version else None
     question_id = await services.questions.record(
-        user_id=incoming.user_id,
-        conversation_id=incoming.conversation.id,
-        text=redaction.text,
-        redacted=redaction.found,
-        policy_version_id=policy.version.id if policy.version else None,
-        answered=bool(shown) or bool(mentions),
-        passages=[{"section": h.section, "title": h.title, "score": h.score} for h in shown],
+        user_id=turn.incoming.user_id, conversation_id=turn.incoming.conversation.id, text=redaction.text,
+        redacted=redaction.found, policy_version_id=version_id, answered=bool(shown) or bool(mentions),
+        passages=[{"section": h.section, "title": h.title, "score": h.score, "text": h.text} for h in shown],
     )
+    return Found(question_id, shown, mentions, version_id)
 
+
+async def _reply_with_answer(turn: Turn, services: Services, found: Found) -> None:
+    shown, mentions = found.shown, found.mentions
     lines: list[str] = [tool_status_line(m.name, m.tool) for m in mentions]
-    if not shown and not mentions:
-        settings = services.settings
-        await turn.reply(
-            Message(
-                cards=[build_not_covered_card(question_id=question_id, authority_name=settings.genai_authority_name,
-                                              authority_contact=settings.genai_authority_contact)],
-                summary="The policy doesn't cover that",
-            )
-        )
-        return
     if shown:
         lines.append("Here is what the policy says:" if not mentions else "The policy says:")
         for position, hit in enumerate(shown, start=1):
             lines.append(f"**{hit.section} {safe(hit.title)}** [{position}]: \u201c{safe(hit.text)}\u201d")
     entities = [citation_entity([(h.section, h.title, h.text) for h in shown])] if shown else []
+    feedback_loop = getattr(services.outbound, "feedback_loop", False)
     actions = build_answer_actions_card(
-        question_id=question_id,
-        sections=[(h.section, h.title) for h in shown],
-        version_id=policy.version.id if policy.version else None,
-        unregistered_tools=tuple(m.name for m in mentions if m.tool is None),
+        question_id=found.question_id, sections=[(h.section, h.title) for h in shown], version_id=found.version_id,
+        unregistered_tools=tuple(m.name for m in mentions if m.tool is None), rating_buttons=not feedback_loop,
     )
+
+    async def remember(activity_id: str | None) -> None:
+        await services.questions.note_answer_sent(found.question_id, activity_id)
+
     # One message: the quoted answer with its citations, and the card of follow-up buttons under it.
-    await turn.reply(Message(text="\n\n".join(lines), entities=entities, cards=[actions]))
+    message = Message(text="\n\n".join(lines), entities=entities, cards=[actions],
+                      channel_data=FEEDBACK_LOOP if feedback_loop else None)
+    await turn.reply(message, when_sent=remember if feedback_loop else None)
 
 
 async def show_section(turn: Turn, services: Services) -> None:
@@ -100,6 +139,8 @@ async def show_section(turn: Turn, services: Services) -> None:
 
 
 async def record_feedback(turn: Turn, services: Services) -> None:
+    """Helpful / Not helpful on the card (where Teams' feedback control isn't available). Not helpful passes the
+    question to the governance team with the comment."""
     data = turn.incoming.data
     value = data.get("value")
     try:
@@ -112,32 +153,44 @@ async def record_feedback(turn: Turn, services: Services) -> None:
     if not await services.questions.set_feedback(question_id, turn.incoming.user_id, value):
         await turn.show(notice_card("I couldn't record that", "Only the person who asked can rate this answer."))
         return
+    if value == "not_helpful":
+        await turn.show(await escalate(turn, services, question_id, reason="not_helpful",
+                                       comment=clean_comment(data.get("comment")), anonymous=is_yes(data.get("anonymous"))))
+        return
     record = await services.questions.get(question_id)
     await turn.show(await _actions_after(record, services))
 
 
-async def ask_governance(turn: Turn, services: Services) -> None:
-    try:
-        question_id = int(turn.incoming.data.get("question"))
-    except (TypeError, ValueError):
-        question_id = -1
-    record = await services.questions.mark_escalated(question_id, turn.incoming.user_id) if question_id >= 0 else None
-    settings = services.settings
-    if record is None:
-        await turn.show(notice_card("I couldn't pass that on", "Only the person who asked can pass this question on."))
+async def teams_feedback(turn: Turn, services: Services) -> None:
+    """Teams' feedback control on an answer (invoke message/submitAction), answered 200 with an empty body.
+    A like records "helpful"; a dislike passes the question to the governance team with the comment."""
+    turn.invoke_response = {"statusCode": 200}
+    incoming = turn.incoming
+    feedback = read_feedback(incoming.data)
+    if feedback is None:
         return
-    await services.audit.append(turn.incoming.user_id, "question.escalated", f"question:{record.id}", {})
-    log.info("question passed to governance", question_id=record.id)
-    if record.answered:
-        await turn.show(await _actions_after(record, services))
+    question = await _answered_in(services, incoming.reply_to_id)
+    if question is None or question.user_id != incoming.user_id:
+        # Not an answer we can match to its asker (or someone else's): kept in the audit trail, not lost.
+        await services.audit.append(incoming.user_id, "question.feedback_unmatched", f"message:{incoming.reply_to_id}"[:200],
+                                    {"helpful": feedback.helpful},
+                                    private={"comment": feedback.comment} if feedback.comment else None)
         return
-    await turn.show(
-        notice_card(
-            "Question recorded for the governance team",
-            f"I've recorded your question for {settings.genai_authority_name}. For a quicker answer, contact them at "
-            f"{safe(settings.genai_authority_contact)} and quote question number {record.id}.",
-        ),
-    )
+    await services.questions.set_feedback(question.id, incoming.user_id, "helpful" if feedback.helpful else "not_helpful")
+    if not feedback.helpful:
+        card = await escalate(turn, services, question.id, reason="not_helpful", comment=feedback.comment)
+        await turn.reply(Message(cards=[card], summary="Passed to the governance team"))
+
+
+async def _answered_in(services: Services, activity_id: str | None):
+    """The question whose answer is this message: recorded when the answer was sent, or, for an answer that had
+    to wait in the outbox, read back from the message as it was delivered."""
+    question = await services.questions.by_answer(activity_id)
+    if question is None and activity_id:
+        entry = await services.outbox.sent_as(activity_id[:200])
+        number = question_of_answer(entry.activity) if entry is not None and entry.key.startswith("reply:") else None
+        question = await services.questions.get(number) if number is not None else None
+    return question
 
 
 async def _actions_after(record, services: Services) -> dict:
@@ -149,5 +202,6 @@ async def _actions_after(record, services: Services) -> dict:
         sections=[(p["section"], p["title"]) for p in record.passages],
         version_id=record.policy_version_id,
         feedback=record.feedback,
-        escalated_to=services.settings.genai_authority_name if record.escalated_at else None,
+        escalated=record.reference,
+        rating_buttons=not getattr(services.outbound, "feedback_loop", False),
     )

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from bot.router import Route, Router
 from cards import verbs as v
-from dialogs import acknowledge, admin, approvals, incidents, qa, questions_report, reminders, sections, tools, welcome
-from dialogs.guards import ADMINS_ONLY, GOVERNANCE_ONLY, QUESTIONS_REPORT_GOVERNANCE_ONLY, TRIAGE_MEMBERS_ONLY
+from dialogs import acknowledge, admin, approvals, escalations, incidents, qa, questions_report, reminders, sections, tools, welcome
+from dialogs.guards import (
+    ADMINS_ONLY, GOVERNANCE_ANSWERERS_ONLY, GOVERNANCE_ONLY, QUESTIONS_REPORT_GOVERNANCE_ONLY, TRIAGE_MEMBERS_ONLY,
+)
 from dialogs import help as help_dialog
 
 # fmt: off
@@ -38,7 +40,11 @@ ROUTES = (
     Route("qa.report",        questions_report.show_questions_report, exact=("questions", "questions report", "report questions"), guard=QUESTIONS_REPORT_GOVERNANCE_ONLY),
     Route("qa.section",       qa.show_section,               verbs=(v.VERB_SHOW_SECTION,)),
     Route("qa.feedback",      qa.record_feedback,            verbs=(v.VERB_FEEDBACK,)),
-    Route("qa.escalate",      qa.ask_governance,             verbs=(v.VERB_ASK_GOVERNANCE,)),
+    Route("qa.feedback_loop", qa.teams_feedback,             invokes=("message/submitAction",)),
+    Route("qa.escalate",      escalations.pass_on,           verbs=(v.VERB_ASK_GOVERNANCE,)),
+    Route("qa.ask_person",    qa.ask_a_person,               commands=("ask a person", "ask a human", "ask the governance team")),
+    Route("qa.respond",       escalations.respond,           verbs=(v.VERB_RESPOND,), guard=GOVERNANCE_ANSWERERS_ONLY),
+    Route("qa.esc_refresh",   escalations.refresh,           verbs=(v.VERB_ESCALATION_REFRESH,)),
     Route("qa.open_section",  sections.open_section,         commands=sections.COMMANDS),
     Route("qa.question",      qa.answer_question,            any_message=True),
 )

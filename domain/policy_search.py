@@ -391,3 +391,18 @@ class PolicyIndex:
                     self.units[r.position].display, round(r.score, 3)) for r in picked]
         best = hits[0].score if hits else 0.0
         return SearchResult(bool(hits) and best >= settings.answer_threshold, hits, best)
+
+    def best_in_section(self, question: str, number: str, shown: str | None = None) -> Hit | None:
+        """The passage of one section that best answers the question (a governance member named the section);
+        the passage showing `shown` if the section still has it (one the bot offered)."""
+        positions = [n for n, unit in enumerate(self.units) if unit.section.number == number]
+        if not positions:
+            return None
+        same = [n for n in positions if shown and self.units[n].display == shown]
+        if same:
+            unit = self.units[same[0]]
+            return Hit(unit.section.number, unit.section.title, unit.display, 1.0)
+        fused = self.ranker.rank(question) if words(question) else np.zeros(len(self.units))
+        best = max(positions, key=lambda n: fused[n])
+        unit = self.units[best]
+        return Hit(unit.section.number, unit.section.title, unit.display, round(float(fused[best]), 3))

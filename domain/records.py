@@ -65,6 +65,20 @@ class QuestionRecord:
     feedback: str | None = None
     escalated_at: datetime | None = None
     policy_version_id: int | None = None
+    reference: str | None = None  # Q-YYYY-NNNN once passed to the governance team
+    asker_name: str | None = None
+    anonymous: bool = False
+    escalation_reason: str | None = None  # asked, not_helpful
+    escalation_comment: str | None = None
+    escalation_status: str | None = None  # waiting, passage, answer, not_covered, not_policy
+    response: dict | None = None  # passage {section, title, text}, or {text}: what the member answered
+    responder_name: str | None = None
+    responded_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def waiting(self) -> bool:
+        return self.escalation_status == "waiting"
 
 
 @dataclass(frozen=True)

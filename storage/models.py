@@ -82,6 +82,20 @@ class QuestionRow(Base):
     feedback: Mapped[str | None] = mapped_column(String(20))
     feedback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Passed to the governance team (reference Q-YYYY-NNNN), and what a member answered.
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True, index=True)
+    asker_name: Mapped[str | None] = mapped_column(String(200))
+    anonymous: Mapped[bool | None] = mapped_column(Boolean)
+    escalation_reason: Mapped[str | None] = mapped_column(String(20))  # asked, not_helpful
+    escalation_comment: Mapped[str | None] = mapped_column(Text)
+    escalation_status: Mapped[str | None] = mapped_column(String(20), index=True)  # waiting, or how it was answered
+    response: Mapped[dict | None] = mapped_column(JSON)
+    responder_id: Mapped[str | None] = mapped_column(String(64))
+    responder_name: Mapped[str | None] = mapped_column(String(200))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answer_activity_id: Mapped[str | None] = mapped_column(String(200), index=True)  # Teams' id of the answer sent
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ToolRow(Base):
@@ -156,7 +170,7 @@ class OutboxRow(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     claim_token: Mapped[str | None] = mapped_column(String(32))  # who holds the claim: only they may send or settle it
     last_error: Mapped[str | None] = mapped_column(String(500))
-    activity_id: Mapped[str | None] = mapped_column(String(300))  # what Teams called the message it accepted
+    activity_id: Mapped[str | None] = mapped_column(String(300), index=True)  # what Teams called the message it accepted
     # Queued if this entry fails for good: tells whoever was told it was sent that it wasn't ({key, conversation, activity})
     if_failed: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -208,6 +208,13 @@ class Outbox:
         async with self._db.sessions() as session:
             return (await session.execute(select(OutboxRow.activity_id).where(OutboxRow.key == key))).scalar()
 
+    async def sent_as(self, activity_id: str) -> OutboxEntry | None:
+        """The entry Teams gave this activity id when it was delivered (a reply that waited in the outbox)."""
+        async with self._db.sessions() as session:
+            row = (await session.execute(select(OutboxRow).where(OutboxRow.activity_id == activity_id)
+                                         .order_by(OutboxRow.id.desc()).limit(1))).scalar()
+            return _entry(row) if row else None
+
     async def keys_with_prefix(self, prefix: str) -> set[str]:
         async with self._db.sessions() as session:
             rows = await session.execute(select(OutboxRow.key).where(OutboxRow.key.startswith(prefix, autoescape=True)))

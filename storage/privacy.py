@@ -22,8 +22,9 @@ def _due(kind: str, cutoff: datetime):
     """Which rows of one kind are past retention, and how the audit trail names each one as a subject
     (prefix and column; None when it doesn't).
     Open cases are kept whatever their age."""
-    if kind == "questions":
-        return QuestionRow, QuestionRow.asked_at < cutoff, ("question:", QuestionRow.id)
+    if kind == "questions":  # a question still waiting for the governance team is an open case
+        waiting = QuestionRow.escalation_status.is_not(None) & (QuestionRow.escalation_status == "waiting")
+        return QuestionRow, and_(QuestionRow.asked_at < cutoff, ~waiting), ("question:", QuestionRow.id)
     if kind == "incidents":
         return (IncidentRow, and_(IncidentRow.status == "resolved", IncidentRow.updated_at < cutoff),
                 ("incident:", IncidentRow.reference))

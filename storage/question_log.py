@@ -28,12 +28,8 @@ class QuestionLog:
             return [_record(row) for row in (await session.execute(query)).scalars()]
 
     async def escalations_waiting(self) -> list[QuestionRecord]:
-        """Questions passed to the governance team that nobody has answered yet, oldest first.
-
-        On this branch an escalation is only `questions.escalated_at`, and nothing records an answer, so every
-        escalated question is waiting. When escalations get their own table with responses (issue 15 part 1),
-        answer this from its open entries instead; the report and the card need nothing else changed."""
+        """Questions passed to the governance team that nobody has answered yet, oldest first."""
         async with self._db.sessions() as session:
-            rows = await session.execute(select(QuestionRow).where(QuestionRow.escalated_at.is_not(None))
+            rows = await session.execute(select(QuestionRow).where(QuestionRow.escalation_status == "waiting")
                                          .order_by(QuestionRow.escalated_at))
             return [_record(row) for row in rows.scalars()]

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
+from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import QuestionRow
-from domain.records import QuestionRecord
+from storage.references import next_reference
+from storage.times import as_utc
+from storage.versioned import update_if_unchanged
+from domain.records import Notification, QuestionRecord
 
 FEEDBACK_VALUES = ("helpful", "not_helpful")
 
@@ -16,14 +21,29 @@ FEEDBACK_VALUES = ("helpful", "not_helpful")
 def _record(row: QuestionRow) -> QuestionRecord:
     return QuestionRecord(
         id=row.id, user_id=row.user_id, asked_at=row.asked_at, text=row.text, redacted=row.redacted,
-        answered=row.answered, passages=row.passages, feedback=row.feedback, escalated_at=row.escalated_at,
-        policy_version_id=row.policy_version_id,
+        answered=row.answered, passages=row.passages, feedback=row.feedback, escalated_at=as_utc(row.escalated_at),
+        policy_version_id=row.policy_version_id, reference=row.reference, asker_name=row.asker_name,
+        anonymous=bool(row.anonymous), escalation_reason=row.escalation_reason, escalation_comment=row.escalation_comment,
+        escalation_status=row.escalation_status, response=row.response, responder_name=row.responder_name,
+        responded_at=as_utc(row.responded_at), version=row.version or 1,
     )
 
 
+Notify = Callable[[QuestionRecord], list[Notification]]
+
+
+class _PassedOnMeanwhile(Exception):
+    """Another click passed the question on between reading and writing it."""
+
+
+class StaleEscalation(Exception):
+    """Someone else responded first (or the card was out of date); the caller shows the current state."""
+
+
 class QuestionRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, audit: AuditTrail) -> None:
         self._db = db
+        self._audit = audit
         # Built once: a statement reused with new parameters skips SQLAlchemy's per-call building and cache-key work.
         self._insert = insert(QuestionRow).returning(QuestionRow.id)
 
@@ -56,12 +76,81 @@ class QuestionRepository:
             )
             return result.rowcount == 1
 
-    async def mark_escalated(self, question_id: int, user_id: str) -> QuestionRecord | None:
-        """Mark a question passed to the governance team; None if it is not this user's."""
+    async def escalate(
+        self, question_id: int, user_id: str, *, asker_name: str | None, anonymous: bool, reason: str,
+        comment: str | None, notify: Notify, outbox,
+    ) -> tuple[QuestionRecord, bool] | None:
+        """Pass a question to the governance team: a reference, the audit entry and the notifications, in one
+        transaction. None if it is not this user's question; (record, False) if it was passed on already,
+        however close together two clicks came (the change applies only while it has no reference)."""
+        now = datetime.now(timezone.utc)
+        try:
+            async with self._db.sessions.begin() as session:
+                row = await session.get(QuestionRow, question_id)
+                if row is None or row.user_id != user_id:
+                    return None
+                if row.reference is not None:
+                    return _record(row), False
+                reference = await next_reference(session, QuestionRow.reference, "Q", now)
+                values = dict(reference=reference, escalated_at=row.escalated_at or now, asker_name=asker_name,
+                              anonymous=anonymous, escalation_reason=reason, escalation_comment=comment,
+                              escalation_status="waiting", updated_at=now)
+                result = await session.execute(update(QuestionRow).where(
+                    QuestionRow.id == question_id, QuestionRow.reference.is_(None)).values(**values)
+                    .execution_options(synchronize_session=False))
+                if result.rowcount != 1:
+                    raise _PassedOnMeanwhile  # rolls back, so the reference number is not used up
+                await session.refresh(row)
+                record = _record(row)
+                await self._audit.append_in(session, user_id, "question.escalated", f"question:{row.id}",
+                                            {"reference": reference, "reason": reason, "anonymous": anonymous},
+                                            private={"comment": comment} if comment else None)
+                await outbox.add_notifications_in(session, notify(record))
+                return record, True
+        except _PassedOnMeanwhile:
+            return await self.get(question_id), False
+
+    async def by_reference(self, reference: str) -> QuestionRecord | None:
+        async with self._db.sessions() as session:
+            row = (await session.execute(select(QuestionRow).where(QuestionRow.reference == reference))).scalar()
+            return _record(row) if row else None
+
+    async def respond(
+        self, reference: str, *, version: int, status: str, response: dict, actor_id: str, actor_name: str | None,
+        notify: Notify, outbox,
+    ) -> QuestionRecord:
+        """Record a governance member's response if the question still waits at `version` (checked in the
+        database): the first response wins, and a retried click changes nothing."""
+        now = datetime.now(timezone.utc)
         async with self._db.sessions.begin() as session:
-            row = await session.get(QuestionRow, question_id)
-            if row is None or row.user_id != user_id:
-                return None
-            if row.escalated_at is None:
-                row.escalated_at = datetime.now(timezone.utc)
-            return _record(row)
+            row = (await session.execute(select(QuestionRow).where(QuestionRow.reference == reference))).scalar()
+            if row is None:
+                raise LookupError(reference)
+            values = dict(escalation_status=status, response=response, responder_id=actor_id, responder_name=actor_name,
+                          responded_at=now)
+            if not await update_if_unchanged(session, QuestionRow, row.id, version, values, now,
+                                             QuestionRow.escalation_status == "waiting"):
+                raise StaleEscalation(reference)
+            await session.refresh(row)
+            record = _record(row)
+            words = {k: v for k, v in response.items() if k in ("text", "search")}
+            await self._audit.append_in(session, actor_id, f"question.{status}", f"question:{row.id}",
+                                        {"reference": reference, "section": response.get("section")}, private=words or None)
+            await outbox.add_notifications_in(session, notify(record))
+            return record
+
+    async def note_answer_sent(self, question_id: int, activity_id: str | None) -> None:
+        """Teams' id of the message that carried the answer: its feedback control names that message."""
+        if not activity_id:
+            return
+        async with self._db.sessions.begin() as session:
+            await session.execute(update(QuestionRow).where(QuestionRow.id == question_id)
+                                  .values(answer_activity_id=activity_id[:200]))
+
+    async def by_answer(self, activity_id: str | None) -> QuestionRecord | None:
+        if not activity_id:
+            return None
+        async with self._db.sessions() as session:
+            row = (await session.execute(select(QuestionRow).where(QuestionRow.answer_activity_id == activity_id[:200])
+                                         .order_by(QuestionRow.id.desc()).limit(1))).scalar()
+            return _record(row) if row else None

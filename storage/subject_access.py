@@ -25,8 +25,9 @@ from storage.models import (
 )
 from domain.records import AuditEntry
 
-# Outbox keys start with the record a message is about: "incident:INC-2026-0001:…", "approval:REQ-2026-0001:…".
-RECORD_KINDS = ("incident", "approval")
+# Outbox keys start with the record a message is about: "incident:INC-2026-0001:…", "approval:REQ-2026-0001:…",
+# "question:Q-2026-0001:…"; audit subjects name a question by its number ("question:12").
+RECORD_KINDS = ("incident", "approval", "question")
 
 
 def _plain(row) -> dict:
@@ -74,7 +75,9 @@ class SubjectAccess:
             reported = await rows(select(IncidentRow).where(IncidentRow.reporter_id == user_id).order_by(IncidentRow.id))
             requested = await rows(select(ApprovalRequestRow).where(ApprovalRequestRow.requester_id == user_id)
                                    .order_by(ApprovalRequestRow.id))
+            questions = await rows(select(QuestionRow).where(QuestionRow.user_id == user_id).order_by(QuestionRow.id))
             own = {("incident", r.reference) for r in reported} | {("approval", r.reference) for r in requested}
+            own |= {("question", name) for r in questions for name in (str(r.id), r.reference) if name}
             assigned = {r.reference for r in await rows(select(IncidentRow).where(IncidentRow.assignee_id == user_id))}
             decided = {r.reference for r in await rows(select(ApprovalRequestRow)
                                                        .where(ApprovalRequestRow.decided_by_id == user_id))}
@@ -88,8 +91,7 @@ class SubjectAccess:
                 "profile": _plain(user) if user else None,
                 "conversations": [_plain(r) for r in await rows(select(ConversationRow)
                                                                 .where(ConversationRow.user_id == user_id))],
-                "questions": [_plain(r) for r in await rows(select(QuestionRow).where(QuestionRow.user_id == user_id)
-                                                            .order_by(QuestionRow.id))],
+                "questions": [_plain(r) for r in questions],
                 "acknowledgements": [_plain(r) for r in await rows(select(AcknowledgementRow)
                                                                    .where(AcknowledgementRow.user_id == user_id)
                                                                    .order_by(AcknowledgementRow.id))],
@@ -98,18 +100,26 @@ class SubjectAccess:
                 "messages_to_you": [_message(r, own) for r in sent],
             }
         entries = await self._audit.by_actor(user_id)
-        handled: dict[tuple[str, str], list[dict]] = {}
-        for entry in entries:
-            record = _record_of(entry.subject)
-            if record and record not in own:
-                handled.setdefault(record, []).append(_action(entry))
-        data["incidents_handled"] = [
-            {"reference": reference, "assigned_to_you": reference in assigned, "your_actions": actions}
-            for (kind, reference), actions in handled.items() if kind == "incident"
-        ]
-        data["tool_requests_handled"] = [
-            {"reference": reference, "decided_by_you": reference in decided, "your_actions": actions}
-            for (kind, reference), actions in handled.items() if kind == "approval"
-        ]
+        data.update(_handled(entries, own, assigned, decided))
         data["your_actions"] = [{**_action(entry), "subject": entry.subject} for entry in entries]
         return data
+
+
+def _handled(entries: list[AuditEntry], own: set[tuple[str, str]], assigned: set[str], decided: set[str]) -> dict:
+    """Other people's records this person acted on: only their own actions on each."""
+    handled: dict[tuple[str, str], list[dict]] = {}
+    for entry in entries:
+        record = _record_of(entry.subject)
+        if record and record not in own:
+            handled.setdefault(record, []).append(_action(entry))
+    return {
+        "incidents_handled": [
+            {"reference": reference, "assigned_to_you": reference in assigned, "your_actions": actions}
+            for (kind, reference), actions in handled.items() if kind == "incident"],
+        "tool_requests_handled": [
+            {"reference": reference, "decided_by_you": reference in decided, "your_actions": actions}
+            for (kind, reference), actions in handled.items() if kind == "approval"],
+        # Questions passed to the governance team that this person answered: the asker's question is theirs.
+        "questions_answered": [{"question": number, "your_actions": actions}
+                               for (kind, number), actions in handled.items() if kind == "question"],
+    }

@@ -15,6 +15,7 @@ import pytest
 import cards.acknowledge
 import cards.answer
 import cards.approval
+import cards.escalation
 import cards.help
 import cards.incident
 import cards.questions
@@ -26,7 +27,7 @@ from domain.acknowledgements import SectionChange
 from domain.approvals import LIMITS as REQUEST_LIMITS
 from domain.incidents import LIMITS as INCIDENT_LIMITS
 from domain.policy_parse import Block, Section
-from domain.records import ApprovalRequest, Incident, QuestionGroup, QuestionsReport, Tool, WaitingEscalation
+from domain.records import ApprovalRequest, Incident, QuestionGroup, QuestionRecord, QuestionsReport, Tool, WaitingEscalation
 
 BUDGET = 28_000  # bytes of card JSON, UTF-8: cards.fit.CARD_BUDGET_BYTES explains the number
 TEAMS_LIMIT = 80 * 1024  # the whole activity in UTF-16, as Microsoft advises
@@ -196,6 +197,17 @@ def incident_at_worst(status: str = "in_progress", anonymous: bool = False) -> I
         updated_at=NOW)
 
 
+def question_at_worst(status: str = "waiting", anonymous: bool = False) -> QuestionRecord:
+    passages = [{"section": "9.9.9", "title": worst(300, f"t{n}"), "score": 1.0, "text": worst(500, f"p{n}")} for n in range(3)]
+    response = {"section": "9.9.9", "title": worst(300), "text": worst(2000, "r")}
+    return QuestionRecord(
+        id=1, user_id="aad-staff", asked_at=NOW, text=worst(2000, "Q"), redacted=True, answered=True, passages=passages,
+        feedback="not_helpful", escalated_at=NOW, reference="Q-2026-9999", asker_name=worst(200, "A"), anonymous=anonymous,
+        escalation_reason="not_helpful", escalation_comment=worst(1000, "C"), escalation_status=status,
+        response=None if status == "waiting" else response, responder_name=worst(200, "R"),
+        responded_at=None if status == "waiting" else NOW, version=99)
+
+
 LONG_IDS = [f"29:1{'x' * 80}{n}" for n in range(100)]
 REQUEST_FORM = {name: worst(limit * 3, name) for name, limit in REQUEST_LIMITS.items()}
 INCIDENT_FORM = {name: worst(limit * 3, name) for name, limit in INCIDENT_LIMITS.items()}
@@ -221,7 +233,9 @@ WORST_CASES = {
                                                    previous=(worst(100), 4, 9))],
     cards.acknowledge.build_reminder_text: [dict(version_label=worst(100))],
     cards.answer.build_answer_actions_card: [dict(question_id=1, sections=[("9.9.9", worst(300))] * 3, version_id=1,
-                                                  feedback="helpful", escalated_to=SETTING,
+                                                  feedback="helpful", escalated="Q-2026-9999",
+                                                  unregistered_tools=(worst(200),) * 5),
+                                             dict(question_id=1, sections=[("9.9.9", worst(300))] * 3, version_id=1,
                                                   unregistered_tools=(worst(200),) * 5)],
     cards.answer.build_not_covered_card: [dict(question_id=1, authority_name=SETTING, authority_contact=SETTING)],
     cards.answer.build_section_card: [dict(number="9.9.9", title=worst(300), text=SECTION.full_text(),
@@ -239,6 +253,15 @@ WORST_CASES = {
     cards.approval.build_answered_card: [dict(request=request_at_worst())],
     cards.approval.build_decision_text: [dict(request=request_at_worst(status)) for status in ("approved_with_conditions",
                                                                                                "rejected")],
+    cards.escalation.build_escalation_card: [dict(question=question_at_worst(), member_view=view, refresh_user_ids=LONG_IDS)
+                                             for view in (True, False)]
+                                            + [dict(question=question_at_worst(status)) for status in
+                                               ("passage", "answer", "not_covered", "not_policy")],
+    cards.escalation.build_escalation_receipt_card: [dict(question=question_at_worst(), routes=ROUTES[:1], contact=SETTING,
+                                                          authority_name=SETTING)],
+    cards.escalation.build_already_passed_on_card: [dict(question=question_at_worst("answer"))],
+    cards.escalation.build_response_text: [dict(question=question_at_worst(status), authority_name=SETTING)
+                                           for status in ("passage", "answer", "not_covered", "not_policy")],
     cards.help.build_help_card: [dict(available=None)],
     cards.incident.build_incident_form_card: [dict(values=INCIDENT_FORM, errors={k: worst(300) for k in INCIDENT_FORM},
                                                    authority_name=SETTING,
@@ -269,8 +292,8 @@ NOT_FOR_TEAMS = {cards.incident.build_breach_email}
 
 
 def test_every_builder_has_a_worst_case_here():
-    builders = {function for module in (cards.acknowledge, cards.answer, cards.approval, cards.help, cards.incident,
-                                        cards.questions, cards.tools, cards.welcome)
+    builders = {function for module in (cards.acknowledge, cards.answer, cards.approval, cards.escalation, cards.help,
+                                        cards.incident, cards.questions, cards.tools, cards.welcome)
                 for name, function in inspect.getmembers(module, inspect.isfunction)
                 if name.startswith("build_") and function.__module__ == module.__name__}
     assert builders == set(WORST_CASES) | NOT_FOR_TEAMS

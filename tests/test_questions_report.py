@@ -35,7 +35,9 @@ async def bot(tmp_path):
 
 
 def buttons(card: dict) -> dict[str, dict]:
-    return {a["title"]: a["data"] for a in card.get("actions", [])}
+    """Each button's data; for a button that opens a small form, the data of the form's own button."""
+    return {a["title"]: a["card"]["actions"][0]["data"] if a["type"] == "Action.ShowCard" else a["data"]
+            for a in card.get("actions", [])}
 
 
 async def ask(bot, connector, text: str) -> dict:
@@ -49,7 +51,9 @@ async def staff_questions(bot, connector) -> None:
     await ask(bot, connector, "hello")
     answered = await ask(bot, connector, "Can I use AI to screen job applications?")
     actions = buttons(answered["attachments"][0]["content"])
-    await bot.post(card_action(connector, "qa.feedback", actions["Not helpful"]))
+    # In Teams the rating is Teams' own feedback control; the card's verb stays for the terminal chat.
+    question = actions["Ask the governance team"]["question"]
+    await bot.post(card_action(connector, "qa.feedback", {"question": question, "value": "not_helpful"}))
     await bot.post(card_action(connector, "qa.escalate", actions["Ask the governance team"]))
     await ask(bot, connector, "what is on the canteen menu this week? ask jane.doe@testshire.gov.uk")
     await ask(bot, connector, "what is on the canteen menu this week")

@@ -32,7 +32,7 @@ async def test_verify_purge_and_export(database_url):
     await db.upgrade()
     audit = AuditTrail(db)
     await PolicyRepository(db, audit).publish(label="1", text="# 1. Purpose\nText.", source_name="p.md", published_by="ann")
-    questions = QuestionRepository(db)
+    questions = QuestionRepository(db, audit)
     old = await questions.record(user_id="aad-1", conversation_id="c", text="old question", redacted=False,
                                  policy_version_id=None, answered=True, passages=[])
     await questions.record(user_id="aad-1", conversation_id="c", text="new question", redacted=False,

@@ -65,6 +65,7 @@ def _wait(base: float, cap: float):
 
 
 class BotConnector:
+    feedback_loop = True  # Teams shows its own feedback control on messages that ask for it
     def __init__(
         self,
         tokens: TokenProvider,

@@ -10,7 +10,7 @@ import asyncio
 
 import structlog
 
-from bot.turn import Outbound
+from bot.turn import Outbound, Sent
 from storage.outbox import Outbox
 from domain.records import ConversationRef
 
@@ -27,12 +27,13 @@ class ReplySender:
         self._tasks: set[asyncio.Task] = set()
         self._last: dict[str, asyncio.Task] = {}
 
-    def send(self, replies: list[Reply]) -> None:
+    def send(self, replies: list[Reply], when_sent: dict[str, Sent] | None = None) -> None:
+        """`when_sent`: by key, what to tell a reply's id once it is sent (not if it has to wait in the outbox)."""
         if not replies:
             return
         conversation = replies[0][1].id
         previous = self._last.get(conversation)
-        task = asyncio.create_task(self._send_in_order(replies, previous), name="send-replies")
+        task = asyncio.create_task(self._send_in_order(replies, previous, when_sent or {}), name="send-replies")
         self._last[conversation] = task
         self._tasks.add(task)
 
@@ -43,18 +44,23 @@ class ReplySender:
 
         task.add_done_callback(done)
 
-    async def _send_in_order(self, replies: list[Reply], previous: asyncio.Task | None) -> None:
+    async def _send_in_order(self, replies: list[Reply], previous: asyncio.Task | None, when_sent: dict[str, Sent]) -> None:
         if previous is not None:
             await asyncio.wait([previous])
         for position, (key, conversation, activity) in enumerate(replies):
             try:
-                await self._outbound.send(conversation, activity, activity.get("replyToId"))
+                activity_id = await self._outbound.send(conversation, activity, activity.get("replyToId"))
             except Exception as error:
                 log.warning("reply could not be sent now; queued in the outbox", error=type(error).__name__,
                             conversation_kind=conversation.kind)
                 # The rest of this turn's replies queue behind it, so they still arrive in order.
                 await self._queue(replies[position:])
                 return
+            if key in when_sent:
+                try:
+                    await when_sent[key](activity_id)
+                except Exception:
+                    log.exception("could not record the id of a sent reply")
 
     async def _queue(self, replies: list[Reply]) -> None:
         try:

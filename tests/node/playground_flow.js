@@ -1,5 +1,6 @@
 // Drives the Microsoft 365 Agents Playground's web UI (headless Chromium) through a policy question
-// and a card button, an incident, and a tool request with its approval.
+// and card buttons, a question passed to the governance team and answered on its card, an incident, and a
+// tool request with its approval.
 // Usage: node playground_flow.js PLAYGROUND_URL SCREENSHOT_DIR BOT_MESSAGES_URL OTHER_USERS_REQUEST_JSON
 const fs = require('fs');
 const { chromium } = require('playwright-core');
@@ -32,11 +33,23 @@ const [url, shots, botUrl, otherRequest] = process.argv.slice(2);
     await page.screenshot({ path: `${shots}/answer.png` });
 
     // An Action.Execute button: the Playground sends an adaptiveCard/action invoke and shows our response card.
-    await page.getByRole('button', { name: 'Helpful', exact: true }).last().click();
-    await page.getByText('glad it helped').first().waitFor({ timeout: 20000 });
     await page.getByRole('button', { name: 'Read section 7.1', exact: true }).last().click();
     await page.getByText('brainstorm ideas, plan projects').first().waitFor({ timeout: 20000 });
     await page.screenshot({ path: `${shots}/after-buttons.png` });
+
+    // Pass the question to the governance team. Alex is a governance member too, so the question's card
+    // comes to him 1:1; he answers it there with a section, and the answer comes back to him as the asker.
+    await page.getByRole('button', { name: 'Ask the governance team', exact: true }).last().click();
+    await page.getByRole('button', { name: 'Send to the governance team', exact: true }).last().click();
+    await page.getByText(/Passed to the governance team: Q-\d{4}-\d{4}/).first().waitFor({ timeout: 20000 });
+    const question = page.locator('.ac-adaptiveCard', { hasText: /Staff question Q-\d{4}-\d{4}/ }).last();
+    await question.waitFor({ timeout: 20000 });
+    await question.getByRole('button', { name: 'This passage answers it', exact: true }).click();
+    await question.getByPlaceholder('e.g. 7.2, or approved tools register').fill('7.1');
+    await question.getByRole('button', { name: 'Send this passage', exact: true }).click();
+    await page.getByText(/chose section 7\.1 Permitted uses/).first().waitFor({ timeout: 20000 });
+    await page.getByText(/says this passage of the policy answers it/).first().waitFor({ timeout: 20000 });
+    await page.screenshot({ path: `${shots}/escalation-answered.png` });
 
     // Report an incident through the form card.
     await box.click();

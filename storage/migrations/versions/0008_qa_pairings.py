@@ -1,18 +1,15 @@
 """qa_pairings: questions paired with the passage that answers them, per policy version
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-26 02:00:00
-
-(0007 is being written on another branch at the same time; when both are merged, this one's
-down_revision becomes '0007'.)
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
