@@ -12,8 +12,8 @@ from cards.routing import Route, routing_text
 from cards.verbs import VERB_ESCALATION_REFRESH, VERB_RESPOND
 from domain.escalations import LIMITS, REASONS, STATUSES
 from domain.records import QuestionRecord
+from domain.times import card_when
 
-WHEN = "%Y-%m-%d %H:%M UTC"
 
 
 def build_escalation_card(question: QuestionRecord, *, member_view: bool = True,
@@ -47,7 +47,7 @@ def _facts(question: QuestionRecord, echo: Echo) -> FactSet:
     facts = [
         Fact(title="Reference", value=question.reference or ""),
         Fact(title="Asked by", value=asker),
-        Fact(title="Asked", value=question.asked_at.strftime(WHEN)),
+        Fact(title="Asked", value=card_when(question.asked_at)),
         Fact(title="Why it is here", value=f"They {REASONS.get(question.escalation_reason or 'asked', 'asked for a person')}"),
         Fact(title="Status", value=STATUSES.get(question.escalation_status or "waiting", "")),
     ]
@@ -92,7 +92,7 @@ def _outcome(question: QuestionRecord, echo: Echo) -> list:
     if question.waiting or not question.response:
         return []
     who = echo(question.responder_name or "A member of the governance team")
-    when = question.responded_at.strftime(WHEN) if question.responded_at else ""
+    when = card_when(question.responded_at) if question.responded_at else ""
     response = question.response
     lines = {
         "passage": f"**{who}** ({when}) chose section **{safe(response.get('section'))} {safe(response.get('title'))}**: "
@@ -125,7 +125,7 @@ def build_escalation_receipt_card(question: QuestionRecord, *, routes: Sequence[
 
 
 def build_already_passed_on_card(question: QuestionRecord) -> dict:
-    when = question.escalated_at.strftime(WHEN) if question.escalated_at else ""
+    when = card_when(question.escalated_at) if question.escalated_at else ""
     status = STATUSES.get(question.escalation_status or "waiting", "")
     return to_dict(card([heading(f"Already passed on: {question.reference}"),
                          para(f"You passed this question to the governance team on {when}. Status: {status}.")],

@@ -50,7 +50,7 @@ def _questions_card(report: QuestionsReport, echo: Echo) -> dict:
     if report.waiting:
         shown, _ = echo.first(report.waiting[:LISTED])
         body.append(para("**Escalations waiting**, oldest first:"))
-        body.append(para("\n".join(f"- question {w.question_id}, {w.age_days} day(s): \u201c{echo(w.wording)}\u201d"
+        body.append(para("\n".join(f"- {safe(w.named)}, {w.age_days} day(s): \u201c{echo(w.wording)}\u201d"
                                    for w in shown)))
     body.append(TextBlock(text="Questions are shown as stored, with personal data taken out. Everything, for the "
                                "review: policy-bot report questions --csv FILE", wrap=True, is_subtle=True, size="Small"))

@@ -37,7 +37,7 @@ def print_report(report: QuestionsReport) -> None:
     _groups("Rated not helpful", report.not_helpful)
     typer.echo(f"\nEscalations waiting: {len(report.waiting)}")
     for waiting in report.waiting:
-        typer.echo(f"  question {waiting.question_id}, {waiting.age_days} day(s): \u201c{waiting.wording}\u201d")
+        typer.echo(f"  {waiting.named}, {waiting.age_days} day(s): \u201c{waiting.wording}\u201d")
 
 
 def write_csv(path: Path, report: QuestionsReport) -> None:
@@ -48,7 +48,7 @@ def write_csv(path: Path, report: QuestionsReport) -> None:
     rows += [("section", section, count, title) for section, title, count in report.sections]
     rows += [("not_answered", g.wording, g.count, f"{g.last_asked:%Y-%m-%d}") for g in report.unanswered]
     rows += [("not_helpful", g.wording, g.count, f"{g.last_asked:%Y-%m-%d}") for g in report.not_helpful]
-    rows += [("escalation_waiting", w.wording, w.age_days, f"question {w.question_id}") for w in report.waiting]
+    rows += [("escalation_waiting", w.wording, w.age_days, w.named) for w in report.waiting]
     try:
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)

@@ -69,7 +69,8 @@ def build_report(questions: Sequence[QuestionRecord], waiting: Sequence[Question
         sections=most_cited([q for q in questions if q.answered]),
         unanswered=group_similar([q for q in questions if not q.answered]),
         not_helpful=group_similar([q for q in questions if q.feedback == "not_helpful"]),
-        waiting=sorted((WaitingEscalation(q.id, q.text, _utc(q.escalated_at), (now - _utc(q.escalated_at)).days)
+        waiting=sorted((WaitingEscalation(q.id, q.text, _utc(q.escalated_at), (now - _utc(q.escalated_at)).days,
+                                           q.reference or "")
                         for q in waiting if q.escalated_at is not None), key=lambda w: w.escalated_at),
         answered_without_person=sum(q.answered and q.escalated_at is None for q in questions),
     )

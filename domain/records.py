@@ -243,6 +243,11 @@ class WaitingEscalation:
     wording: str
     escalated_at: datetime
     age_days: int
+    reference: str = ""  # Q-YYYY-NNNN
+
+    @property
+    def named(self) -> str:
+        return self.reference or f"question {self.question_id}"
 
 
 @dataclass(frozen=True)

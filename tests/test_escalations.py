@@ -300,7 +300,7 @@ def test_the_same_loop_in_the_terminal_chat(tmp_path):
     assert "Passed to the governance team: Q-" in out and "(1 person," in out
     assert "Their comment: Where is the list?" in out and "[1] This passage answers it" in out
     told = out.index("says this passage of the policy answers it.")
-    picked = out[told:].split("bot> ")[1].split("you>")[0].strip()
+    picked = out[told:].split("bot> ")[1].split(f"{getpass.getuser()}>")[0].strip()  # up to the next prompt
     assert picked.startswith("4 Approved tools and ownership [1]: “4.1.")
     later = out.split("Here is what the policy says:")[-1]
     assert later.split("bot> ")[1].split("┌")[0].strip() == picked  # the taught passage comes first
