@@ -9,7 +9,9 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from conftest import card_action, channel_message, make_settings, message, posted_to, start_bot, updated_in
+from support.activities import card_action, channel_message, message
+from support.bots import make_settings, running_bot, sqlite_url
+from support.connector import posted_to, updated_in
 from storage.models import ApprovalRequestRow, AuditRow
 
 ADMIN, APP1, APP2, STAFF, OUTSIDER = "aad-admin", "aad-app1", "aad-app2", "aad-staff", "aad-outsider"
@@ -25,18 +27,9 @@ ROSTER = [{"id": f"29:{APP1}", "aadObjectId": APP1, "name": "App One"},
           {"id": "29:someone", "aadObjectId": "aad-someone", "name": "Someone"}]
 
 
-def settings_for(tmp_path, **overrides):
-    values = dict(admin_ids=ADMIN, approver_ids=f"{APP1},{APP2}", outbox_base_delay=0.05, connector_timeout=1.0)
-    values.update(overrides)
-    return make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", **values)
-
-
 @pytest.fixture
-async def bot(tmp_path):
-    running, runner = await start_bot(settings_for(tmp_path))
-    yield running
-    await running.session.close()
-    await runner.cleanup()
+def bot_settings():
+    return dict(admin_ids=ADMIN, approver_ids=f"{APP1},{APP2}", outbox_base_delay=0.05, connector_timeout=1.0)
 
 
 async def invoke(bot, connector, verb: str, data: dict, user: str, **changes) -> dict:
@@ -245,25 +238,18 @@ async def test_an_approver_cannot_decide_their_own_request(bot, connector):
     assert (await audit_actions(bot)).count("role.refused") == 1
 
 
-async def test_a_restart_between_form_and_submission_loses_nothing(tmp_path, connector):
-    settings = settings_for(tmp_path)
-    first, runner = await start_bot(settings)
-    await first.post(message(connector, "request tool", user=STAFF, conversation_id="a:staff"))
-    await connector.wait_for(2)
-    await first.session.close()
-    await runner.cleanup()
+async def test_a_restart_between_form_and_submission_loses_nothing(settings, connector):
+    async with running_bot(settings) as first:
+        await first.post(message(connector, "request tool", user=STAFF, conversation_id="a:staff"))
+        await connector.wait_for(2)
 
-    second, runner = await start_bot(settings)
-    try:
+    async with running_bot(settings) as second:
         receipt = await invoke(second, connector, "approval.submit", GOOD_REQUEST, STAFF, conversation_id="a:staff")
         assert receipt["body"][0]["text"].startswith("Request received: REQ-")
         assert [r.tool_name for r in await rows(second)] == ["Otter.ai"]
         await second.post(message(connector, "my status", user=STAFF, conversation_id="a:staff"))
         status = await connector.wait_for_text("Tool requests awaiting a decision", conversation="a:staff")
         assert receipt["body"][0]["text"].split(": ")[1] in json.dumps(status)
-    finally:
-        await second.session.close()
-        await runner.cleanup()
 
 
 async def test_the_receipt_says_which_approvers_were_sent_the_request_and_which_could_not_be(bot, connector):
@@ -276,14 +262,10 @@ async def test_the_receipt_says_which_approvers_were_sent_the_request_and_which_
     assert "please email ai-board@testshire.gov.uk quoting REQ-" in receipt
 
 
-async def test_with_no_approvers_the_receipt_says_the_request_went_nowhere_and_whom_to_email(tmp_path, connector):
-    running, runner = await start_bot(settings_for(tmp_path, approver_ids=""))
-    try:
+async def test_with_no_approvers_the_receipt_says_the_request_went_nowhere_and_whom_to_email(tmp_path, connector, bot_settings):
+    async with running_bot(make_settings(sqlite_url(tmp_path), **{**bot_settings, "approver_ids": ""})) as running:
         receipt = json.dumps(await invoke(running, connector, "approval.submit", GOOD_REQUEST, STAFF))
         assert "I've sent it" not in receipt and "is with the" not in receipt
         assert ("I couldn't send it to the approvers at the AI Board automatically: nobody there "
                 "can be reached by this bot yet. Nothing you sent was lost. Please email ai-board@testshire.gov.uk quoting REQ-"
                 in receipt)
-    finally:
-        await running.session.close()
-        await runner.cleanup()

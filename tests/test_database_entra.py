@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.database import open_database
 from bot.settings import SettingsError, load_settings
-from conftest import POSTGRES_URL, make_settings
+from support.bots import POSTGRES_URL, make_settings
 
 APP_ID = "6f1f6d2c-1b7e-4a53-9d0f-2a4c8e1b9f00"
 TENANT_ID = "11111111-2222-3333-4444-555555555555"

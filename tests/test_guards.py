@@ -7,19 +7,16 @@ import json
 import pytest
 from sqlalchemy import select
 
-from conftest import channel_message, make_settings, message, posted_to, start_bot
+from support.activities import channel_message, message
+from support.connector import posted_to
 from storage.models import AuditRow
 
 ADMIN, GOV, STAFF = "aad-admin", "aad-gov", "aad-staff"
 
 
 @pytest.fixture
-async def bot(tmp_path):
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", admin_ids=ADMIN, governance_ids=GOV)
-    running, runner = await start_bot(settings)
-    yield running
-    await running.session.close()
-    await runner.cleanup()
+def bot_settings():
+    return dict(admin_ids=ADMIN, governance_ids=GOV)
 
 
 async def refusals(bot) -> list[tuple[str, str, dict]]:

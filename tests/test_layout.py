@@ -8,6 +8,7 @@ from the reader.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -70,3 +71,11 @@ def test_long_functions_say_why():
                         found.add(f"{relative}:{node.name}")
     assert found - NOT_YET == set(), "split these, or say why they are long"
     assert NOT_YET - found == set(), "these are short now: take them out of NOT_YET"
+
+
+def test_tests_share_code_through_support_only():
+    """Helpers live in tests/support/; conftest.py holds fixtures, and no test module imports another."""
+    imports = re.compile(r"^\s*(from (conftest|test_\w+) import|import (conftest|test_\w+))", re.M)
+    found = [f"{path.name}: {m.group(0).strip()}" for path in sorted((ROOT / "tests").rglob("*.py"))
+             for m in imports.finditer(path.read_text(encoding="utf-8"))]
+    assert found == []

@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from conftest import card_action, make_settings, start_bot
+from support.activities import card_action
 from storage.models import AuditRow
 
 GOV, SEC, APPROVER, STAFF, NOSY = "aad-gov", "aad-sec", "aad-approver", "aad-staff", "aad-nosy"
@@ -22,13 +22,8 @@ REQUEST = {"tool_name": "Otter.ai", "purpose": PURPOSE, "data_classification": "
 
 
 @pytest.fixture
-async def bot(tmp_path):
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", governance_ids=GOV, security_ids=SEC,
-                             approver_ids=APPROVER, outbox_base_delay=0.05)
-    running, runner = await start_bot(settings)
-    yield running
-    await running.session.close()
-    await runner.cleanup()
+def bot_settings():
+    return dict(governance_ids=GOV, security_ids=SEC, approver_ids=APPROVER, outbox_base_delay=0.05)
 
 
 async def refresh(bot, connector, verb: str, reference: str, user: str) -> str:
