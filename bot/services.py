@@ -64,6 +64,7 @@ class Services:
         audit = AuditTrail(db, key=settings.audit_key_bytes)
         policies = PolicyRepository(db, audit)
         tools = ToolRepository(db, audit)
+        outbox = Outbox(db, base_delay=settings.outbox_base_delay, claim_seconds=settings.outbox_claim_seconds)
         return cls(
             settings=settings,
             db=db,
@@ -75,10 +76,10 @@ class Services:
             tools=tools,
             outbound=outbound,
             library=PolicyLibrary(settings, policies, tools),
-            outbox=Outbox(db, base_delay=settings.outbox_base_delay, claim_seconds=settings.outbox_claim_seconds),
+            outbox=outbox,
             channels=ChannelRepository(db, audit),
-            incidents=IncidentRepository(db, audit),
+            incidents=IncidentRepository(db, audit, outbox),
             acknowledgements=AcknowledgementRepository(db, audit),
-            approvals=ApprovalRepository(db, audit, tools),
+            approvals=ApprovalRepository(db, audit, tools, outbox),
             approvers=ApproverDirectory(settings),
         )

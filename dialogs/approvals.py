@@ -6,7 +6,8 @@ import structlog
 
 from bot.microsoft.approvers import DirectoryUnavailable
 from bot.outbound.recipients import (
-    Recipient, activity_for, nowhere, sender_chat, team, teams_ids_for, told_if_failed, updates_of_sent_cards,
+    Recipient, notification_to, sender_chat, team, teams_ids_for, to_personal_chat, told_if_failed,
+    updates_of_sent_cards,
 )
 from bot.services import Services
 from bot.turn import Message, Turn
@@ -19,9 +20,9 @@ from cards.routing import routes_of
 from cards.verbs import VERB_REQUEST_TOOL
 from dialogs import guards
 from domain.approvals import (
-    ACTIONS, FINAL_STATUSES, LIMITS, STATUSES, DecisionRefused, decide, may_decide, validate_answer, validate_request,
+    ACTIONS, FINAL_STATUSES, LIMITS, STATUSES, Decision, DecisionRefused, decide, may_decide, validate_answer, validate_request,
 )
-from domain.records import ApprovalRequest, Notification
+from domain.records import ApprovalRequest, ConversationRef, Notification, OutboxEntry
 from storage.approvals import StaleRequest
 
 log = structlog.get_logger(__name__)
@@ -68,33 +69,32 @@ async def submit_request(turn: Turn, services: Services) -> None:
     recipients, refresh_ids = await _approvers(services)
     requester = await sender_chat(services, incoming.user_id, incoming.conversation)
     contact = safe(services.settings.genai_authority_contact)
-    created: list[Notification] = []
-
-    def notify(request: ApprovalRequest) -> list[Notification]:
-        # The receipt says the request is with the approvers: if their card can't be delivered, say it isn't.
-        undelivered = told_if_failed(
-            f"approval:{request.reference}:undelivered", requester,
-            f"I couldn't deliver your request **{request.reference}** to the approvers: Teams refused the message. "
-            f"Your request is saved and nothing you sent was lost, but the approvers may not have seen it. Please email "
-            f"{contact} quoting {request.reference}, so that they can decide it.")
-        created[:] = [
-            Notification(CARD_KEY.format(reference=request.reference) + r.name, r.conversation or nowhere(r.name),
-                         activity_for(Message(cards=[_card_for(request, r.user_id, refresh_ids)],
-                                              summary=f"AI tool request {request.reference}: {request.tool_name}"), r),
-                         undeliverable=r.problem, if_failed=undelivered)
-            for r in recipients
-        ]
-        return list(created)  # what the receipt says is decided from these
-
-    request = await services.approvals.create(form, requester_id=incoming.user_id, requester_name=incoming.user_name,
-                                              notify=notify, outbox=services.outbox)
+    async with services.approvals.create(form, requester_id=incoming.user_id, requester_name=incoming.user_name) as change:
+        change.queue(_approver_cards(change.record, recipients, refresh_ids, requester, contact))
+    request = change.record
     services.deliver_soon()
     log.info("tool requested", reference=request.reference, classification=request.data_classification)
     if not any(r.conversation for r in recipients):
         log.error("tool request could not be routed to any approver", reference=request.reference,
                   problems=[r.problem for r in recipients])
-    routes = routes_of(created, {"governance": f"the approvers at {services.settings.genai_authority_name}"})
+    routes = routes_of(change.notifications, {"governance": f"the approvers at {services.settings.genai_authority_name}"})
     await turn.show(build_receipt_card(request, routes=routes, contact=services.settings.genai_authority_contact))
+
+
+def _approver_cards(request: ApprovalRequest, recipients: list[Recipient], refresh_ids: list[str],
+                    requester: Recipient, contact: str) -> list[Notification]:
+    """The request's card for each approver (or their channel); what the receipt says is decided from these."""
+    # The receipt says the request is with the approvers: if their card can't be delivered, say it isn't.
+    undelivered = told_if_failed(
+        f"approval:{request.reference}:undelivered", requester,
+        f"I couldn't deliver your request **{request.reference}** to the approvers: Teams refused the message. "
+        f"Your request is saved and nothing you sent was lost, but the approvers may not have seen it. Please email "
+        f"{contact} quoting {request.reference}, so that they can decide it.")
+    return [notification_to(r, CARD_KEY.format(reference=request.reference) + r.name,
+                            Message(cards=[_card_for(request, r.user_id, refresh_ids)],
+                                    summary=f"AI tool request {request.reference}: {request.tool_name}"),
+                            if_failed=undelivered)
+            for r in recipients]
 
 
 async def my_requests(turn: Turn, services: Services) -> None:
@@ -182,20 +182,10 @@ async def decide_request(turn: Turn, services: Services) -> None:
         version = -1
     originals = await services.outbox.entries(prefix=CARD_KEY.format(reference=reference))
     requester = await services.conversations.personal_for(request.requester_id)
-
-    def notify(updated: ApprovalRequest) -> list[Notification]:
-        notes = _card_updates(originals, updated)
-        told = (Message(cards=[build_question_card(updated)], summary=f"A question about {reference}")
-                if decision.status is None else Message(text=build_decision_text(updated)))
-        notes.append(Notification(
-            f"approval:{reference}:v{updated.version}:requester", requester or nowhere(updated.requester_id),
-            told.to_activity(requester or nowhere(updated.requester_id)),
-            undeliverable=None if requester else "the requester has no 1:1 chat with the bot"))
-        return notes
-
     try:
-        updated = await services.approvals.decide(reference, version=version, decision=decision, actor_id=incoming.user_id,
-                                                  actor_name=incoming.user_name, notify=notify, outbox=services.outbox)
+        async with services.approvals.decide(reference, version=version, decision=decision, actor_id=incoming.user_id,
+                                             actor_name=incoming.user_name) as change:
+            change.queue(_decision_notices(originals, change.record, decision, requester))
     except StaleRequest:
         current = await services.approvals.get(reference)
         if current.status in FINAL_STATUSES:
@@ -204,6 +194,7 @@ async def decide_request(turn: Turn, services: Services) -> None:
             await turn.show(with_notice(build_approval_card(current, approver_view=True),
                                         "Someone acted on this request first; this is its current state."))
         return
+    updated = change.record
     if updated.status in ("approved", "approved_with_conditions"):
         services.library.forget_tools()
     services.deliver_soon()
@@ -212,7 +203,17 @@ async def decide_request(turn: Turn, services: Services) -> None:
     await turn.show(build_approval_card(updated, approver_view=True, refresh_user_ids=mine))
 
 
-def _card_updates(originals: list, updated: ApprovalRequest) -> list[Notification]:
+def _decision_notices(originals: list[OutboxEntry], updated: ApprovalRequest, decision: Decision,
+                      requester: ConversationRef | None) -> list[Notification]:
+    """Every approvers' card updated; the requester told the decision, or asked the approver's question."""
+    told = (Message(cards=[build_question_card(updated)], summary=f"A question about {updated.reference}")
+            if decision.status is None else Message(text=build_decision_text(updated)))
+    return [*_card_updates(originals, updated),
+            to_personal_chat(f"approval:{updated.reference}:v{updated.version}:requester", requester,
+                             updated.requester_id, told, "requester")]
+
+
+def _card_updates(originals: list[OutboxEntry], updated: ApprovalRequest) -> list[Notification]:
     """Update in place every approvers' card that went out for this request."""
     return updates_of_sent_cards(originals, f"approval:{updated.reference}:v{updated.version}:card:",
                                  lambda user, refresh_ids: _card_for(updated, user, refresh_ids))
@@ -240,9 +241,9 @@ async def answer_question(turn: Turn, services: Services) -> None:
     originals = await services.outbox.entries(prefix=CARD_KEY.format(reference=request.reference))
 
     try:
-        updated = await services.approvals.answer(request.reference, version=version, requester_id=incoming.user_id,
-                                                  answer=answer, notify=lambda updated: _card_updates(originals, updated),
-                                                  outbox=services.outbox)
+        async with services.approvals.answer(request.reference, version=version, requester_id=incoming.user_id,
+                                             answer=answer) as change:
+            change.queue(_card_updates(originals, change.record))
     except StaleRequest:
         current = await services.approvals.get(request.reference)
         if current.status == "pending" and current.open_question:
@@ -253,4 +254,4 @@ async def answer_question(turn: Turn, services: Services) -> None:
                                         "This request has changed since the question was asked. Type **my requests** to see where it stands."))
         return
     services.deliver_soon()
-    await turn.show(build_answered_card(updated))
+    await turn.show(build_answered_card(change.record))

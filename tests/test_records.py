@@ -43,12 +43,14 @@ async def test_verify_purge_and_export(database_url):
     await audit.append("aad-1", "question.escalated", "question:2", {})
     outbox = Outbox(db)
     tools = ToolRepository(db, audit)
-    incidents, requests = IncidentRepository(db, audit), ApprovalRepository(db, audit, tools)
+    incidents, requests = IncidentRepository(db, audit, outbox), ApprovalRepository(db, audit, tools, outbox)
     report = IncidentForm("A chatbot leaked a file.", "ChatGPT", datetime.now(timezone.utc), "no", "data_exposed", "low", False)
     request = RequestForm("Gamma", "Slides.", "public", "Reports.", "Slides.", "Briefings.", "public", None)
     for _ in range(2):
-        await incidents.create(report, reporter_id="aad-1", reporter_name="Ann", notify=lambda i: [], outbox=outbox)
-        await requests.create(request, requester_id="aad-1", requester_name="Ann", notify=lambda r: [], outbox=outbox)
+        async with incidents.create(report, reporter_id="aad-1", reporter_name="Ann"):
+            pass
+        async with requests.create(request, requester_id="aad-1", requester_name="Ann"):
+            pass
     long_ago = datetime.now(timezone.utc) - timedelta(days=2200)
     async with db.sessions.begin() as session:
         await session.execute(update(QuestionRow).where(QuestionRow.id == old)
