@@ -102,15 +102,11 @@ async def my_requests(turn: Turn, services: Services) -> None:
     await turn.reply(Message(cards=[build_my_requests_card(requests)], summary="Your tool requests"))
 
 
-def _reference(data: dict) -> str:
-    return str(data.get("reference") or "")[:20]
-
-
 async def refresh(turn: Turn, services: Services) -> None:
     """Teams asks for someone's own view of an approvers' card (Universal Actions refresh). Anyone can send
     this invoke, naming any reference, so it shows the request only to the approvers and its requester."""
     incoming = turn.incoming
-    reference = _reference(incoming.data)
+    reference = guards.reference(turn)
     request = await services.approvals.get(reference)
     mine = [incoming.user_teams_id] if incoming.user_teams_id else None
     if request is not None and request.requester_id == incoming.user_id:
@@ -147,36 +143,47 @@ def _decided_view(request: ApprovalRequest, actor_id: str, action: str) -> dict:
                              f"{request.decided_by_name or request.decided_by_id} at {when}.")
 
 
-async def decide_request(turn: Turn, services: Services) -> None:
-    incoming = turn.incoming
-    data = incoming.data
-    reference = _reference(data)
-    action = data.get("action") if isinstance(data.get("action"), str) else ""
-    request = await services.approvals.get(reference)
-    if request is None:
-        await turn.show(notice_card("Request not found", f"There is no tool request {safe(reference)}."))
-        return
+def _current_view(request: ApprovalRequest, actor_id: str, action: str, notice: str) -> dict:
+    """A decided request's final card, or a pending one's with the notice saying why nothing changed."""
+    if request.status in FINAL_STATUSES:
+        return _decided_view(request, actor_id, action)
+    return with_notice(build_approval_card(request, approver_view=True), notice)
+
+
+async def _may_decide(turn: Turn, services: Services, request: ApprovalRequest, action: str) -> bool:
+    """Approvers only, and never their own request; otherwise the refusal is shown (and audited)."""
+    user_id = turn.incoming.user_id
     try:
-        allowed = await services.approvers.is_approver(incoming.user_id)
+        allowed = await services.approvers.is_approver(user_id)
     except DirectoryUnavailable:
         await turn.show(with_notice(build_approval_card(request, approver_view=False),
                                     "I couldn't check the approvers group just now, so nothing was changed. "
                                     "Please try again in a minute."))
-        return
-    refusal = may_decide(incoming.user_id, request.requester_id, allowed)
+        return False
+    refusal = may_decide(user_id, request.requester_id, allowed)
     if refusal:
-        await guards.refuse(turn, services, f"approval:{reference}",
+        await guards.refuse(turn, services, f"approval:{request.reference}",
                             with_notice(build_approval_card(request, approver_view=False), refusal),
                             detail={"action": action[:40]})
+        return False
+    return True
+
+
+async def decide_request(turn: Turn, services: Services) -> None:
+    incoming = turn.incoming
+    data = incoming.data
+    reference, action = guards.reference(turn), guards.action(turn)
+    request = await services.approvals.get(reference)
+    if request is None:
+        await turn.show(notice_card("Request not found", f"There is no tool request {safe(reference)}."))
+        return
+    if not await _may_decide(turn, services, request, action):
         return
     try:
         decision = decide(request.status, action, data.get(NOTE_INPUT.get(action, "")))
         version = int(data.get("version"))
     except DecisionRefused as refused:
-        if request.status in FINAL_STATUSES:
-            await turn.show(_decided_view(request, incoming.user_id, action))
-        else:
-            await turn.show(with_notice(build_approval_card(request, approver_view=True), str(refused)))
+        await turn.show(_current_view(request, incoming.user_id, action, str(refused)))
         return
     except (TypeError, ValueError):
         version = -1
@@ -187,12 +194,8 @@ async def decide_request(turn: Turn, services: Services) -> None:
                                              actor_name=incoming.user_name) as change:
             change.queue(_decision_notices(originals, change.record, decision, requester))
     except StaleRequest:
-        current = await services.approvals.get(reference)
-        if current.status in FINAL_STATUSES:
-            await turn.show(_decided_view(current, incoming.user_id, action))
-        else:
-            await turn.show(with_notice(build_approval_card(current, approver_view=True),
-                                        "Someone acted on this request first; this is its current state."))
+        await turn.show(_current_view(await services.approvals.get(reference), incoming.user_id, action,
+                                      "Someone acted on this request first; this is its current state."))
         return
     updated = change.record
     if updated.status in ("approved", "approved_with_conditions"):
@@ -221,7 +224,7 @@ def _card_updates(originals: list[OutboxEntry], updated: ApprovalRequest) -> lis
 
 async def answer_question(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
-    request = await services.approvals.get(_reference(incoming.data))
+    request = await services.approvals.get(guards.reference(turn))
     if request is None or request.requester_id != incoming.user_id:
         await turn.show(notice_card("I couldn't send that", "Only the person who made this request can answer its questions."))
         return

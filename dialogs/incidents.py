@@ -135,7 +135,7 @@ async def refresh_triage(turn: Turn, services: Services) -> None:
     """Teams asks for someone's own view of a triage card (Universal Actions refresh). Anyone can send this
     invoke, naming any reference, so it shows the report only to the triage teams and to its reporter."""
     incoming = turn.incoming
-    reference = str(incoming.data.get("reference") or "")[:20]
+    reference = guards.reference(turn)
     incident = await services.incidents.get(reference)
     if incoming.user_id in _members(services):
         if incident is None:
