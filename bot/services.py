@@ -1,14 +1,18 @@
-"""Everything a handler may use, built once from settings and passed in."""
+"""Everything a handler may use, built once from settings and passed in; frozen, so no one changes it later.
+
+What runs beside the handlers (the delivery worker, the replies sent after each turn) is not here: the
+app owns those. Handlers wake the worker through `deliver_soon()`, which rings the doorbell it listens to."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from bot.turn import Outbound
-from bot.outbound.worker import DeliveryWorker
+from bot.outbound.worker import Doorbell
 from bot.microsoft.approvers import ApproverDirectory
+from bot.microsoft.graph import GraphClient
 from storage.acknowledgements import AcknowledgementRepository
 from storage.approvals import ApprovalRepository
 from storage.audit import AuditTrail
@@ -23,10 +27,9 @@ from storage.tools import ToolRepository
 
 if TYPE_CHECKING:
     from bot.library import PolicyLibrary
-    from bot.outbound.replies import ReplySender
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     db: Database
@@ -44,17 +47,17 @@ class Services:
     acknowledgements: AcknowledgementRepository
     approvals: ApprovalRepository
     approvers: ApproverDirectory
-    commands: frozenset[str] = frozenset()
-    delivery: DeliveryWorker | None = None
-    replies: "ReplySender | None" = None  # set in the service; the terminal chat sends replies directly
+    commands: frozenset[str] = frozenset()  # the route table's typed commands (help and welcome cards list them)
+    doorbell: Doorbell = field(default_factory=Doorbell)
 
     def deliver_soon(self) -> None:
         """Wake this process's delivery worker after a transaction that queued messages has committed."""
-        if self.delivery is not None:
-            self.delivery.wake()
+        self.doorbell.ring()
 
     @classmethod
-    def build(cls, settings: Settings, outbound: Outbound, db: Database | None = None) -> "Services":
+    def build(cls, settings: Settings, outbound: Outbound, db: Database | None = None, *,
+              commands: frozenset[str] = frozenset(), graph: GraphClient | None = None) -> "Services":
+        """`graph`: the app's one Graph client, shared with the approver directory (else it makes its own)."""
         from bot.library import PolicyLibrary
 
         if db is None:
@@ -81,5 +84,6 @@ class Services:
             incidents=IncidentRepository(db, audit, outbox),
             acknowledgements=AcknowledgementRepository(db, audit),
             approvals=ApprovalRepository(db, audit, tools, outbox),
-            approvers=ApproverDirectory(settings),
+            approvers=ApproverDirectory(settings, graph),
+            commands=commands,
         )

@@ -17,7 +17,6 @@ from bot.pipeline import Pipeline
 from bot.outbound.worker import DeliveryWorker
 from cli import wiring
 from cli.serve import prepare
-from bot.services import Services
 from bot.settings import Settings
 from bot.turn import ADAPTIVE_CARD, Incoming
 from domain.records import ConversationRef
@@ -173,11 +172,11 @@ async def run_chat(settings: Settings) -> None:
         print(f"policy-bot: {problem}")
         return
     screen = Screen()
-    services = Services.build(settings, screen)
-    services.delivery = DeliveryWorker(services.outbox, screen, idle_seconds=0.2)
+    services = wiring.services(settings, screen)
+    delivery = DeliveryWorker(services.outbox, screen, idle_seconds=0.2, doorbell=services.doorbell)
     session = ChatSession(wiring.pipeline(services), screen, getpass.getuser())
     screen.own_conversation = session.ref.id
-    services.delivery.start()
+    delivery.start()
     print("Chatting with the GenAI policy bot. Type a question, 'help', a number to press a card button, or 'quit'.")
     await session.bot.on_incoming(session.incoming(kind="install"))
     try:
@@ -203,7 +202,7 @@ async def run_chat(settings: Settings) -> None:
             elif text:
                 await session.say(text)
     finally:
-        await services.delivery.drain(5)
-        await services.delivery.stop()
+        await delivery.drain(5)
+        await delivery.stop()
         await services.approvers.close()
         await services.db.dispose()

@@ -60,15 +60,16 @@ def remind(
             tokens = TokenProvider(build_credential(settings))
             connector = BotConnector(tokens, ServiceUrls.for_settings(settings), attempts=1, timeout=settings.connector_timeout)
             services = Services.build(settings, connector, db=db)
-            services.delivery = DeliveryWorker(services.outbox, connector, per_tenant_per_second=settings.rate_per_tenant,
-                                               per_conversation_per_second=settings.rate_per_conversation, idle_seconds=0.2)
+            delivery = DeliveryWorker(services.outbox, connector, per_tenant_per_second=settings.rate_per_tenant,
+                                      per_conversation_per_second=settings.rate_per_conversation, idle_seconds=0.2,
+                                      doorbell=services.doorbell)
             label = round_name or round_label(date.today())
             try:
                 plan = await queue_round(services, label)
                 if plan is None:
                     fail("no policy has been published, so there is nothing to remind anyone about")
                 total = sum((await services.outbox.counts_with_prefix(plan.key_prefix)).values())
-                services.delivery.start()
+                delivery.start()
                 columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
                 with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
                     task = progress.add_task(f"round {label}", total=total or 1)
@@ -86,7 +87,7 @@ def remind(
                 if failed:
                     typer.echo("failed reminders: see `policy-bot outbox list --status failed`; retry with `policy-bot outbox retry`")
             finally:
-                await services.delivery.stop()
+                await delivery.stop()
                 await connector.close()
                 await tokens.close()
 

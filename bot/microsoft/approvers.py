@@ -35,6 +35,7 @@ class ApproverDirectory:
         self._settings = settings
         self._group = settings.approver_group_id
         self._graph = graph if graph is not None else (GraphClient(settings) if self._group else None)
+        self._owns_graph = graph is None  # a shared client is closed by whoever made it
         self._members: frozenset[str] | None = None
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
@@ -94,5 +95,5 @@ class ApproverDirectory:
         raise AssertionError("unreachable")
 
     async def close(self) -> None:
-        if self._graph is not None:
+        if self._graph is not None and self._owns_graph:
             await self._graph.close()

@@ -12,7 +12,7 @@ from typing import Any, AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from bot.app import SERVICES
+from bot.app import REPLIES, SERVICES
 from bot.settings import Settings
 from cli.serve import prepare
 from cli.wiring import create_app
@@ -53,7 +53,7 @@ class RunningBot:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             counts = await self.services.outbox.counts()
-            if not counts.get("pending") and not counts.get("sending") and not self.services.replies.busy:
+            if not counts.get("pending") and not counts.get("sending") and not self.app[REPLIES].busy:
                 return
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"the outbox did not drain: {counts}")
@@ -70,7 +70,7 @@ class RunningBot:
             response = await self.session.post(f"{self.url}/api/messages", data=activity, headers=headers)
         await response.read()
         for _ in range(300):
-            if not self.services.replies.busy:
+            if not self.app[REPLIES].busy:
                 break
             await asyncio.sleep(0.05)
         return response
