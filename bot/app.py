@@ -18,6 +18,7 @@ from bot.outbound.worker import DeliveryWorker
 from bot.microsoft.graph import GraphClient
 from bot.outbound.destinations import DeliveryOutbound, GraphMailer
 from bot.microsoft.credentials import TokenProvider, build_credential
+from bot.microsoft.http import JsonClient
 from bot.outbound.replies import ReplySender
 from bot.service_urls import ServiceUrls
 from bot.services import Services
@@ -46,22 +47,26 @@ REPLIES = web.AppKey("replies", ReplySender)
 
 @dataclass(frozen=True)
 class Clients:
-    """Everything that talks to Microsoft; closed, in this order, when the app stops."""
+    """Everything that talks to Microsoft, on one HTTP client (one connection pool); closed, in this order,
+    when the app stops."""
 
     tokens: TokenProvider
     service_urls: ServiceUrls
+    http: JsonClient
     connector: BotConnector  # a turn's replies and team rosters, with retries
     delivery: BotConnector   # the outbox's sends: one attempt each, the outbox itself schedules the retries
-    graph: GraphClient | None
+    graph: GraphClient | None  # breach emails and the approver group, sharing one Graph token cache
 
     @classmethod
     def open(cls, settings: Settings) -> "Clients":
         tokens = TokenProvider(build_credential(settings))
         service_urls = ServiceUrls.for_settings(settings)
-        return cls(tokens, service_urls,
-                   BotConnector(tokens, service_urls, timeout=settings.connector_timeout),
-                   BotConnector(tokens, service_urls, attempts=1, timeout=settings.connector_timeout),
-                   GraphClient(settings) if settings.governance_mailbox else None)
+        http = JsonClient()
+        uses_graph = settings.governance_mailbox or settings.approver_group_id
+        return cls(tokens, service_urls, http,
+                   BotConnector(tokens, service_urls, http=http, timeout=settings.connector_timeout),
+                   BotConnector(tokens, service_urls, http=http, attempts=1, timeout=settings.connector_timeout),
+                   GraphClient(settings, http) if uses_graph else None)
 
     async def close(self) -> None:
         await self.delivery.close()
@@ -69,6 +74,7 @@ class Clients:
             await self.graph.close()
         await self.connector.close()
         await self.tokens.close()
+        await self.http.close()
 
 
 def create_app(settings: Settings, router: Router, schedule: Sequence[Job] = ()) -> web.Application:
@@ -78,8 +84,8 @@ def create_app(settings: Settings, router: Router, schedule: Sequence[Job] = ())
     telemetry = start_telemetry(settings)  # None when switched off; before the Application, which it instruments
     app = web.Application(client_max_size=settings.max_body_bytes + 1024)
     clients = Clients.open(settings)
-    services = Services.build(settings, clients.connector, commands=frozenset(router.commands()))
-    mailer = GraphMailer(clients.graph, settings.mail_sender) if clients.graph else None
+    services = Services.build(settings, clients.connector, commands=frozenset(router.commands()), graph=clients.graph)
+    mailer = GraphMailer(clients.graph, settings.mail_sender) if settings.governance_mailbox else None
     worker = DeliveryWorker(
         services.outbox, DeliveryOutbound(clients.delivery, mailer), doorbell=services.doorbell,
         per_tenant_per_second=settings.rate_per_tenant, per_conversation_per_second=settings.rate_per_conversation,

@@ -79,3 +79,8 @@ def test_tests_share_code_through_support_only():
     found = [f"{path.name}: {m.group(0).strip()}" for path in sorted((ROOT / "tests").rglob("*.py"))
              for m in imports.finditer(path.read_text(encoding="utf-8"))]
     assert found == []
+
+
+def test_microsoft_clients_import_nothing_of_outbound_delivery():
+    """bot/microsoft/ (credentials, the HTTP client, Graph, approvers) sits below bot/outbound/."""
+    assert [f"{e.where}: {e.target}" for e in edges_from("bot.microsoft") if e.target.startswith("bot.outbound")] == []
