@@ -173,9 +173,8 @@ async def decide_request(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
     data = incoming.data
     reference, action = guards.reference(turn), guards.action(turn)
-    request = await services.approvals.get(reference)
+    request = await guards.named_record(turn, services.approvals.get, "Request not found", "tool request")
     if request is None:
-        await turn.show(notice_card("Request not found", f"There is no tool request {safe(reference)}."))
         return
     if not await _may_decide(turn, services, request, action):
         return

@@ -174,9 +174,8 @@ async def triage(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
     data = incoming.data
     reference, action = guards.reference(turn), guards.action(turn)
-    incident = await services.incidents.get(reference)
+    incident = await guards.named_record(turn, services.incidents.get, "Incident not found", "incident")
     if incident is None:
-        await turn.show(notice_card("Incident not found", f"There is no incident {safe(reference)}."))
         return
     payload = {"severity": data.get("severity"), "note": data.get("note"), "outcome": data.get("note")}
     try:

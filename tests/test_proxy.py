@@ -13,6 +13,7 @@ from aiohttp import web
 
 from support.activities import message
 from support.bots import make_settings, running_bot
+from support.servers import serving
 
 
 @pytest.fixture
@@ -30,13 +31,8 @@ async def proxy():
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", forward)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", seen
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield url, seen
 
 
 async def test_replies_go_through_the_configured_proxy(tmp_path, connector, proxy, monkeypatch):

@@ -19,6 +19,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from bot.telemetry import redact_url
 from support.activities import message
 from support.processes import free_port, serve_local
+from support.servers import serving
 
 SECRET_TEXT = "Can I paste Jane Threadneedle's case notes (SECRET-PHRASE-4711) into ChatGPT?"
 USER = "aad-7c1f-telemetry-person"
@@ -71,13 +72,8 @@ async def receiver():
     app = web.Application()
     app.router.add_post("/v1/traces", fake.traces)
     app.router.add_post("/v1/metrics", fake.metrics_)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    yield fake
-    await runner.cleanup()
+    async with serving(app) as fake.url:
+        yield fake
 
 
 def attributes(item: dict) -> dict:

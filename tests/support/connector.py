@@ -18,6 +18,8 @@ from typing import Any, AsyncIterator, Iterator
 
 from aiohttp import web
 
+from support.servers import start
+
 
 @dataclass
 class Recorded:
@@ -124,11 +126,7 @@ def updated_in(connector: FakeConnector, conversation: str) -> list[dict]:
 async def _start(fake: FakeConnector) -> web.AppRunner:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", fake.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    runner, fake.url = await start(app)
     return runner
 
 

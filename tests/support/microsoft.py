@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import jwt
-import trustme
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from support.servers import tls_for_loopback
 
 APP_ID = "5d2e1f3a-0000-4000-8000-00000000b07a"
 TENANT_ID = "11111111-2222-3333-4444-555555555555"
@@ -74,8 +74,7 @@ class FakeMicrosoft:
         self.keys = [jwk_of(KEY, "test-key")]
         self.failing = False                              # the OpenID endpoints answer 503
         self.gate: threading.Event | None = None          # when set up, /keys waits for it
-        self._authority = trustme.CA()
-        self._authority.cert_pem.write_to_path(str(ca_bundle))
+        self._tls = tls_for_loopback(ca_bundle)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
@@ -170,9 +169,7 @@ class FakeMicrosoft:
         app.router.add_get("/keys", self.signing_keys)
         runner = web.AppRunner(app)
         await runner.setup()
-        server_ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self._authority.issue_cert("127.0.0.1").configure_cert(server_ssl)
-        secure, plain = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl), web.TCPSite(runner, "127.0.0.1", 0)
+        secure, plain = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=self._tls), web.TCPSite(runner, "127.0.0.1", 0)
         await secure.start()
         await plain.start()
         self.url = f"https://127.0.0.1:{secure._server.sockets[0].getsockname()[1]}"
