@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 
 from support.activities import card_action, message
 from support.bots import make_settings, running_bot
-from support.legacy_audit import AUDIT_LOG_0004, GENESIS, legacy_hash, migrate_to_0004
+from support.legacy_audit import GENESIS, append_legacy, legacy_hash, migrate_to_0004
 from support.processes import run_cli
 from storage.db import Database
 from storage.models import AuditHeadRow, AuditRow
@@ -130,11 +130,8 @@ async def test_a_chain_written_before_the_format_changed_migrates_and_keeps_veri
         for n in range(4):
             at = datetime(2026, 1, 1 + n, 9, 30, tzinfo=timezone.utc)
             detail = {"from": "pending", "to": "rejected", "note": f"Reason {n}, said Ann"}
-            digest = legacy_hash(prev, at, "aad-app1", "approval.reject", f"approval:REQ-2026-000{n}", detail)
-            await connection.execute(AUDIT_LOG_0004.insert().values(
-                at=at, actor="aad-app1", action="approval.reject", subject=f"approval:REQ-2026-000{n}", detail=detail,
-                prev_hash=prev, hash=digest))
-            prev = digest
+            prev = await append_legacy(connection, prev, at, "aad-app1", "approval.reject", f"approval:REQ-2026-000{n}",
+                                       detail)
         await connection.execute(update(AuditHeadRow).values(appended=4))
     await db.dispose()
 

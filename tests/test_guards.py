@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
 
 from support.activities import channel_message, message
+from support.bots import refusals
 from support.connector import posted_to
-from storage.models import AuditRow
 
 ADMIN, GOV, STAFF = "aad-admin", "aad-gov", "aad-staff"
 
@@ -17,13 +16,6 @@ ADMIN, GOV, STAFF = "aad-admin", "aad-gov", "aad-staff"
 @pytest.fixture
 def bot_settings():
     return dict(admin_ids=ADMIN, governance_ids=GOV)
-
-
-async def refusals(bot) -> list[tuple[str, str, dict]]:
-    async with bot.services.db.sessions() as session:
-        rows = await session.execute(select(AuditRow.actor, AuditRow.subject, AuditRow.detail)
-                                     .where(AuditRow.action == "role.refused").order_by(AuditRow.id))
-        return [tuple(row) for row in rows]
 
 
 async def test_only_admins_register_a_channel(bot, connector):

@@ -23,7 +23,7 @@ from storage.outbox import Outbox
 from storage.tools import ToolRepository
 from storage.policies import PolicyRepository
 from storage.questions import QuestionRepository
-from support.legacy_audit import AUDIT_LOG_0004, GENESIS, legacy_hash, migrate_to_0004
+from support.legacy_audit import GENESIS, append_legacy, migrate_to_0004
 from support.processes import run_cli
 
 
@@ -208,11 +208,7 @@ async def test_purge_clears_free_text_from_entries_written_before_the_format_cha
                 requested_at=long_ago, updated_at=long_ago if n == 1 else datetime.now(timezone.utc)))
             for action, detail in (("approval.requested", {"tool": "Gamma", "to": "pending"}),
                                    ("approval.reject", {"from": "pending", "to": "rejected", "note": f"Reason {n}: Kim Lee"})):
-                digest = legacy_hash(prev, long_ago, "aad-app1", action, f"approval:{reference}", detail)
-                await connection.execute(AUDIT_LOG_0004.insert().values(
-                    at=long_ago, actor="aad-app1", action=action, subject=f"approval:{reference}", detail=detail,
-                    prev_hash=prev, hash=digest))
-                prev = digest
+                prev = await append_legacy(connection, prev, long_ago, "aad-app1", action, f"approval:{reference}", detail)
         await connection.execute(update(AuditHeadRow).values(appended=4))
     await db.dispose()
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
 
 from support.activities import card_action
-from storage.models import AuditRow
+from support.bots import refusals
 
 GOV, SEC, APPROVER, STAFF, NOSY = "aad-gov", "aad-sec", "aad-approver", "aad-staff", "aad-nosy"
 DESCRIPTION = "Copilot put Mrs Example's safeguarding notes into a shared summary."
@@ -33,13 +32,6 @@ async def refresh(bot, connector, verb: str, reference: str, user: str) -> str:
     body = await response.json()
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     return json.dumps(body["value"])
-
-
-async def refusals(bot) -> list[tuple[str, str, dict]]:
-    async with bot.services.db.sessions() as session:
-        rows = await session.execute(select(AuditRow.actor, AuditRow.subject, AuditRow.detail)
-                                     .where(AuditRow.action == "role.refused").order_by(AuditRow.id))
-        return [tuple(row) for row in rows]
 
 
 async def test_an_incident_is_shown_only_to_triage_members_and_its_reporter(bot, connector):

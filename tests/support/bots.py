@@ -11,11 +11,13 @@ from typing import Any, AsyncIterator
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.app import REPLIES, SERVICES
 from bot.settings import Settings
 from cli.serve import prepare
 from cli.wiring import create_app
+from storage.models import AuditRow
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")  # the test server's admin URL; empty: PostgreSQL tests skip
 
@@ -74,6 +76,14 @@ class RunningBot:
                 break
             await asyncio.sleep(0.05)
         return response
+
+
+async def refusals(bot: RunningBot) -> list[tuple[str, str, dict]]:
+    """(actor, subject, detail) of every `role.refused` audit entry, oldest first."""
+    async with bot.services.db.sessions() as session:
+        rows = await session.execute(select(AuditRow.actor, AuditRow.subject, AuditRow.detail)
+                                     .where(AuditRow.action == "role.refused").order_by(AuditRow.id))
+        return [tuple(row) for row in rows]
 
 
 @asynccontextmanager

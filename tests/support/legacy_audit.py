@@ -35,3 +35,11 @@ def legacy_hash(prev: str, at, actor: str, action: str, subject: str, detail: di
     canonical = json.dumps([prev, at.astimezone(timezone.utc).isoformat(), actor, action, subject, detail],
                            sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def append_legacy(connection, prev: str, at, actor: str, action: str, subject: str, detail: dict) -> str:
+    """Write one entry as releases before migration 0005 did (inside the caller's transaction); returns its hash."""
+    digest = legacy_hash(prev, at, actor, action, subject, detail)
+    await connection.execute(AUDIT_LOG_0004.insert().values(at=at, actor=actor, action=action, subject=subject,
+                                                            detail=detail, prev_hash=prev, hash=digest))
+    return digest
