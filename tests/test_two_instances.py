@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from support.activities import card_action, message
-from support.processes import free_port, serve_local, stop
+from support.processes import free_port, serve_local
 
 APP1, APP2, STAFF = "aad-app1", "aad-app2", "aad-staff"
 REQUEST = {
@@ -33,10 +33,10 @@ async def two_bots(database_url, tmp_path, connector):
             processes.append(await asyncio.to_thread(serve_local, {**base, "PORT": str(port)}, tmp_path / f"bot{n}.log"))
         yield [f"http://127.0.0.1:{port}/api/messages" for port in ports]
     finally:
-        for process in processes:
+        for process in processes:  # both stop at once; a second SIGTERM would cut a graceful shutdown short
             process.terminate()
         for process in processes:
-            stop(process)
+            process.wait(10)
         logs = "".join(p.read_text() for p in tmp_path.glob("bot*.log"))
         assert "Traceback" not in logs, logs[-3000:]
 

@@ -81,7 +81,8 @@ def serve_local(env: dict, log: Path, timeout: float = 120) -> subprocess.Popen:
 
 
 def stop(process: subprocess.Popen) -> None:
-    """Terminate and reap; a process already killed by the test is fine."""
+    """Terminate (once: a second SIGTERM cuts aiohttp's graceful shutdown short) and reap; a process already
+    killed by the test is fine."""
     if process.poll() is None:
         process.terminate()
     process.wait(10)
