@@ -43,6 +43,7 @@ async def run_hourly(services: Services, jobs: Sequence[Job]) -> None:
         await asyncio.sleep(3600)
 ADAPTER = web.AppKey("adapter", TeamsAdapter)
 REPLIES = web.AppKey("replies", ReplySender)
+WORKER = web.AppKey("worker", DeliveryWorker)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def create_app(settings: Settings, router: Router, schedule: Sequence[Job] = ())
     replies = ReplySender(clients.connector, services.outbox, services.deliver_soon)
     if telemetry is not None:
         telemetry.instrument(app, router, services)
-    app[SERVICES], app[REPLIES] = services, replies
+    app[SERVICES], app[REPLIES], app[WORKER] = services, replies, worker
     app[ADAPTER] = TeamsAdapter(settings, Pipeline(services, router, replies).on_incoming, clients.service_urls)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
