@@ -10,20 +10,20 @@ rather than a per-turn msrest client.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 import structlog
 from aiohttp import web
 from botframework.connector.auth import AuthenticationConstants
 
 from bot import signing_keys
+from bot.activity import to_incoming
 from bot.activity_body import BadBody, parse, read_whole
 from bot.channel_auth import ChannelTokens
 from bot.microsoft.credentials import ssl_context
 from bot.service_urls import ServiceUrls
 from bot.settings import Settings
-from bot.turn import Incoming, strip_mentions
-from domain.records import ConversationRef
+from bot.turn import Incoming
 
 log = structlog.get_logger(__name__)
 
@@ -35,78 +35,6 @@ KNOWN_TYPES = {"message", "invoke", "conversationUpdate", "installationUpdate", 
 
 def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
-
-
-def _text(value: Any, limit: int = 400) -> str | None:
-    return value[:limit] if isinstance(value, str) and value else None
-
-
-def to_incoming(payload: dict, bot_names: set[str]) -> Incoming | None:
-    """Translate a Teams activity into plain data; None when it lacks what any handler needs."""
-    conversation = payload.get("conversation") if isinstance(payload.get("conversation"), dict) else {}
-    sender = payload.get("from") if isinstance(payload.get("from"), dict) else {}
-    recipient = payload.get("recipient") if isinstance(payload.get("recipient"), dict) else {}
-    channel_data = payload.get("channelData") if isinstance(payload.get("channelData"), dict) else {}
-    conversation_id = _text(conversation.get("id"), 300)
-    service_url = _text(payload.get("serviceUrl"), 500)
-    sender_id = _text(sender.get("id"), 200)
-    if not (conversation_id and service_url and sender_id):
-        return None
-    tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else {}
-    tenant_id = _text(tenant.get("id"), 64) or _text(conversation.get("tenantId"), 64)
-    kind = _text(conversation.get("conversationType"), 20) or "personal"
-    team = channel_data.get("team") if isinstance(channel_data.get("team"), dict) else {}
-    channel = channel_data.get("channel") if isinstance(channel_data.get("channel"), dict) else {}
-    user_id = _text(sender.get("aadObjectId"), 64) or f"teams:{sender_id}"[:64]
-    ref = ConversationRef(
-        id=conversation_id,
-        kind=kind,
-        service_url=service_url,
-        channel_id=_text(payload.get("channelId"), 50) or "msteams",
-        bot_id=_text(recipient.get("id"), 200) or "bot",
-        bot_name=_text(recipient.get("name"), 200),
-        tenant_id=tenant_id,
-        user_id=user_id if kind == "personal" else None,
-        user_teams_id=sender_id if kind == "personal" else None,
-        team_id=_text(team.get("id"), 300),
-        teams_channel_id=_text(channel.get("id"), 300),
-    )
-    activity_type = payload.get("type")
-    value = payload.get("value") if isinstance(payload.get("value"), dict) else {}
-    verb, data, text, mentioned = None, {}, "", False
-    if activity_type == "invoke":
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
-        verb = _text(action.get("verb"), 100)
-        data = action.get("data") if isinstance(action.get("data"), dict) else ({} if action else value)
-    elif activity_type == "message":
-        names = set(bot_names) | ({ref.bot_name} if ref.bot_name else set())
-        text, mentioned = strip_mentions(payload.get("text") if isinstance(payload.get("text"), str) else "", names)
-        if value:  # Action.Submit from an older card
-            data = value
-            verb = _text(value.get("verb"), 100)
-    members_added = payload.get("membersAdded") if isinstance(payload.get("membersAdded"), list) else []
-    kinds = {
-        "message": "message",
-        "invoke": "invoke",
-        "installationUpdate": "install" if payload.get("action") in ("add", "add-upgrade") else "other",
-        "conversationUpdate": "members_added" if members_added else "other",
-    }
-    return Incoming(
-        kind=kinds.get(activity_type, "other"),
-        conversation=ref,
-        user_id=user_id,
-        user_name=_text(sender.get("name"), 200),
-        user_teams_id=sender_id,
-        tenant_id=tenant_id,
-        text=text,
-        verb=verb,
-        data=data,
-        invoke_name=_text(payload.get("name"), 100),
-        activity_id=_text(payload.get("id"), 200),
-        reply_to_id=_text(payload.get("replyToId"), 200),
-        mentions_bot=mentioned,
-        members_added_bot=any(isinstance(m, dict) and m.get("id") == ref.bot_id for m in members_added),
-    )
 
 
 class TeamsAdapter:
@@ -151,7 +79,7 @@ class TeamsAdapter:
 
         if payload["type"] not in KNOWN_TYPES:
             return web.Response(status=200)
-        incoming = to_incoming(payload, set())
+        incoming = to_incoming(payload)
         if incoming is None:
             return _problem(400, "activity is missing conversation, serviceUrl or from")
         problem = self._service_urls.problem(incoming.conversation.service_url)

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import structlog
 
+from bot.outbound.replies import ReplySender
 from bot.router import Router
 from bot.services import Services
 from bot.turn import Incoming, Message, Turn
@@ -19,16 +20,18 @@ SORRY = "Sorry, something went wrong on my side and I couldn't finish that. Plea
 
 
 class Pipeline:
-    """Runs each turn through the router given to it; it knows no dialog itself."""
+    """Runs each turn through the router given to it; it knows no dialog itself.
 
-    def __init__(self, services: Services, router: Router) -> None:
+    With a reply sender (the service), a turn's replies go out after Teams has its 200; without one
+    (the terminal chat), they are sent as the turn makes them."""
+
+    def __init__(self, services: Services, router: Router, replies: ReplySender | None = None) -> None:
         self.services = services
         self.router = router
-        services.commands = frozenset(router.commands())
+        self.replies = replies
 
     async def on_incoming(self, incoming: Incoming) -> dict | None:
-        # With a reply sender (the service), replies go out after Teams has its 200; the chat sends them directly.
-        queued: list | None = [] if self.services.replies is not None else None
+        queued: list | None = [] if self.replies is not None else None
         turn = Turn(incoming, self.services.outbound, queued=queued)
         try:
             await self._run(turn)
@@ -36,7 +39,7 @@ class Pipeline:
             log.exception("turn failed", kind=incoming.kind, verb=incoming.verb, conversation_kind=incoming.conversation.kind)
             await self._apologise(turn)
         if queued:
-            self.services.replies.send(queued, turn.when_sent)
+            self.replies.send(queued, turn.when_sent)
         return turn.invoke_response
 
     async def _run(self, turn: Turn) -> None:

@@ -1,14 +1,18 @@
-"""Everything a handler may use, built once from settings and passed in."""
+"""Everything a handler may use, built once from settings and passed in; frozen, so no one changes it later.
+
+What runs beside the handlers (the delivery worker, the replies sent after each turn) is not here: the
+app owns those. Handlers wake the worker through `deliver_soon()`, which rings the doorbell it listens to."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from bot.turn import Outbound
-from bot.outbound.worker import DeliveryWorker
+from bot.outbound.worker import Doorbell
 from bot.microsoft.approvers import ApproverDirectory
+from bot.microsoft.graph import GraphClient
 from storage.acknowledgements import AcknowledgementRepository
 from storage.approvals import ApprovalRepository
 from storage.audit import AuditTrail
@@ -25,10 +29,9 @@ from storage.tools import ToolRepository
 
 if TYPE_CHECKING:
     from bot.library import PolicyLibrary
-    from bot.outbound.replies import ReplySender
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     db: Database
@@ -48,20 +51,20 @@ class Services:
     acknowledgements: AcknowledgementRepository
     approvals: ApprovalRepository
     approvers: ApproverDirectory
-    commands: frozenset[str] = frozenset()
-    delivery: DeliveryWorker | None = None
-    replies: "ReplySender | None" = None  # set in the service; the terminal chat sends replies directly
+    commands: frozenset[str] = frozenset()  # the route table's typed commands (help and welcome cards list them)
+    doorbell: Doorbell = field(default_factory=Doorbell)
 
     def deliver_soon(self) -> None:
         """Wake this process's delivery worker after a transaction that queued messages has committed."""
-        if self.delivery is not None:
-            self.delivery.wake()
+        self.doorbell.ring()
 
     @classmethod
     def build(cls, settings: Settings, outbound: Outbound, db: Database | None = None, *,
-              local_chat: bool = False) -> "Services":
+              local_chat: bool = False, commands: frozenset[str] = frozenset(),
+              graph: GraphClient | None = None) -> "Services":
         """`local_chat`: for the terminal chat, which reaches, counts and sends to only its own people (and the
-        service, never them)."""
+        service, never them). `graph`: the app's one Graph client, shared with the approver directory (else it
+        makes its own)."""
         from bot.library import PolicyLibrary, placeholders
 
         if db is None:
@@ -72,6 +75,8 @@ class Services:
         pairings = PairingRepository(db, audit, placeholders(settings))
         policies = PolicyRepository(db, audit, pairings)
         tools = ToolRepository(db, audit)
+        outbox = Outbox(db, base_delay=settings.outbox_base_delay, claim_seconds=settings.outbox_claim_seconds,
+                        local_chat=local_chat)
         return cls(
             settings=settings,
             db=db,
@@ -85,11 +90,11 @@ class Services:
             tools=tools,
             outbound=outbound,
             library=PolicyLibrary(settings, policies, tools, pairings),
-            outbox=Outbox(db, base_delay=settings.outbox_base_delay, claim_seconds=settings.outbox_claim_seconds,
-                          local_chat=local_chat),
+            outbox=outbox,
             channels=ChannelRepository(db, audit),
-            incidents=IncidentRepository(db, audit),
+            incidents=IncidentRepository(db, audit, outbox),
             acknowledgements=AcknowledgementRepository(db, audit, local_chat=local_chat),
-            approvals=ApprovalRepository(db, audit, tools),
-            approvers=ApproverDirectory(settings),
+            approvals=ApprovalRepository(db, audit, tools, outbox),
+            approvers=ApproverDirectory(settings, graph),
+            commands=commands,
         )

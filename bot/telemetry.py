@@ -89,49 +89,11 @@ class Telemetry:
 
     @classmethod
     def start(cls, settings: Settings) -> "Telemetry":
-        from opentelemetry import metrics, trace
         from opentelemetry.sdk.resources import Resource
 
         resource = Resource.create({"service.name": SERVICE_NAME})
-        readers, processors = [], []
-        if settings.otlp_endpoint:
-            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-            from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-            from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
-            base = settings.otlp_endpoint.rstrip("/")
-            processors.append(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{base}/v1/traces")))
-            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{base}/v1/metrics")))
-        if settings.metrics_port:
-            from opentelemetry.exporter.prometheus import PrometheusMetricReader
-
-            readers.append(PrometheusMetricReader())
-        if settings.appinsights_connection_string:
-            from azure.monitor.opentelemetry import configure_azure_monitor
-
-            # Its bundle also instruments requests/urllib and exports Python logs (which never hold message text).
-            configure_azure_monitor(connection_string=settings.appinsights_connection_string, resource=resource,
-                                    span_processors=processors, metric_readers=readers, enable_live_metrics=False)
-            tracer_provider, meter_provider = trace.get_tracer_provider(), metrics.get_meter_provider()
-        else:
-            from opentelemetry.sdk.metrics import MeterProvider
-            from opentelemetry.sdk.trace import TracerProvider
-
-            tracer_provider = TracerProvider(resource=resource)
-            for processor in processors:
-                tracer_provider.add_span_processor(processor)
-            meter_provider = MeterProvider(resource=resource, metric_readers=readers)
-            trace.set_tracer_provider(tracer_provider)
-            metrics.set_meter_provider(meter_provider)
-
-        from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
-        from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
-
-        # The server instrumentor patches web.Application, so this runs before the app is built.
-        AioHttpServerInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-        AioHttpClientInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider,
-                                               url_filter=redact_url)
+        tracer_provider, meter_provider = _providers(settings, resource, *_exporters(settings))
+        _instrument_http(tracer_provider, meter_provider)
         telemetry = cls(settings, tracer=tracer_provider.get_tracer("policy_bot"),
                         meter=meter_provider.get_meter("policy_bot"), prometheus=bool(settings.metrics_port))
         for provider in (tracer_provider, meter_provider):
@@ -305,6 +267,58 @@ async def _within(function, *, seconds: float) -> None:
 
 
 _started: Telemetry | None = None
+
+
+def _exporters(settings: Settings) -> tuple[list, list]:
+    """(metric readers, span processors): OTLP over HTTP and/or Prometheus, as configured."""
+    readers, processors = [], []
+    if settings.otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        base = settings.otlp_endpoint.rstrip("/")
+        processors.append(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{base}/v1/traces")))
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{base}/v1/metrics")))
+    if settings.metrics_port:
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+        readers.append(PrometheusMetricReader())
+    return readers, processors
+
+
+def _providers(settings: Settings, resource, readers: list, processors: list) -> tuple:
+    """The process's tracer and meter providers: Azure Monitor's distro when configured, else the SDK's own."""
+    from opentelemetry import metrics, trace
+
+    if settings.appinsights_connection_string:
+        from azure.monitor.opentelemetry import configure_azure_monitor
+
+        # Its bundle also instruments requests/urllib and exports Python logs (which never hold message text).
+        configure_azure_monitor(connection_string=settings.appinsights_connection_string, resource=resource,
+                                span_processors=processors, metric_readers=readers, enable_live_metrics=False)
+        return trace.get_tracer_provider(), metrics.get_meter_provider()
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.trace import TracerProvider
+
+    tracer_provider = TracerProvider(resource=resource)
+    for processor in processors:
+        tracer_provider.add_span_processor(processor)
+    meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(meter_provider)
+    return tracer_provider, meter_provider
+
+
+def _instrument_http(tracer_provider, meter_provider) -> None:
+    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+    from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
+
+    # The server instrumentor patches web.Application, so this runs before the app is built.
+    AioHttpServerInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    AioHttpClientInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider,
+                                           url_filter=redact_url)
 
 
 def start_telemetry(settings: Settings) -> Telemetry | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Protocol
 
@@ -24,7 +23,6 @@ class Incoming:
     data: dict[str, Any] = field(default_factory=dict)
     invoke_name: str | None = None
     activity_id: str | None = None
-    reply_to_id: str | None = None
     mentions_bot: bool = False
     members_added_bot: bool = False
 
@@ -130,23 +128,3 @@ class Turn:
 
     def respond_with_text(self, text: str) -> None:
         self.invoke_response = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
-
-
-_AT_TAG = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
-
-
-def strip_mentions(text: str, bot_names: set[str]) -> tuple[str, bool]:
-    """Remove <at>Bot</at> tags naming the bot; return the clean text and whether the bot was named."""
-    mentioned = False
-
-    def drop(match: re.Match) -> str:
-        nonlocal mentioned
-        if not bot_names or match.group(1).strip() in bot_names:
-            mentioned = True
-            return " "
-        return match.group(1)
-
-    if "<at>" not in (text or "").lower():
-        return (text or "").strip(), False
-    cleaned = _AT_TAG.sub(drop, text).replace("&nbsp;", " ")
-    return re.sub(r"[ \u00a0]{2,}", " ", cleaned).strip(), mentioned

@@ -18,7 +18,6 @@ from bot.pipeline import Pipeline
 from bot.outbound.worker import DeliveryWorker
 from cli import wiring
 from cli.serve import prepare
-from bot.services import Services
 from bot.settings import Settings
 from bot.turn import ADAPTIVE_CARD, Incoming
 from domain.records import LOCAL_CHAT_URL, ConversationRef
@@ -281,9 +280,8 @@ async def run_chat(settings: Settings, *, first: str | None = None, roles: dict[
         print(f"policy-bot: {problem}")
         return
     screen = Screen(zone=settings.zone)
-    # The chat's own world: it sends only to its own people, and the service never to them.
-    services = Services.build(settings, screen, local_chat=True)
-    services.delivery = DeliveryWorker(services.outbox, screen, idle_seconds=0.2)
+    services = wiring.services(settings, screen)
+    delivery = wiring.delivery_for_chat(services, screen)
     cast = Cast(wiring.pipeline(services), screen)
     # No background delivery: what a turn queues is delivered after it (in _loop), so it shows in order.
     print(HELLO)
@@ -291,17 +289,16 @@ async def run_chat(settings: Settings, *, first: str | None = None, roles: dict[
         await cast.switch(names[0])
         for name in dict.fromkeys(names[1:]):
             await cast.join(name)
-        await _loop(cast)
+        await _loop(cast, delivery)
     finally:
-        await services.delivery.drain(5)
-        await services.delivery.stop()
+        await delivery.drain(5)
+        await delivery.stop()
         await services.approvers.close()
         await services.db.dispose()
 
 
-async def _loop(cast: Cast) -> None:
+async def _loop(cast: Cast, delivery: DeliveryWorker) -> None:
     screen = cast.screen
-    delivery = cast.bot.services.delivery
     while True:
         await delivery.drain(3)  # what the last turn queued for others has gone before the next prompt
         text = await _ask(f"{cast.current.user}> ")

@@ -105,17 +105,18 @@ async def _remind(settings, label: str) -> None:
         tokens = TokenProvider(build_credential(settings))
         connector = BotConnector(tokens, ServiceUrls.for_settings(settings), attempts=1, timeout=settings.connector_timeout)
         services = Services.build(settings, connector, db=db)
-        services.delivery = DeliveryWorker(services.outbox, connector, per_tenant_per_second=settings.rate_per_tenant,
-                                           per_conversation_per_second=settings.rate_per_conversation, idle_seconds=0.2)
+        delivery = DeliveryWorker(services.outbox, connector, per_tenant_per_second=settings.rate_per_tenant,
+                                  per_conversation_per_second=settings.rate_per_conversation, idle_seconds=0.2,
+                                  doorbell=services.doorbell)
         try:
             plan = await queue_round(services, label)
             if plan is None:
                 fail("no policy has been published, so there is nothing to remind anyone about")
-            services.delivery.start()
+            delivery.start()
             counts = await _watch(services, plan.key_prefix, label)
             await _summary(services, plan, label, counts)
         finally:
-            await services.delivery.stop()
+            await delivery.stop()
             await connector.close()
             await tokens.close()
 

@@ -6,7 +6,8 @@ import structlog
 
 from bot.microsoft.approvers import DirectoryUnavailable
 from bot.outbound.recipients import (
-    Recipient, activity_for, nowhere, sender_chat, team, teams_ids_for, told_if_failed, updates_of_sent_cards,
+    Recipient, notification_to, sender_chat, team, teams_ids_for, to_personal_chat, told_if_failed,
+    updates_of_sent_cards,
 )
 from bot.services import Services
 from bot.turn import Message, Turn
@@ -19,9 +20,9 @@ from cards.routing import routes_of
 from cards.verbs import VERB_REQUEST_TOOL
 from dialogs import guards
 from domain.approvals import (
-    ACTIONS, FINAL_STATUSES, LIMITS, STATUSES, DecisionRefused, decide, may_decide, validate_answer, validate_request,
+    ACTIONS, FINAL_STATUSES, LIMITS, STATUSES, Decision, DecisionRefused, decide, may_decide, validate_answer, validate_request,
 )
-from domain.records import ApprovalRequest, Notification
+from domain.records import ApprovalRequest, ConversationRef, Notification, OutboxEntry
 from domain.times import card_when
 from storage.approvals import StaleRequest
 
@@ -69,33 +70,32 @@ async def submit_request(turn: Turn, services: Services) -> None:
     recipients, refresh_ids = await _approvers(services)
     requester = await sender_chat(services, incoming.user_id, incoming.conversation)
     contact = safe(services.settings.genai_authority_contact)
-    created: list[Notification] = []
-
-    def notify(request: ApprovalRequest) -> list[Notification]:
-        # The receipt says the request is with the approvers: if their card can't be delivered, say it isn't.
-        undelivered = told_if_failed(
-            f"approval:{request.reference}:undelivered", requester,
-            f"I couldn't deliver your request **{request.reference}** to the approvers: Teams refused the message. "
-            f"Your request is saved and nothing you sent was lost, but the approvers may not have seen it. Please email "
-            f"{contact} quoting {request.reference}, so that they can decide it.")
-        created[:] = [
-            Notification(CARD_KEY.format(reference=request.reference) + r.name, r.conversation or nowhere(r.name),
-                         activity_for(Message(cards=[_card_for(request, r.user_id, refresh_ids)],
-                                              summary=f"AI tool request {request.reference}: {request.tool_name}"), r),
-                         undeliverable=r.problem, if_failed=undelivered)
-            for r in recipients
-        ]
-        return list(created)  # what the receipt says is decided from these
-
-    request = await services.approvals.create(form, requester_id=incoming.user_id, requester_name=incoming.user_name,
-                                              notify=notify, outbox=services.outbox)
+    async with services.approvals.create(form, requester_id=incoming.user_id, requester_name=incoming.user_name) as change:
+        change.queue(_approver_cards(change.record, recipients, refresh_ids, requester, contact))
+    request = change.record
     services.deliver_soon()
     log.info("tool requested", reference=request.reference, classification=request.data_classification)
     if not any(r.conversation for r in recipients):
         log.error("tool request could not be routed to any approver", reference=request.reference,
                   problems=[r.problem for r in recipients])
-    routes = routes_of(created, {"governance": f"the approvers at {services.settings.genai_authority_name}"})
+    routes = routes_of(change.notifications, {"governance": f"the approvers at {services.settings.genai_authority_name}"})
     await turn.show(build_receipt_card(request, routes=routes, contact=services.settings.genai_authority_contact))
+
+
+def _approver_cards(request: ApprovalRequest, recipients: list[Recipient], refresh_ids: list[str],
+                    requester: Recipient, contact: str) -> list[Notification]:
+    """The request's card for each approver (or their channel); what the receipt says is decided from these."""
+    # The receipt says the request is with the approvers: if their card can't be delivered, say it isn't.
+    undelivered = told_if_failed(
+        f"approval:{request.reference}:undelivered", requester,
+        f"I couldn't deliver your request **{request.reference}** to the approvers: Teams refused the message. "
+        f"Your request is saved and nothing you sent was lost, but the approvers may not have seen it. Please email "
+        f"{contact} quoting {request.reference}, so that they can decide it.")
+    return [notification_to(r, CARD_KEY.format(reference=request.reference) + r.name,
+                            Message(cards=[_card_for(request, r.user_id, refresh_ids)],
+                                    summary=f"AI tool request {request.reference}: {request.tool_name}"),
+                            if_failed=undelivered)
+            for r in recipients]
 
 
 async def my_requests(turn: Turn, services: Services) -> None:
@@ -103,15 +103,11 @@ async def my_requests(turn: Turn, services: Services) -> None:
     await turn.reply(Message(cards=[build_my_requests_card(requests)], summary="Your tool requests"))
 
 
-def _reference(data: dict) -> str:
-    return str(data.get("reference") or "")[:20]
-
-
 async def refresh(turn: Turn, services: Services) -> None:
     """Teams asks for someone's own view of an approvers' card (Universal Actions refresh). Anyone can send
     this invoke, naming any reference, so it shows the request only to the approvers and its requester."""
     incoming = turn.incoming
-    reference = _reference(incoming.data)
+    reference = guards.reference(turn)
     request = await services.approvals.get(reference)
     mine = [incoming.user_teams_id] if incoming.user_teams_id else None
     if request is not None and request.requester_id == incoming.user_id:
@@ -148,63 +144,60 @@ def _decided_view(request: ApprovalRequest, actor_id: str, action: str) -> dict:
                              f"{request.decided_by_name or request.decided_by_id}", then=f"{when}.")
 
 
-async def decide_request(turn: Turn, services: Services) -> None:
-    incoming = turn.incoming
-    data = incoming.data
-    reference = _reference(data)
-    action = data.get("action") if isinstance(data.get("action"), str) else ""
-    request = await services.approvals.get(reference)
-    if request is None:
-        await turn.show(notice_card("Request not found", f"There is no tool request {safe(reference)}."))
-        return
+def _current_view(request: ApprovalRequest, actor_id: str, action: str, notice: str) -> dict:
+    """A decided request's final card, or a pending one's with the notice saying why nothing changed."""
+    if request.status in FINAL_STATUSES:
+        return _decided_view(request, actor_id, action)
+    return with_notice(build_approval_card(request, approver_view=True), notice)
+
+
+async def _may_decide(turn: Turn, services: Services, request: ApprovalRequest, action: str) -> bool:
+    """Approvers only, and never their own request; otherwise the refusal is shown (and audited)."""
+    user_id = turn.incoming.user_id
     try:
-        allowed = await services.approvers.is_approver(incoming.user_id)
+        allowed = await services.approvers.is_approver(user_id)
     except DirectoryUnavailable:
         await turn.show(with_notice(build_approval_card(request, approver_view=False),
                                     "I couldn't check the approvers group just now, so nothing was changed. "
                                     "Please try again in a minute."))
-        return
-    refusal = may_decide(incoming.user_id, request.requester_id, allowed)
+        return False
+    refusal = may_decide(user_id, request.requester_id, allowed)
     if refusal:
-        await guards.refuse(turn, services, f"approval:{reference}",
+        await guards.refuse(turn, services, f"approval:{request.reference}",
                             with_notice(build_approval_card(request, approver_view=False), refusal),
                             detail={"action": action[:40]})
+        return False
+    return True
+
+
+async def decide_request(turn: Turn, services: Services) -> None:
+    incoming = turn.incoming
+    data = incoming.data
+    reference, action = guards.reference(turn), guards.action(turn)
+    request = await guards.named_record(turn, services.approvals.get, "Request not found", "tool request")
+    if request is None:
+        return
+    if not await _may_decide(turn, services, request, action):
         return
     try:
         decision = decide(request.status, action, data.get(NOTE_INPUT.get(action, "")))
         version = int(data.get("version"))
     except DecisionRefused as refused:
-        if request.status in FINAL_STATUSES:
-            await turn.show(_decided_view(request, incoming.user_id, action))
-        else:
-            await turn.show(with_notice(build_approval_card(request, approver_view=True), str(refused)))
+        await turn.show(_current_view(request, incoming.user_id, action, str(refused)))
         return
     except (TypeError, ValueError):
         version = -1
     originals = await services.outbox.entries(prefix=CARD_KEY.format(reference=reference))
     requester = await services.conversations.personal_for(request.requester_id)
-
-    def notify(updated: ApprovalRequest) -> list[Notification]:
-        notes = _card_updates(originals, updated)
-        told = (Message(cards=[build_question_card(updated)], summary=f"A question about {reference}")
-                if decision.status is None else Message(text=build_decision_text(updated)))
-        notes.append(Notification(
-            f"approval:{reference}:v{updated.version}:requester", requester or nowhere(updated.requester_id),
-            told.to_activity(requester or nowhere(updated.requester_id)),
-            undeliverable=None if requester else "the requester has no 1:1 chat with the bot"))
-        return notes
-
     try:
-        updated = await services.approvals.decide(reference, version=version, decision=decision, actor_id=incoming.user_id,
-                                                  actor_name=incoming.user_name, notify=notify, outbox=services.outbox)
+        async with services.approvals.decide(reference, version=version, decision=decision, actor_id=incoming.user_id,
+                                             actor_name=incoming.user_name) as change:
+            change.queue(_decision_notices(originals, change.record, decision, requester))
     except StaleRequest:
-        current = await services.approvals.get(reference)
-        if current.status in FINAL_STATUSES:
-            await turn.show(_decided_view(current, incoming.user_id, action))
-        else:
-            await turn.show(with_notice(build_approval_card(current, approver_view=True),
-                                        "Someone acted on this request first; this is its current state."))
+        await turn.show(_current_view(await services.approvals.get(reference), incoming.user_id, action,
+                                      "Someone acted on this request first; this is its current state."))
         return
+    updated = change.record
     if updated.status in ("approved", "approved_with_conditions"):
         services.library.forget_tools()
     services.deliver_soon()
@@ -213,7 +206,17 @@ async def decide_request(turn: Turn, services: Services) -> None:
     await turn.show(build_approval_card(updated, approver_view=True, refresh_user_ids=mine))
 
 
-def _card_updates(originals: list, updated: ApprovalRequest) -> list[Notification]:
+def _decision_notices(originals: list[OutboxEntry], updated: ApprovalRequest, decision: Decision,
+                      requester: ConversationRef | None) -> list[Notification]:
+    """Every approvers' card updated; the requester told the decision, or asked the approver's question."""
+    told = (Message(cards=[build_question_card(updated)], summary=f"A question about {updated.reference}")
+            if decision.status is None else Message(text=build_decision_text(updated)))
+    return [*_card_updates(originals, updated),
+            to_personal_chat(f"approval:{updated.reference}:v{updated.version}:requester", requester,
+                             updated.requester_id, told, "requester")]
+
+
+def _card_updates(originals: list[OutboxEntry], updated: ApprovalRequest) -> list[Notification]:
     """Update in place every approvers' card that went out for this request."""
     return updates_of_sent_cards(originals, f"approval:{updated.reference}:v{updated.version}:card:",
                                  lambda user, refresh_ids: _card_for(updated, user, refresh_ids))
@@ -221,7 +224,7 @@ def _card_updates(originals: list, updated: ApprovalRequest) -> list[Notificatio
 
 async def answer_question(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
-    request = await services.approvals.get(_reference(incoming.data))
+    request = await services.approvals.get(guards.reference(turn))
     if request is None or request.requester_id != incoming.user_id:
         await turn.show(notice_card("I couldn't send that", "Only the person who made this request can answer its questions."))
         return
@@ -241,9 +244,9 @@ async def answer_question(turn: Turn, services: Services) -> None:
     originals = await services.outbox.entries(prefix=CARD_KEY.format(reference=request.reference))
 
     try:
-        updated = await services.approvals.answer(request.reference, version=version, requester_id=incoming.user_id,
-                                                  answer=answer, notify=lambda updated: _card_updates(originals, updated),
-                                                  outbox=services.outbox)
+        async with services.approvals.answer(request.reference, version=version, requester_id=incoming.user_id,
+                                             answer=answer) as change:
+            change.queue(_card_updates(originals, change.record))
     except StaleRequest:
         current = await services.approvals.get(request.reference)
         if current.status == "pending" and current.open_question:
@@ -254,4 +257,4 @@ async def answer_question(turn: Turn, services: Services) -> None:
                                         "This request has changed since the question was asked. Type **my requests** to see where it stands."))
         return
     services.deliver_soon()
-    await turn.show(build_answered_card(updated))
+    await turn.show(build_answered_card(change.record))

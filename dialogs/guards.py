@@ -11,12 +11,12 @@ calls `refuse()` too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Awaitable, Callable, TypeVar, Union
 
 from bot.services import Services
 from bot.settings import Settings
 from bot.turn import Message, Turn
-from cards.common import button, notice_card
+from cards.common import button, notice_card, safe
 from cards.verbs import VERB_RUN_COMMAND
 from storage.channels import PURPOSES
 
@@ -43,6 +43,18 @@ def reference(turn: Turn) -> str:
 def action(turn: Turn) -> str:
     value = turn.incoming.data.get("action")
     return value if isinstance(value, str) else ""
+
+
+R = TypeVar("R")
+
+
+async def named_record(turn: Turn, get: Callable[[str], Awaitable[R | None]], title: str, noun: str) -> R | None:
+    """The record the clicked card names (its `reference`); None after saying there is no such `noun`."""
+    name = reference(turn)
+    found = await get(name)
+    if found is None:
+        await turn.show(notice_card(title, f"There is no {noun} {safe(name)}."))
+    return found
 
 
 @dataclass(frozen=True)

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 
 from bot.outbound.destinations import mail_activity, mailbox
 from bot.outbound.recipients import (
-    Recipient, activity_for, nowhere, person, sender_chat, team, teams_ids_for, told_if_failed, updates_of_sent_cards,
+    Recipient, notification_to, person, sender_chat, team, teams_ids_for, to_personal_chat, told_if_failed,
+    updates_of_sent_cards,
 )
+from bot.settings import Settings
 from bot.services import Services
-from bot.turn import Message, Turn
+from bot.turn import Incoming, Message, Turn
 from cards.routing import routes_of
 from cards.common import notice_card, safe, with_notice
 from cards.incident import (
     build_breach_email, build_incident_form_card, build_my_reports_card, build_receipt_card,
     build_reporter_view, build_status_update_text, build_triage_card,
 )
-from domain.incidents import TriageRefused, possible_breach, triage_change, validate_report
-from domain.records import Incident, Notification
+from domain.incidents import IncidentForm, TriageRefused, possible_breach, triage_change, validate_report
+from domain.records import ConversationRef, Incident, Notification, OutboxEntry
 from domain.times import shown_with_zone
 from dialogs import guards
 from storage.incidents import StaleIncident
@@ -38,6 +41,61 @@ async def show_form(turn: Turn, services: Services) -> None:
     await turn.reply(Message(cards=[card], summary="Report an AI incident"))
 
 
+@dataclass(frozen=True)
+class _Routing:
+    """Where a new report goes, worked out before it is stored."""
+    teams: list[Recipient]        # governance and security: their channels, or each member 1:1
+    dpos: list[Recipient]         # only for a possible personal data breach
+    refresh: dict[str, list[str]]  # per channel, the members' Teams ids for the card's refresh
+    reporter: Recipient
+    names: dict[str, str]         # what the receipt and the failure notices call each team
+
+    @property
+    def dpo_told(self) -> bool:
+        return any(r.conversation for r in self.dpos)
+
+
+async def _routing(services: Services, incoming: Incoming, form: IncidentForm) -> _Routing:
+    teams = [*await team(services, "governance", services.settings.governance_ids),
+             *await team(services, "security", services.settings.security_ids)]
+    dpos = await _dpos(services) if possible_breach(form.personal_data) else []
+    return _Routing(teams, dpos, await _refresh_ids(services, teams),
+                    await sender_chat(services, incoming.user_id, incoming.conversation),
+                    {**TEAM_NAMES, "governance": services.settings.genai_authority_name})
+
+
+def _report_notices(incident: Incident, routing: _Routing, settings: Settings, *, now: datetime) -> list[Notification]:
+    """The triage card for each team, the DPO's alert and the breach email; the receipt is decided from these."""
+    contact = safe(settings.genai_authority_contact)
+
+    def undelivered(recipient: Recipient) -> Notification:
+        # The receipt says the report went to both teams (and the DPO): if it can't be delivered, say it didn't.
+        team_name = recipient.name.split(":", 1)[0]
+        return told_if_failed(
+            f"incident:{incident.reference}:undelivered:{team_name}", routing.reporter,
+            f"I couldn't deliver your report **{incident.reference}** to {routing.names[team_name]}: Teams refused "
+            f"the message. Your report is saved and nothing you sent was lost, but they may not have seen it. "
+            f"Please email {contact} quoting {incident.reference}.")
+
+    notes = [notification_to(r, f"incident:{incident.reference}:card:{r.name}",
+                             _triage_message(incident, r, routing.refresh, now=now, dpo_told=routing.dpo_told),
+                             if_failed=undelivered(r))
+             for r in routing.teams]
+    # Plain text, and a summary: the chat list's preview shows the text as it is, markdown and all.
+    dpo_text = Message(text=f"Possible personal data breach: {incident.reference}. An AI incident report says personal "
+                            f"data may be involved. If it is notifiable, the ICO must be told within 72 hours of "
+                            f"{shown_with_zone(incident.reported_at, now.tzinfo)}.",
+                       summary=f"Possible personal data breach: {incident.reference}")
+    notes += [notification_to(r, f"incident:{incident.reference}:{r.name}", dpo_text, if_failed=undelivered(r))
+              for r in routing.dpos]
+    if settings.governance_mailbox and possible_breach(incident.personal_data):
+        subject, text = build_breach_email(incident, org_name=settings.org_name, dpo_told=routing.dpo_told,
+                                           zone=now.tzinfo)
+        notes.append(Notification(f"incident:{incident.reference}:email", mailbox(settings.governance_mailbox),
+                                  mail_activity(subject, text)))
+    return notes
+
+
 async def submit_report(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
     now = datetime.now(services.settings.zone)
@@ -46,59 +104,18 @@ async def submit_report(turn: Turn, services: Services) -> None:
         await turn.show(build_incident_form_card(incoming.data, errors, now=now,
                                                  authority_name=services.settings.genai_authority_name))
         return
-    teams = [*await team(services, "governance", services.settings.governance_ids),
-             *await team(services, "security", services.settings.security_ids)]
-    dpos = await _dpos(services) if possible_breach(form.personal_data) else []
-    dpo_told = any(r.conversation for r in dpos)
-    refresh = await _refresh_ids(services, teams)
-    reporter = await sender_chat(services, incoming.user_id, incoming.conversation)
-    contact = safe(services.settings.genai_authority_contact)
-    created: list[Notification] = []
-    names = {**TEAM_NAMES, "governance": services.settings.genai_authority_name}
-
-    def notify(incident: Incident) -> list[Notification]:
-        def undelivered(recipient: Recipient) -> Notification:
-            # The receipt says the report went to both teams (and the DPO): if it can't be delivered, say it didn't.
-            team_name = recipient.name.split(":", 1)[0]
-            return told_if_failed(
-                f"incident:{incident.reference}:undelivered:{team_name}", reporter,
-                f"I couldn't deliver your report **{incident.reference}** to {names[team_name]}: Teams refused "
-                f"the message. Your report is saved and nothing you sent was lost, but they may not have seen it. "
-                f"Please email {contact} quoting {incident.reference}.")
-
-        notes = [
-            Notification(f"incident:{incident.reference}:card:{r.name}", r.conversation or nowhere(r.name),
-                         activity_for(_triage_message(incident, r, refresh, now=now, dpo_told=dpo_told), r),
-                         undeliverable=r.problem, if_failed=undelivered(r))
-            for r in teams
-        ]
-        # Plain text, and a summary: the chat list's preview shows the text as it is, markdown and all.
-        dpo_text = Message(text=f"Possible personal data breach: {incident.reference}. An AI incident report says personal "
-                                f"data may be involved. If it is notifiable, the ICO must be told within 72 hours of "
-                                f"{shown_with_zone(incident.reported_at, now.tzinfo)}.",
-                           summary=f"Possible personal data breach: {incident.reference}")
-        notes += [Notification(f"incident:{incident.reference}:{r.name}", r.conversation or nowhere(r.name),
-                               activity_for(dpo_text, r), undeliverable=r.problem, if_failed=undelivered(r)) for r in dpos]
-        mailbox_address = services.settings.governance_mailbox
-        if mailbox_address and possible_breach(incident.personal_data):
-            subject, text = build_breach_email(incident, org_name=services.settings.org_name, dpo_told=dpo_told,
-                                               zone=now.tzinfo)
-            notes.append(Notification(f"incident:{incident.reference}:email", mailbox(mailbox_address),
-                                      mail_activity(subject, text)))
-        created[:] = notes  # what the receipt says is decided from these
-        return notes
-
-    incident = await services.incidents.create(
-        form, reporter_id=incoming.user_id, reporter_name=incoming.user_name, notify=notify, outbox=services.outbox,
-    )
+    routing = await _routing(services, incoming, form)
+    async with services.incidents.create(form, reporter_id=incoming.user_id, reporter_name=incoming.user_name) as change:
+        change.queue(_report_notices(change.record, routing, services.settings, now=now))
+    incident = change.record
     services.deliver_soon()
     log.info("incident reported", reference=incident.reference, severity=incident.severity)
-    unreachable = [r for r in teams if r.conversation is None]
+    unreachable = [r for r in routing.teams if r.conversation is None]
     if unreachable:
         log.error("incident could not be routed to every team", reference=incident.reference,
                   problems=[r.problem for r in unreachable])
-    routes = routes_of(created, {purpose: names[purpose] for purpose in ("governance", "security")})
-    await turn.show(build_receipt_card(incident, now=now, dpo_told=dpo_told, routes=routes,
+    routes = routes_of(change.notifications, {purpose: routing.names[purpose] for purpose in ("governance", "security")})
+    await turn.show(build_receipt_card(incident, now=now, dpo_told=routing.dpo_told, routes=routes,
                                        contact=services.settings.genai_authority_contact))
 
 
@@ -122,7 +139,7 @@ async def refresh_triage(turn: Turn, services: Services) -> None:
     """Teams asks for someone's own view of a triage card (Universal Actions refresh). Anyone can send this
     invoke, naming any reference, so it shows the report only to the triage teams and to its reporter."""
     incoming = turn.incoming
-    reference = str(incoming.data.get("reference") or "")[:20]
+    reference = guards.reference(turn)
     incident = await services.incidents.get(reference)
     if incoming.user_id in _members(services):
         if incident is None:
@@ -161,9 +178,8 @@ async def triage(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
     data = incoming.data
     reference, action = guards.reference(turn), guards.action(turn)
-    incident = await services.incidents.get(reference)
+    incident = await guards.named_record(turn, services.incidents.get, "Incident not found", "incident")
     if incident is None:
-        await turn.show(notice_card("Incident not found", f"There is no incident {safe(reference)}."))
         return
     payload = {"severity": data.get("severity"), "note": data.get("note"), "outcome": data.get("note")}
     try:
@@ -180,26 +196,26 @@ async def triage(turn: Turn, services: Services) -> None:
     originals = await services.outbox.entries(prefix=f"incident:{reference}:card:")
     dpo_told = await _dpo_told(services, incident)
 
-    def notify(updated: Incident) -> list[Notification]:
-        notes = updates_of_sent_cards(
-            originals, f"incident:{updated.reference}:v{updated.version}:card:",
-            lambda user, refresh_ids: build_triage_card(updated, now=now, dpo_told=dpo_told, member_view=user is not None,
-                                                        refresh_user_ids=refresh_ids))
-        told = Message(text=build_status_update_text(updated, action))
-        notes.append(Notification(
-            f"incident:{updated.reference}:v{updated.version}:reporter", reporter or nowhere(updated.reporter_id),
-            told.to_activity(reporter or nowhere(updated.reporter_id)), undeliverable=None if reporter else "the reporter has no 1:1 chat with the bot"))
-        return notes
-
     try:
-        updated = await services.incidents.change(
-            reference, version=version, changes=changes, actor_id=incoming.user_id, actor_name=incoming.user_name,
-            action=action, notify=notify, outbox=services.outbox,
-        )
+        async with services.incidents.change(reference, version=version, changes=changes, actor_id=incoming.user_id,
+                                             actor_name=incoming.user_name, action=action) as change:
+            change.queue(_triage_notices(originals, change.record, action, reporter, now=now, dpo_told=dpo_told))
     except StaleIncident:
         current = await services.incidents.get(reference)
         await turn.show(with_notice(build_triage_card(current, now=now, dpo_told=dpo_told),
                                        "Someone else updated this incident first; this is its current state."))
         return
     services.deliver_soon()
-    await turn.show(build_triage_card(updated, now=now, dpo_told=dpo_told))
+    await turn.show(build_triage_card(change.record, now=now, dpo_told=dpo_told))
+
+
+def _triage_notices(originals: list[OutboxEntry], updated: Incident, action: str, reporter: ConversationRef | None, *,
+                    now: datetime, dpo_told: bool) -> list[Notification]:
+    """Every triage card updated in place; the reporter told what changed."""
+    cards = updates_of_sent_cards(
+        originals, f"incident:{updated.reference}:v{updated.version}:card:",
+        lambda user, refresh_ids: build_triage_card(updated, now=now, dpo_told=dpo_told, member_view=user is not None,
+                                                    refresh_user_ids=refresh_ids))
+    return [*cards, to_personal_chat(f"incident:{updated.reference}:v{updated.version}:reporter", reporter,
+                                     updated.reporter_id, Message(text=build_status_update_text(updated, action)),
+                                     "reporter")]

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
+from domain.forms import text as _text
+from domain.records import RequestForm
+
 DATA_CLASSIFICATIONS = {
     "public": "Public information",
     "official": "OFFICIAL",
@@ -48,23 +51,6 @@ REQUIRED_TEXT = {
     "output_use": "Please say how the output will be used or shared.",
 }
 REVIEW_MONTHS = 12
-
-
-@dataclass(frozen=True)
-class RequestForm:
-    tool_name: str
-    purpose: str
-    data_classification: str
-    data_description: str
-    expected_output: str
-    output_use: str
-    category: str
-    vendor_url: str | None
-
-
-def _text(values: dict, name: str) -> str:
-    value = values.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def validate_request(values: dict) -> tuple[RequestForm | None, dict[str, str]]:

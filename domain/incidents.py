@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 
+from domain.forms import text as _text
+from domain.records import IncidentForm
+
 PERSONAL_DATA = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
 CATEGORIES = {
     "data_exposed": "Personal or confidential data exposed",
@@ -22,22 +25,6 @@ BREACH_NOTIFICATION_HOURS = 72
 SWITCH = {"true": True, "yes": True, "y": True, "on": True, "1": True,
           "false": False, "no": False, "n": False, "off": False, "0": False, "": False}
 LIMITS = {"description": 4000, "tool_name": 200, "note": 2000, "outcome": 2000}
-
-
-@dataclass(frozen=True)
-class IncidentForm:
-    description: str
-    tool_name: str
-    occurred_at: datetime
-    personal_data: str
-    category: str
-    severity: str
-    anonymous: bool
-
-
-def _text(values: dict, name: str) -> str:
-    value = values.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 _DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d", "%d/%m/%Y")

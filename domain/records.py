@@ -151,10 +151,9 @@ class KnownUser:
 
 
 @dataclass(frozen=True)
-class ApprovalRequest:
-    reference: str
-    requester_id: str
-    requester_name: str | None
+class RequestForm:
+    """A tool request as the requester filled it in, once checked (domain.approvals.validate_request)."""
+
     tool_name: str
     purpose: str
     data_classification: str
@@ -163,6 +162,15 @@ class ApprovalRequest:
     output_use: str
     category: str
     vendor_url: str | None
+
+
+@dataclass(frozen=True)
+class ApprovalRequest(RequestForm):
+    """A stored tool request: its form, and where it stands."""
+
+    reference: str
+    requester_id: str
+    requester_name: str | None
     status: str
     decided_by_id: str | None
     decided_by_name: str | None
@@ -182,17 +190,25 @@ class ApprovalRequest:
 
 
 @dataclass(frozen=True)
-class Incident:
-    reference: str
-    reporter_id: str
-    reporter_name: str | None
-    anonymous: bool
+class IncidentForm:
+    """An incident report as the reporter filled it in, once checked (domain.incidents.validate_report)."""
+
     description: str
     tool_name: str
     occurred_at: datetime
     personal_data: str
     category: str
     severity: str
+    anonymous: bool
+
+
+@dataclass(frozen=True)
+class Incident(IncidentForm):
+    """A stored incident report: its form, and its triage."""
+
+    reference: str
+    reporter_id: str
+    reporter_name: str | None
     status: str
     assignee_id: str | None
     assignee_name: str | None

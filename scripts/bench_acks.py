@@ -133,12 +133,12 @@ async def main() -> None:
           f"-> {figures[0]} of {figures[1]}")
     print(f"full per-person report ({len(rows)} rows, for CSV): median {statistics.median(timings['report']):.0f} ms")
 
-    services.delivery = DeliveryWorker(services.outbox, connector, per_tenant_per_second=args.rate,
-                                       per_conversation_per_second=7, batch=200, idle_seconds=0.2)
+    delivery = DeliveryWorker(services.outbox, connector, per_tenant_per_second=args.rate,
+                              per_conversation_per_second=7, batch=200, idle_seconds=0.2, doorbell=services.doorbell)
     started = time.perf_counter()
     plan = await queue_round(services, "bench")
     queued_at = time.perf_counter() - started
-    services.delivery.start()
+    delivery.start()
     while True:
         counts = await services.outbox.counts_with_prefix(plan.key_prefix)
         done = counts.get("sent", 0) + counts.get("failed", 0)
@@ -146,7 +146,7 @@ async def main() -> None:
             break
         await asyncio.sleep(1)
     elapsed = time.perf_counter() - started
-    await services.delivery.stop()
+    await delivery.stop()
     doubled = sum(1 for n in fake.accepted.values() if n > 1)
     missing = plan.queued - len(fake.accepted)
     print(f"reminder round: {plan.queued} queued in {queued_at:.1f} s; all settled in {elapsed:.0f} s "

@@ -1,17 +1,23 @@
-"""Tool approval requests: stored with their notifications; decided once, in the database, whoever clicks first."""
+"""Tool approval requests: stored with their notifications; decided once, in the database, whoever clicks first.
+
+Each write is a unit of work (storage/changes.py): the caller queues the notifications on the yielded
+`Change`, and they commit with the record."""
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import Callable
+from typing import AsyncIterator
 
 from sqlalchemy import select
 
 from domain.approvals import REGISTER_CATEGORIES, Decision, RequestForm, review_due
 from storage.audit import AuditTrail
+from storage.changes import Change
 from storage.db import Database
 from storage.models import ApprovalRequestRow
-from domain.records import ApprovalRequest, Notification, Tool
+from domain.records import ApprovalRequest, Tool
+from storage.outbox import Outbox
 from storage.references import next_reference
 from storage.times import as_utc
 from storage.tools import ToolRepository
@@ -34,20 +40,17 @@ class StaleRequest(Exception):
     """Someone acted on the request first; the caller shows the current state."""
 
 
-Notify = Callable[[ApprovalRequest], list[Notification]]
-
-
 class ApprovalRepository:
-    def __init__(self, db: Database, audit: AuditTrail, tools: ToolRepository) -> None:
+    def __init__(self, db: Database, audit: AuditTrail, tools: ToolRepository, outbox: Outbox) -> None:
         self._db = db
         self._audit = audit
         self._tools = tools
+        self._outbox = outbox
 
-    async def create(self, form: RequestForm, *, requester_id: str, requester_name: str | None, notify: Notify,
-                     outbox) -> ApprovalRequest:
-        return await self._create(form, requester_id, requester_name, notify, outbox)
-
-    async def _create(self, form: RequestForm, requester_id, requester_name, notify: Notify, outbox) -> ApprovalRequest:
+    @asynccontextmanager
+    async def create(self, form: RequestForm, *, requester_id: str,
+                     requester_name: str | None) -> AsyncIterator[Change[ApprovalRequest]]:
+        """A new pending request; the caller queues its notifications on the change before it commits."""
         now = datetime.now(timezone.utc)
         async with self._db.sessions.begin() as session:
             row = ApprovalRequestRow(
@@ -60,12 +63,12 @@ class ApprovalRepository:
             )
             session.add(row)
             await session.flush()
-            request = _request(row)
             await self._audit.append_in(session, requester_id, "approval.requested", f"approval:{row.reference}",
                                         {"data_classification": form.data_classification, "category": form.category,
                                          "to": "pending"}, private={"tool": form.tool_name})
-            await outbox.add_notifications_in(session, notify(request))
-            return request
+            change = Change(_request(row))
+            yield change
+            await self._outbox.add_notifications_in(session, change.notifications)
 
     async def get(self, reference: str) -> ApprovalRequest | None:
         async with self._db.sessions() as session:
@@ -80,9 +83,12 @@ class ApprovalRepository:
                                          .order_by(ApprovalRequestRow.id.desc()))
             return [_request(row) for row in rows.scalars()]
 
+    @asynccontextmanager
     async def decide(self, reference: str, *, version: int, decision: Decision, actor_id: str,
-                     actor_name: str | None, notify: Notify, outbox) -> ApprovalRequest:
-        """Record a decision or a question, if nobody acted since `version` (checked by the database)."""
+                     actor_name: str | None) -> AsyncIterator[Change[ApprovalRequest]]:
+        """Record a decision or a question, if nobody acted since `version` (checked by the database).
+
+        Raises LookupError or StaleRequest before yielding; the caller queues the notifications."""
         now = datetime.now(timezone.utc)
         async with self._db.sessions.begin() as session:
             row = (await session.execute(
@@ -107,8 +113,9 @@ class ApprovalRepository:
                                         private={"note": decision.note})
             if decision.status in ("approved", "approved_with_conditions"):
                 await self._register(session, request, actor_id)
-            await outbox.add_notifications_in(session, notify(request))
-            return request
+            change = Change(request)
+            yield change
+            await self._outbox.add_notifications_in(session, change.notifications)
 
     async def _register(self, session, request: ApprovalRequest, actor_id: str) -> None:
         decided_on = request.decided_at.date()
@@ -121,8 +128,9 @@ class ApprovalRepository:
         await self._tools.upsert_in(session, [tool], actor=actor_id, detail={"request": request.reference},
                                     keep_aliases=True)
 
-    async def answer(self, reference: str, *, version: int, requester_id: str, answer: str, notify: Notify,
-                     outbox) -> ApprovalRequest:
+    @asynccontextmanager
+    async def answer(self, reference: str, *, version: int, requester_id: str,
+                     answer: str) -> AsyncIterator[Change[ApprovalRequest]]:
         """The requester's answer to an open question; the request stays pending."""
         now = datetime.now(timezone.utc)
         async with self._db.sessions.begin() as session:
@@ -140,5 +148,6 @@ class ApprovalRepository:
             request = _request(row)
             await self._audit.append_in(session, requester_id, "approval.answered", f"approval:{reference}",
                                         {"from": "pending", "to": "pending", "version": request.version})
-            await outbox.add_notifications_in(session, notify(request))
-            return request
+            change = Change(request)
+            yield change
+            await self._outbox.add_notifications_in(session, change.notifications)

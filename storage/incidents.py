@@ -1,17 +1,23 @@
-"""Incident reports: committed, with their notifications queued, before the reporter hears 'received'."""
+"""Incident reports: committed, with their notifications queued, before the reporter hears 'received'.
+
+Each write is a unit of work (storage/changes.py): the caller queues the notifications on the yielded
+`Change`, and they commit with the record."""
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import Callable
+from typing import AsyncIterator
 
 from sqlalchemy import select
 
 from domain.incidents import IncidentForm
 from storage.audit import AuditTrail
+from storage.changes import Change
 from storage.db import Database
 from storage.models import IncidentRow
-from domain.records import Incident, Notification
+from domain.records import Incident
+from storage.outbox import Outbox
 from storage.references import next_reference
 from storage.times import as_utc
 from storage.versioned import update_if_unchanged
@@ -31,18 +37,16 @@ class StaleIncident(Exception):
     """Someone else changed the incident first; the caller shows them the current state."""
 
 
-Notify = Callable[[Incident], list[Notification]]
-
-
 class IncidentRepository:
-    def __init__(self, db: Database, audit: AuditTrail) -> None:
+    def __init__(self, db: Database, audit: AuditTrail, outbox: Outbox) -> None:
         self._db = db
         self._audit = audit
+        self._outbox = outbox
 
-    async def create(self, form: IncidentForm, *, reporter_id: str, reporter_name: str | None, notify: Notify, outbox) -> Incident:
-        return await self._create(form, reporter_id, reporter_name, notify, outbox)
-
-    async def _create(self, form, reporter_id, reporter_name, notify: Notify, outbox) -> Incident:
+    @asynccontextmanager
+    async def create(self, form: IncidentForm, *, reporter_id: str,
+                     reporter_name: str | None) -> AsyncIterator[Change[Incident]]:
+        """A new incident; the caller queues its notifications on the change before it commits."""
         now = datetime.now(timezone.utc)
         async with self._db.sessions.begin() as session:
             row = IncidentRow(
@@ -53,12 +57,12 @@ class IncidentRepository:
             )
             session.add(row)
             await session.flush()
-            incident = _incident(row)
             await self._audit.append_in(session, reporter_id, "incident.reported", f"incident:{row.reference}",
                                         {"category": form.category, "severity": form.severity,
                                          "personal_data": form.personal_data, "anonymous": form.anonymous})
-            await outbox.add_notifications_in(session, notify(incident))
-            return incident
+            change = Change(_incident(row))
+            yield change
+            await self._outbox.add_notifications_in(session, change.notifications)
 
     async def get(self, reference: str) -> Incident | None:
         async with self._db.sessions() as session:
@@ -72,11 +76,13 @@ class IncidentRepository:
             )
             return [_incident(row) for row in rows.scalars()]
 
+    @asynccontextmanager
     async def change(
-        self, reference: str, *, version: int, changes: dict, actor_id: str, actor_name: str | None,
-        action: str, notify: Notify, outbox,
-    ) -> Incident:
-        """Apply a triage change if nobody changed the incident since `version` (checked in the database)."""
+        self, reference: str, *, version: int, changes: dict, actor_id: str, actor_name: str | None, action: str,
+    ) -> AsyncIterator[Change[Incident]]:
+        """Apply a triage change if nobody changed the incident since `version` (checked in the database).
+
+        Raises LookupError or StaleIncident before yielding; the caller queues the notifications."""
         now = datetime.now(timezone.utc)
         async with self._db.sessions.begin() as session:
             row = (await session.execute(select(IncidentRow).where(IncidentRow.reference == reference))).scalar()
@@ -96,5 +102,6 @@ class IncidentRepository:
             await self._audit.append_in(session, actor_id, f"incident.{action}", f"incident:{reference}",
                                         {"version": incident.version, **{k: v for k, v in changes.items() if k not in words}},
                                         private=words)
-            await outbox.add_notifications_in(session, notify(incident))
-            return incident
+            change = Change(incident)
+            yield change
+            await self._outbox.add_notifications_in(session, change.notifications)

@@ -7,30 +7,23 @@ import csv
 import json
 import os
 import signal
-import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from conftest import activity, card_action, make_settings, message, start_bot
+from support.activities import activity, card_action, message
+from support.processes import BIN, run_cli_async
 from domain import EXAMPLE_POLICY_PATH
 from storage.models import AcknowledgementRow
 
-BIN = Path(sys.executable).parent / "policy-bot"
 GOV = "aad-gov"
 
 
 @pytest.fixture
-async def bot(tmp_path):
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", governance_ids=GOV, outbox_base_delay=0.05)
-    running, runner = await start_bot(settings)
-    running.database_url = settings.database_url
-    yield running
-    await running.session.close()
-    await runner.cleanup()
+def bot_settings():
+    return dict(governance_ids=GOV, outbox_base_delay=0.05)
 
 
 def card_named(activities: list[dict], title: str) -> dict:
@@ -100,20 +93,13 @@ async def test_report_card_for_governance_members_only(bot, connector):
     assert "for the GenAI governance team" in refused["text"]
 
 
-async def run_cli(*args: str, env: dict) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(str(BIN), *args, env={**os.environ, **env},
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await process.communicate()
-    return process.returncode, out.decode(), err.decode()
-
-
 async def test_csv_export(bot, connector, tmp_path):
     for user in ("aad-a", "aad-b"):
         await bot.post(message(connector, "hi", user=user, conversation_id=f"a:{user}"))
     version = await bot.services.policies.current()
     await bot.services.acknowledgements.record(user_id="aad-b", user_name="User aad-b", version=version, conversation_id=None)
     out = tmp_path / "acks.csv"
-    code, stdout, _ = await run_cli("report", "acknowledgements", "--csv", str(out), env={"DATABASE_URL": bot.database_url})
+    code, stdout, _ = await run_cli_async("report", "acknowledgements", "--csv", str(out), env={"DATABASE_URL": bot.database_url})
     assert code == 0 and "1 of 2 known people acknowledged" in stdout
     rows = list(csv.DictReader(out.open()))
     assert list(rows[0]) == ["user_id", "name", "latest_version", "acknowledged_at", "current_acknowledged"]
@@ -150,7 +136,7 @@ async def test_reminder_round_survives_429_and_a_restart_and_reminds_each_person
     sent_before_kill = sum(before_kill.values())
     assert sent_before_kill < 25, "the round finished before the kill; it tested nothing"
 
-    code, stdout, _ = await run_cli("remind", "--round", "test-round", env=env)
+    code, stdout, _ = await run_cli_async("remind", "--round", "test-round", env=env)
     assert code == 0, stdout
     assert "round test-round: sent 25, failed 0" in stdout
     reminded = Counter(r.path.split("/")[3] for r in connector.requests
@@ -161,7 +147,7 @@ async def test_reminder_round_survives_429_and_a_restart_and_reminds_each_person
     assert all(before_kill[conversation] for conversation, n in reminded.items() if n == 2)
     assert any(r.body.get("_fault") == 429 for r in connector.requests)
 
-    code, stdout, _ = await run_cli("remind", "--round", "test-round", env=env)  # same round again: nobody twice
+    code, stdout, _ = await run_cli_async("remind", "--round", "test-round", env=env)  # same round again: nobody twice
     assert "sent 25, failed 0, skipped 25" in stdout
     assert sum(1 for r in connector.requests if "Reminder:" in json.dumps(r.body or {})) == sum(reminded.values())
 
@@ -173,7 +159,7 @@ async def test_publishing_a_new_version_asks_everyone_again(bot, connector, tmp_
     before = len(connector.activities())
     policy = tmp_path / "policy-v2.md"
     policy.write_text(EXAMPLE_POLICY_PATH.read_text().replace("## 16. Review", "## 16. Review and updates"))
-    code, stdout, stderr = await run_cli("policy", "publish", str(policy), "--version", "2.0",
+    code, stdout, stderr = await run_cli_async("policy", "publish", str(policy), "--version", "2.0",
                                          env={"DATABASE_URL": bot.database_url})
     assert code == 0 and "asked 2 people to acknowledge it" in stdout, stderr
     bot.services.deliver_soon()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
-from conftest import card_action, channel_message, make_settings, message, posted_to, start_bot, updated_in
+from support.activities import card_action, channel_message, message
+from support.bots import make_settings, running_bot, sqlite_url
+from support.connector import posted_to, updated_in
 from storage.models import ApprovalRequestRow, AuditRow
 
 ADMIN, APP1, APP2, STAFF, OUTSIDER = "aad-admin", "aad-app1", "aad-app2", "aad-staff", "aad-outsider"
@@ -25,18 +28,9 @@ ROSTER = [{"id": f"29:{APP1}", "aadObjectId": APP1, "name": "App One"},
           {"id": "29:someone", "aadObjectId": "aad-someone", "name": "Someone"}]
 
 
-def settings_for(tmp_path, **overrides):
-    values = dict(admin_ids=ADMIN, approver_ids=f"{APP1},{APP2}", outbox_base_delay=0.05, connector_timeout=1.0)
-    values.update(overrides)
-    return make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", **values)
-
-
 @pytest.fixture
-async def bot(tmp_path):
-    running, runner = await start_bot(settings_for(tmp_path))
-    yield running
-    await running.session.close()
-    await runner.cleanup()
+def bot_settings():
+    return dict(admin_ids=ADMIN, approver_ids=f"{APP1},{APP2}", outbox_base_delay=0.05, connector_timeout=1.0)
 
 
 async def invoke(bot, connector, verb: str, data: dict, user: str, **changes) -> dict:
@@ -86,110 +80,146 @@ async def test_invalid_request_comes_back_with_everything_typed_and_each_problem
     assert await rows(bot) == []
 
 
-async def test_request_decided_in_a_channel_with_universal_actions(bot, connector):
+@dataclass(frozen=True)
+class Submitted:
+    reference: str
+    channel_card: dict  # as posted in the governance channel
+    refresh: dict       # the data of the card's refresh action
+
+
+@pytest.fixture
+async def submitted(bot, connector) -> Submitted:
+    """STAFF's request for Otter.ai, posted in the registered governance channel; the connector's log cleared."""
+    connector.members = ROSTER
+    await bot.post(channel_message(connector, "register governance", GOV, user=ADMIN))
+    receipt = await invoke(bot, connector, "approval.submit", GOOD_REQUEST, STAFF, conversation_id="a:staff")
+    await bot.settled()
+    [posted] = posted_to(connector, GOV)
+    card = posted["attachments"][0]["content"]
+    connector.requests.clear()
+    return Submitted(receipt["body"][0]["text"].split(": ")[1], card, card["refresh"]["action"]["data"])
+
+
+async def approver_buttons(bot, connector, submitted: Submitted, user: str = APP1) -> dict:
+    """The buttons on the channel card as it refreshes for `user`."""
+    return actions_of(await invoke(bot, connector, "approval.refresh", submitted.refresh, user, channel=True))
+
+
+async def test_the_form_comes_filled_in_and_the_receipt_comes_after_the_commit(bot, connector):
     connector.members = ROSTER
     await bot.post(channel_message(connector, "register governance", GOV, user=ADMIN))
     response = await bot.post(message(connector, "request tool Otter.ai", user=STAFF, conversation_id="a:staff"))
     assert response.status == 200
     form = (await connector.wait_for_text("Request approval for an AI tool", conversation="a:staff"))["attachments"][0]["content"]
     assert inputs_of(form)["tool_name"] == "Otter.ai"
-    await bot.settled()
-    connector.requests.clear()
 
     receipt = await invoke(bot, connector, "approval.submit", GOOD_REQUEST, STAFF, conversation_id="a:staff")
-    reference = f"REQ-{datetime.now(timezone.utc).year}-0001"
-    assert receipt["body"][0]["text"] == f"Request received: {reference}"
+    assert receipt["body"][0]["text"] == f"Request received: REQ-{datetime.now(timezone.utc).year}-0001"
     assert "I've sent it to the approvers at the AI Board (in their Teams channel)" in json.dumps(receipt)
     assert [r.status for r in await rows(bot)] == ["pending"]  # committed before the receipt
 
-    await bot.settled()
-    [posted] = posted_to(connector, GOV)
-    channel_card = posted["attachments"][0]["content"]
-    text = json.dumps(channel_card)
+
+async def test_the_channel_card_is_read_only_and_refreshes_for_the_approvers_on_the_roster(submitted):
+    card = submitted.channel_card
+    text = json.dumps(card)
     assert "DPIA required" in text and "EqIA may be required" in text and "User aad-staff" in text
-    assert channel_card.get("actions") is None  # everyone sees a read-only card...
-    assert channel_card["refresh"]["userIds"] == [f"29:{APP1}", f"29:{APP2}"]  # ...approvers get theirs on refresh
-    assert channel_card["refresh"]["action"]["verb"] == "approval.refresh"
+    assert card.get("actions") is None  # everyone sees a read-only card...
+    assert card["refresh"]["userIds"] == [f"29:{APP1}", f"29:{APP2}"]  # ...approvers get theirs on refresh
+    assert card["refresh"]["action"]["verb"] == "approval.refresh"
 
-    refresh_data = channel_card["refresh"]["action"]["data"]
-    approver_view = await invoke(bot, connector, "approval.refresh", refresh_data, APP1, channel=True)
-    assert set(actions_of(approver_view)) == {"Approve", "Approve with conditions", "Reject", "Ask for more information"}
+
+async def test_a_refresh_gives_the_decision_buttons_to_approvers_only(bot, connector, submitted):
+    assert set(await approver_buttons(bot, connector, submitted)) == {
+        "Approve", "Approve with conditions", "Reject", "Ask for more information"}
     for user in (OUTSIDER, STAFF):
-        assert "actions" not in await invoke(bot, connector, "approval.refresh", refresh_data, user, channel=True)
+        assert "actions" not in await invoke(bot, connector, "approval.refresh", submitted.refresh, user, channel=True)
 
-    buttons = actions_of(approver_view)
-    refused = await invoke(bot, connector, "approval.decide", execute_data(buttons["Approve"]), OUTSIDER, channel=True)
+
+async def test_someone_not_an_approver_is_refused_and_audited_and_nothing_changes(bot, connector, submitted):
+    approve = execute_data((await approver_buttons(bot, connector, submitted))["Approve"])
+    refused = await invoke(bot, connector, "approval.decide", approve, OUTSIDER, channel=True)
     assert "You are not an approver for AI tool requests" in json.dumps(refused)
-    assert [r.status for r in await rows(bot)] == ["pending"]
+    assert [(r.status, r.version) for r in await rows(bot)] == [("pending", 1)]
+    assert (await audit_actions(bot)).count("role.refused") == 1
 
-    # Ask for more information: the requester gets a question card; the channel card shows the question.
-    asked = await invoke(bot, connector, "approval.decide",
-                         execute_data(buttons["Ask for more information"], question="Will residents be recorded?"),
+
+async def test_an_approvers_question_reaches_the_requester_and_the_answer_the_channel_card(bot, connector, submitted):
+    ask = (await approver_buttons(bot, connector, submitted))["Ask for more information"]
+    asked = await invoke(bot, connector, "approval.decide", execute_data(ask, question="Will residents be recorded?"),
                          APP1, channel=True)
     assert "Will residents be recorded?" in json.dumps(asked)
     question = await connector.wait_for_text("Will residents be recorded?", conversation="a:staff")
-    question_card = question["attachments"][0]["content"]
-    assert "Will residents be recorded?" in json.dumps(question_card)
-    empty = await invoke(bot, connector, "approval.answer", execute_data(actions_of(question_card)["Send answer"], answer=" "),
-                         STAFF, conversation_id="a:staff")
+    send_answer = actions_of(question["attachments"][0]["content"])["Send answer"]
+    empty = await invoke(bot, connector, "approval.answer", execute_data(send_answer, answer=" "), STAFF,
+                         conversation_id="a:staff")
     assert "Please write your answer." in json.dumps(empty)
-    answered = await invoke(bot, connector, "approval.answer",
-                            execute_data(actions_of(question_card)["Send answer"], answer="No, internal meetings only."),
+    answered = await invoke(bot, connector, "approval.answer", execute_data(send_answer, answer="No, internal meetings only."),
                             STAFF, conversation_id="a:staff")
     assert "Answer sent" in json.dumps(answered)
     await connector.wait_for_text("No, internal meetings only.", conversation=GOV)  # the channel card, updated
     assert [r.status for r in await rows(bot)] == ["pending"]
+    actions = await audit_actions(bot)
+    assert actions.count("approval.ask") == 1 and actions.count("approval.answered") == 1
 
-    # Two approvers decide at the same moment from the refreshed card: exactly one decision is recorded.
-    fresh = actions_of(await invoke(bot, connector, "approval.refresh", refresh_data, APP1, channel=True))
-    approve = execute_data(fresh["Approve with conditions"], conditions="Internal meetings only; delete audio after 30 days.")
-    reject = execute_data(fresh["Reject"], reason="Use Teams' own transcription instead.")
-    connector.requests.clear()
+
+async def test_of_two_approvers_deciding_at_once_exactly_one_decides_and_the_other_is_told_who(bot, connector, submitted):
+    buttons = await approver_buttons(bot, connector, submitted)
+    approve = execute_data(buttons["Approve with conditions"], conditions="Internal meetings only.")
+    reject = execute_data(buttons["Reject"], reason="Use Teams' own transcription instead.")
     results = await asyncio.gather(
         bot.post(card_action(connector, "approval.decide", approve, user=APP1, channel=True)),
         bot.post(card_action(connector, "approval.decide", reject, user=APP2, channel=True)),
     )
-    cards = [json.dumps((await r.json())["value"]) for r in results]
     assert all(r.status == 200 for r in results)
+    cards = [json.dumps((await r.json())["value"]) for r in results]
     assert sum("Already " in c for c in cards) == 1
     [row] = await rows(bot)
-    assert row.status in ("approved_with_conditions", "rejected") and row.version == 4
-    winner, winning_data = (APP1, approve) if row.status == "approved_with_conditions" else (APP2, reject)
+    assert row.status in ("approved_with_conditions", "rejected") and row.version == 2
+    winner = APP1 if row.status == "approved_with_conditions" else APP2
     assert f"by User {winner} at" in next(c for c in cards if "Already " in c)
+    actions = await audit_actions(bot)
+    assert actions.count("approval.approve_conditions") + actions.count("approval.reject") == 1
 
-    # Teams retries the winner's invoke: no second decision, no second message.
+
+async def test_a_retried_decision_changes_nothing_and_the_requester_is_told_once(bot, connector, submitted):
+    reject = execute_data((await approver_buttons(bot, connector, submitted))["Reject"], reason="Not needed.")
+    await invoke(bot, connector, "approval.decide", reject, APP1, channel=True)
     await bot.settled()
     before = len(connector.activities())
-    again = await invoke(bot, connector, "approval.decide", winning_data, winner, channel=True)
+    again = await invoke(bot, connector, "approval.decide", reject, APP1, channel=True)  # Teams retries the invoke
     assert "Already" not in json.dumps(again) and "actions" not in again
     await asyncio.sleep(0.5)
     assert len(connector.activities()) == before
     final_channel = updated_in(connector, GOV)[-1]["attachments"][0]["content"]
     assert "refresh" not in final_channel and "actions" not in final_channel
     told = posted_to(connector, "a:staff")
-    assert len(told) == 1 and reference in told[0]["text"]
+    assert len(told) == 1 and submitted.reference in told[0]["text"]
+    assert (await audit_actions(bot)).count("approval.reject") == 1
 
+
+async def test_approval_with_conditions_enters_the_register_with_a_review_date_in_a_year(bot, connector, submitted):
+    conditional = (await approver_buttons(bot, connector, submitted))["Approve with conditions"]
+    await invoke(bot, connector, "approval.decide",
+                 execute_data(conditional, conditions="Internal meetings only; delete audio after 30 days."), APP1, channel=True)
+    otter = {t.name: t for t in await bot.services.tools.all()}["Otter.ai"]
+    assert otter.status == "approved with conditions" and otter.approved_by == f"User {APP1}"
+    assert "delete audio after 30 days" in otter.conditions
+    today = datetime.now(timezone.utc).date()
+    assert otter.review_due == date(today.year + 1, today.month, min(today.day, 28 if today.month == 2 else today.day))
     actions = await audit_actions(bot)
-    decided = "approval.approve_conditions" if winner == APP1 else "approval.reject"
-    assert actions.count(decided) == 1 and actions.count("approval.ask") == 1 and "approval.answered" in actions
-    assert "approval.requested" in actions and "role.refused" in actions
+    assert {"approval.requested", "approval.approve_conditions", "register.updated"} <= set(actions)
     assert await bot.services.audit.verify() is None
-    tools = {t.name: t for t in await bot.services.tools.all()}
-    if winner == APP1:
-        otter = tools["Otter.ai"]
-        assert otter.status == "approved with conditions" and otter.approved_by == f"User {APP1}"
-        assert "delete audio after 30 days" in otter.conditions
-        today = datetime.now(timezone.utc).date()
-        assert otter.review_due == date(today.year + 1, today.month, min(today.day, 28 if today.month == 2 else today.day))
-        assert "register.updated" in actions
-    else:
-        assert "Otter.ai" not in tools
 
+
+async def test_my_requests_lists_the_request_with_its_decision(bot, connector, submitted):
+    reject = execute_data((await approver_buttons(bot, connector, submitted))["Reject"], reason="Not needed.")
+    await invoke(bot, connector, "approval.decide", reject, APP1, channel=True)
+    await bot.settled()
     count = len(connector.activities())
     mine = await bot.post(message(connector, "my requests", user=STAFF, conversation_id="a:staff"))
     assert mine.status == 200
     listing = json.dumps((await connector.wait_for(count + 1))[-1])
-    assert reference in listing and ("Approved with conditions" in listing or "Rejected" in listing)
+    assert submitted.reference in listing and "Rejected" in listing
 
 
 async def test_approval_adds_the_tool_to_the_register_and_answers_change(bot, connector):
@@ -245,25 +275,18 @@ async def test_an_approver_cannot_decide_their_own_request(bot, connector):
     assert (await audit_actions(bot)).count("role.refused") == 1
 
 
-async def test_a_restart_between_form_and_submission_loses_nothing(tmp_path, connector):
-    settings = settings_for(tmp_path)
-    first, runner = await start_bot(settings)
-    await first.post(message(connector, "request tool", user=STAFF, conversation_id="a:staff"))
-    await connector.wait_for(2)
-    await first.session.close()
-    await runner.cleanup()
+async def test_a_restart_between_form_and_submission_loses_nothing(settings, connector):
+    async with running_bot(settings) as first:
+        await first.post(message(connector, "request tool", user=STAFF, conversation_id="a:staff"))
+        await connector.wait_for(2)
 
-    second, runner = await start_bot(settings)
-    try:
+    async with running_bot(settings) as second:
         receipt = await invoke(second, connector, "approval.submit", GOOD_REQUEST, STAFF, conversation_id="a:staff")
         assert receipt["body"][0]["text"].startswith("Request received: REQ-")
         assert [r.tool_name for r in await rows(second)] == ["Otter.ai"]
         await second.post(message(connector, "my status", user=STAFF, conversation_id="a:staff"))
         status = await connector.wait_for_text("Tool requests awaiting a decision", conversation="a:staff")
         assert receipt["body"][0]["text"].split(": ")[1] in json.dumps(status)
-    finally:
-        await second.session.close()
-        await runner.cleanup()
 
 
 async def test_the_receipt_says_which_approvers_were_sent_the_request_and_which_could_not_be(bot, connector):
@@ -276,14 +299,10 @@ async def test_the_receipt_says_which_approvers_were_sent_the_request_and_which_
     assert "please email ai-board@testshire.gov.uk quoting REQ-" in receipt
 
 
-async def test_with_no_approvers_the_receipt_says_the_request_went_nowhere_and_whom_to_email(tmp_path, connector):
-    running, runner = await start_bot(settings_for(tmp_path, approver_ids=""))
-    try:
+async def test_with_no_approvers_the_receipt_says_the_request_went_nowhere_and_whom_to_email(tmp_path, connector, bot_settings):
+    async with running_bot(make_settings(sqlite_url(tmp_path), **{**bot_settings, "approver_ids": ""})) as running:
         receipt = json.dumps(await invoke(running, connector, "approval.submit", GOOD_REQUEST, STAFF))
         assert "I've sent it" not in receipt and "is with the" not in receipt
         assert ("I couldn't send it to the approvers at the AI Board automatically: nobody there "
                 "can be reached by this bot yet. Nothing you sent was lost. Please email ai-board@testshire.gov.uk quoting REQ-"
                 in receipt)
-    finally:
-        await running.session.close()
-        await runner.cleanup()

@@ -4,57 +4,28 @@ SQLite, and PostgreSQL where the database matters."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from datetime import datetime, timezone
 
 import pytest
-from alembic import command
-from sqlalchemy import JSON, DateTime, String, column, delete, func, select, table, update
+from sqlalchemy import delete, func, select, update
 
-from conftest import card_action, make_settings, message, start_bot
+from support.activities import card_action, message
+from support.bots import make_settings, running_bot
+from support.legacy_audit import GENESIS, append_legacy, legacy_hash, migrate_to_0004
+from support.processes import run_cli
 from storage.db import Database
 from storage.models import AuditHeadRow, AuditRow
-from test_settings_and_cli import run
 
-# audit_log as migrations 0001 to 0004 left it
-AUDIT_LOG_0004 = table("audit_log", column("at", DateTime(timezone=True)), column("actor", String), column("action", String),
-                       column("subject", String), column("detail", JSON), column("prev_hash", String), column("hash", String))
 KEY = "an-audit-key-kept-in-the-council-key-vault-0123456789"
-GENESIS = "0" * 64
 
 
 async def some_history(database_url: str, connector, **settings) -> None:
     """A real start-up (first policy and register published) and a real acknowledgement, then the bot stops."""
-    bot, runner = await start_bot(make_settings(database_url, **settings))
-    try:
+    async with running_bot(make_settings(database_url, **settings)) as bot:
         await bot.post(message(connector, "acknowledge", user="aad-ann"))
         await bot.post(card_action(connector, "policy.acknowledge", {"version": 1}, user="aad-ann"))
         await bot.settled()
-    finally:
-        await bot.session.close()
-        await runner.cleanup()
-
-
-async def migrate_to_0004(db: Database) -> None:
-    """A database as the releases before migration 0005 left it."""
-    config = db._alembic_config()
-
-    def to_0004(sync_connection) -> None:
-        config.attributes["connection"] = sync_connection
-        command.upgrade(config, "0004")
-
-    async with db.engine.begin() as connection:
-        await connection.run_sync(to_0004)
-
-
-def legacy_hash(prev: str, at, actor: str, action: str, subject: str, detail: dict) -> str:
-    """The chain's first format (migrations 0001 to 0004): anyone can recompute it."""
-    at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-    canonical = json.dumps([prev, at.astimezone(timezone.utc).isoformat(), actor, action, subject, detail],
-                           sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 async def rebuild(db: Database, hasher, *, edit: int) -> None:
@@ -81,7 +52,7 @@ async def rebuild(db: Database, hasher, *, edit: int) -> None:
 async def test_verify_detects_entries_deleted_from_the_end(database_url, connector):
     await some_history(database_url, connector)
     env = {"DATABASE_URL": database_url}
-    intact = run("audit", "verify", env=env)
+    intact = run_cli("audit", "verify", env=env)
     assert intact.returncode == 0, intact.stderr
     count = int(re.search(r"intact: (\d+) entries", intact.stdout).group(1))
     assert count > 3
@@ -91,7 +62,7 @@ async def test_verify_detects_entries_deleted_from_the_end(database_url, connect
         last = (await connection.execute(select(func.max(AuditRow.id)))).scalar()
         await connection.execute(delete(AuditRow).where(AuditRow.id > last - 2))
     await db.dispose()
-    truncated = run("audit", "verify", env=env)
+    truncated = run_cli("audit", "verify", env=env)
     assert truncated.returncode == 1
     assert f"{count - 2} entries but {count} were recorded" in truncated.stderr
     assert "Traceback" not in truncated.stderr
@@ -107,17 +78,17 @@ async def test_with_audit_key_an_edit_rechained_without_the_key_is_detected(sqli
     database_url = sqlite_url
     await some_history(database_url, connector, audit_key=KEY)
     env = {"DATABASE_URL": database_url, "AUDIT_KEY": KEY}
-    assert run("audit", "verify", env=env).returncode == 0
+    assert run_cli("audit", "verify", env=env).returncode == 0
     # Nothing appends unsigned (or signed with another key) after signed entries: that would break the chain.
-    unkeyed = run("serve", "--local", env={"DATABASE_URL": database_url, "PORT": "1"})
+    unkeyed = run_cli("serve", "--local", env={"DATABASE_URL": database_url, "PORT": "1"})
     assert unkeyed.returncode == 2 and "signed with AUDIT_KEY, but AUDIT_KEY is not set" in unkeyed.stderr
-    other = run("policy", "publish", "domain/data/example-policy.md", "--version", "x", "--no-remind",
+    other = run_cli("policy", "publish", "domain/data/example-policy.md", "--version", "x", "--no-remind",
                 env={"DATABASE_URL": database_url, "AUDIT_KEY": KEY.upper()})
     assert other.returncode == 2 and "AUDIT_KEY is not the key the audit trail is signed with" in other.stderr
 
     db = Database(database_url)
     await rebuild(db, legacy_hash, edit=1)  # re-chained in the keyless format anyone can compute
-    rebuilt = run("audit", "verify", env=env)
+    rebuilt = run_cli("audit", "verify", env=env)
     assert rebuilt.returncode == 1 and "AUDIT_KEY" in rebuilt.stderr, rebuilt.stderr
 
     from storage.audit import chain_hash  # the current format, with a key of the attacker's choosing
@@ -126,7 +97,7 @@ async def test_with_audit_key_an_edit_rechained_without_the_key_is_detected(sqli
     async with db.engine.begin() as connection:
         await connection.execute(update(AuditRow).values(scheme=2, keyed=True))
     await db.dispose()
-    guessed = run("audit", "verify", env=env)
+    guessed = run_cli("audit", "verify", env=env)
     assert guessed.returncode == 1 and "BROKEN at entry" in guessed.stderr, guessed.stderr
 
 
@@ -134,17 +105,17 @@ async def test_an_anchor_kept_elsewhere_catches_a_rebuilt_chain(sqlite_url, conn
     database_url = sqlite_url
     await some_history(database_url, connector)
     env = {"DATABASE_URL": database_url}
-    anchored = run("audit", "anchor", env=env)
+    anchored = run_cli("audit", "anchor", env=env)
     assert anchored.returncode == 0, anchored.stderr
     anchor = re.search(r"(\d+):([0-9a-f]{64})", anchored.stdout)
     assert anchor and re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", anchored.stdout)
-    assert run("audit", "verify", "--anchor", anchor.group(0), env=env).returncode == 0
+    assert run_cli("audit", "verify", "--anchor", anchor.group(0), env=env).returncode == 0
 
     db = Database(database_url)
     await rebuild(db, legacy_hash, edit=0)
     await db.dispose()
     # Without a key a rebuilt chain is self-consistent; only the anchor kept elsewhere tells.
-    checked = run("audit", "verify", "--anchor", anchor.group(0), env=env)
+    checked = run_cli("audit", "verify", "--anchor", anchor.group(0), env=env)
     assert checked.returncode == 1 and f"entry {anchor.group(1)} does not match the anchor" in checked.stderr
 
 
@@ -159,22 +130,19 @@ async def test_a_chain_written_before_the_format_changed_migrates_and_keeps_veri
         for n in range(4):
             at = datetime(2026, 1, 1 + n, 9, 30, tzinfo=timezone.utc)
             detail = {"from": "pending", "to": "rejected", "note": f"Reason {n}, said Ann"}
-            digest = legacy_hash(prev, at, "aad-app1", "approval.reject", f"approval:REQ-2026-000{n}", detail)
-            await connection.execute(AUDIT_LOG_0004.insert().values(
-                at=at, actor="aad-app1", action="approval.reject", subject=f"approval:REQ-2026-000{n}", detail=detail,
-                prev_hash=prev, hash=digest))
-            prev = digest
+            prev = await append_legacy(connection, prev, at, "aad-app1", "approval.reject", f"approval:REQ-2026-000{n}",
+                                       detail)
         await connection.execute(update(AuditHeadRow).values(appended=4))
     await db.dispose()
 
     env = {"DATABASE_URL": database_url}
-    assert run("db", "upgrade", env=env).returncode == 0
-    migrated = run("audit", "verify", env=env)
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    migrated = run_cli("audit", "verify", env=env)
     assert migrated.returncode == 0 and "intact: 4 entries" in migrated.stdout, migrated.stderr
 
     db = Database(database_url)
     async with db.engine.begin() as connection:
         await connection.execute(delete(AuditRow).where(AuditRow.id == 4))
     await db.dispose()
-    truncated = run("audit", "verify", env=env)
+    truncated = run_cli("audit", "verify", env=env)
     assert truncated.returncode == 1 and "3 entries but 4 were recorded" in truncated.stderr

@@ -12,7 +12,6 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -23,63 +22,12 @@ from jwt.algorithms import RSAAlgorithm
 
 from cli.wiring import create_app
 from bot.signing_keys import OpenIdKeys
-from conftest import activity, make_settings, send_json, start_bot
+from support.activities import activity
+from support.bots import make_settings, running_bot
+from support.microsoft import APP_ID, FakeMicrosoft, jwk_of, token
 from storage.conversations import ConversationRepository
 
-APP_ID = "5d2e1f3a-0000-4000-8000-00000000b07a"
-ISSUER = "https://api.botframework.com"
-KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def jwk_of(key, kid: str) -> dict:
-    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-    jwk.update(kid=kid, use="sig", endorsements=["msteams"])
-    return jwk
-
-
-class KeyServer:
-    """Microsoft's OpenID metadata and signing keys, on loopback, served from a thread so that a test
-    can see whether the bot's event loop keeps running while it waits for them."""
-
-    def __init__(self) -> None:
-        self.keys = [jwk_of(KEY, "test-key")]
-        self.failing = False
-        self.fetches = 0
-        self.gate: threading.Event | None = None  # when set up, /keys waits for it
-        self.asked = threading.Event()
-        self.gate_was_open: bool | None = None
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if server.failing:
-                    self.send_error(503)
-                elif self.path == "/.well-known/openid-configuration":
-                    server.fetches += 1
-                    send_json(self, {"issuer": ISSUER, "jwks_uri": f"{server.url}/keys"})
-                elif self.path == "/keys":
-                    if server.gate is not None:
-                        server.asked.set()
-                        server.gate_was_open = server.gate.wait(timeout=5)
-                    send_json(self, {"keys": server.keys})
-                else:
-                    self.send_error(404)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
-        self.metadata_url = f"{self.url}/.well-known/openid-configuration"
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def keys():
-    server = KeyServer()
-    yield server
-    server.http.shutdown()
 
 
 @pytest.fixture
@@ -88,20 +36,8 @@ async def secured_bot(tmp_path, keys):
         f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", app_id=APP_ID, app_password="never-logged-secret",
         app_type="MultiTenant", openid_metadata_url=keys.metadata_url, allowed_service_urls="127.0.0.1",
     )
-    running, runner = await start_bot(settings)
-    yield running
-    await running.session.close()
-    await runner.cleanup()
-
-
-def token(service_url: str, **changes) -> str:
-    now = int(time.time())
-    claims = {"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url, "nbf": now - 10, "exp": now + 600, "iat": now}
-    key = changes.pop("key", KEY)
-    kid = changes.pop("kid", "test-key")
-    claims.update(changes)
-    claims = {k: v for k, v in claims.items() if v is not None}
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+    async with running_bot(settings) as running:
+        yield running
 
 
 async def test_only_a_valid_channel_token_gets_in(secured_bot, connector):
@@ -227,7 +163,7 @@ async def test_turns_that_find_the_keys_stale_share_one_fetch(secured_bot, keys,
     assert keys.fetches == 1
 
 
-def age_keys(keys: KeyServer, by: timedelta) -> None:
+def age_keys(keys: FakeMicrosoft, by: timedelta) -> None:
     """Let time pass for the bot's cached keys (the SDK keeps one cache per metadata URL, process-wide)."""
     JwtTokenExtractor.metadataCache[keys.metadata_url].last_updated -= by
 

@@ -22,7 +22,8 @@ import cards.questions
 import cards.tools
 from cards.routing import Route
 import cards.welcome
-from conftest import card_action, channel_message, make_settings, message, posted_to, start_bot, updated_in
+from support.activities import card_action, channel_message, message
+from support.connector import posted_to, updated_in
 from domain.acknowledgements import SectionChange
 from domain.approvals import LIMITS as REQUEST_LIMITS
 from domain.incidents import LIMITS as INCIDENT_LIMITS
@@ -53,11 +54,16 @@ def teams_size(activity: dict) -> int:
 # ---------- over HTTP: the approvers' and triage cards as Teams receives them ----------
 
 @pytest.fixture
-async def bot(tmp_path, connector):
+def bot_settings():
+    return dict(admin_ids=ADMIN, approver_ids=f"{APP1},{APP2}", governance_ids=GOV, security_ids=SEC,
+                outbox_base_delay=0.05, connector_timeout=1.0)
+
+
+@pytest.fixture
+async def registered(bot, connector):
+    """The bot, with both teams' channels registered and everyone's 1:1 chat open; a connector with Teams' size limit."""
+    running = bot
     connector.max_message_bytes = TEAMS_LIMIT
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", admin_ids=ADMIN, approver_ids=f"{APP1},{APP2}",
-                             governance_ids=GOV, security_ids=SEC, outbox_base_delay=0.05, connector_timeout=1.0)
-    running, runner = await start_bot(settings)
     connector.members = [{"id": f"29:{user}", "aadObjectId": user} for user in (APP1, APP2, GOV, SEC)]
     await running.post(channel_message(connector, "register governance", "19:gov@thread.tacv2", user=ADMIN))
     await running.post(channel_message(connector, "register security", "19:sec@thread.tacv2", user=ADMIN))
@@ -65,9 +71,7 @@ async def bot(tmp_path, connector):
         await running.post(message(connector, "help", user=user, conversation_id=f"a:{user}"))
     await running.settled()
     connector.requests.clear()
-    yield running
-    await running.session.close()
-    await runner.cleanup()
+    return running
 
 
 async def click(bot, connector, verb: str, data: dict, user: str, **where) -> dict:
@@ -86,14 +90,14 @@ def assert_fits(activities: list[dict]) -> None:
             assert card_size(attachment["content"]) <= BUDGET
 
 
-async def test_the_longest_tool_request_reaches_the_approvers_shortened_with_a_note(bot, connector):
+async def test_the_longest_tool_request_reaches_the_approvers_shortened_with_a_note(registered, connector):
     request = {"tool_name": worst(200, "Tool"), "data_classification": "special_category", "category": "procured",
                "vendor_url": "https://example.org/" + "a" * 450,
                **{name: worst(REQUEST_LIMITS[name], name) for name in
                   ("purpose", "data_description", "expected_output", "output_use")}}
-    receipt = await click(bot, connector, "approval.submit", request, STAFF, conversation_id=f"a:{STAFF}")
+    receipt = await click(registered, connector, "approval.submit", request, STAFF, conversation_id=f"a:{STAFF}")
     reference = receipt["body"][0]["text"].split(": ")[1]
-    await bot.settled()
+    await registered.settled()
     [posted] = posted_to(connector, "19:gov@thread.tacv2")
     assert_fits([posted])
     assert f"(shortened; full text kept with {reference})" in json.dumps(posted, ensure_ascii=False)
@@ -101,69 +105,69 @@ async def test_the_longest_tool_request_reaches_the_approvers_shortened_with_a_n
     # The card grows with the approvers' questions and the answers, and still fits at every step.
     version = 1
     for round_ in range(3):
-        await click(bot, connector, "approval.decide", {"reference": reference, "version": version, "action": "ask",
+        await click(registered, connector, "approval.decide", {"reference": reference, "version": version, "action": "ask",
                                                         "question": worst(REQUEST_LIMITS["note"], f"Q{round_}")},
                     APP1, channel=True)
-        await click(bot, connector, "approval.answer", {"reference": reference, "version": version + 1,
+        await click(registered, connector, "approval.answer", {"reference": reference, "version": version + 1,
                                                         "answer": worst(REQUEST_LIMITS["answer"], f"A{round_}")},
                     STAFF, conversation_id=f"a:{STAFF}")
         version += 2
-    await click(bot, connector, "approval.decide", {"reference": reference, "version": version,
+    await click(registered, connector, "approval.decide", {"reference": reference, "version": version,
                                                     "action": "approve_conditions",
                                                     "conditions": worst(REQUEST_LIMITS["note"], "C")}, APP1, channel=True)
-    await bot.settled()
+    await registered.settled()
     updates = updated_in(connector, "19:gov@thread.tacv2")
     assert len(updates) == 7 and "Approved with conditions" in json.dumps(updates[-1])
     assert_fits(updates + posted_to(connector, f"a:{STAFF}"))
-    assert await bot.services.outbox.entries("failed") == []
+    assert await registered.services.outbox.entries("failed") == []
 
 
-async def test_the_longest_incident_reaches_both_teams_with_every_note(bot, connector):
+async def test_the_longest_incident_reaches_both_teams_with_every_note(registered, connector):
     report = {"description": worst(INCIDENT_LIMITS["description"], "D"), "tool_name": worst(200, "T"),
               "occurred_at": "2026-11-20 09:30", "personal_data": "yes", "category": "data_exposed", "severity": "high",
               "anonymous": "false"}
-    receipt = await click(bot, connector, "incident.submit", report, STAFF, conversation_id=f"a:{STAFF}")
+    receipt = await click(registered, connector, "incident.submit", report, STAFF, conversation_id=f"a:{STAFF}")
     reference = receipt["body"][0]["text"].split(": ")[1]
     for version in range(1, 7):
-        await click(bot, connector, "incident.triage", {"reference": reference, "version": version, "action": "note",
+        await click(registered, connector, "incident.triage", {"reference": reference, "version": version, "action": "note",
                                                         "note": worst(INCIDENT_LIMITS["note"], f"N{version}")},
                     GOV, channel=True)
-    await click(bot, connector, "incident.triage", {"reference": reference, "version": 7, "action": "resolve",
+    await click(registered, connector, "incident.triage", {"reference": reference, "version": 7, "action": "resolve",
                                                     "note": worst(INCIDENT_LIMITS["outcome"], "O")}, SEC, channel=True)
-    await bot.settled()
+    await registered.settled()
     for channel in ("19:gov@thread.tacv2", "19:sec@thread.tacv2"):
         sent = posted_to(connector, channel) + updated_in(connector, channel)
         assert len(sent) == 8
         assert_fits(sent)
         assert f"(shortened; full text kept with {reference})" in json.dumps(sent[-1], ensure_ascii=False)
     assert_fits(posted_to(connector, f"a:{STAFF}"))
-    assert await bot.services.outbox.entries("failed") == []
+    assert await registered.services.outbox.entries("failed") == []
 
 
 # ---------- a delivery that fails for good: whoever was told it was sent is told it wasn't ----------
 
-async def test_when_the_approvers_card_is_refused_for_good_the_requester_is_told(bot, connector):
+async def test_when_the_approvers_card_is_refused_for_good_the_requester_is_told(registered, connector):
     connector.faults = [(413, {})]  # Teams: MessageSizeTooBig, whatever the reason
     request = {"tool_name": "Gamma", "purpose": "Slides.", "data_classification": "public", "data_description": "None.",
                "expected_output": "Slides.", "output_use": "Briefings.", "category": "public"}
-    receipt = await click(bot, connector, "approval.submit", request, STAFF, conversation_id=f"a:{STAFF}")
+    receipt = await click(registered, connector, "approval.submit", request, STAFF, conversation_id=f"a:{STAFF}")
     reference = receipt["body"][0]["text"].split(": ")[1]
     assert "sent it to the approvers at the AI Board" in json.dumps(receipt)
-    await bot.settled()
+    await registered.settled()
     [told] = posted_to(connector, f"a:{STAFF}")
     assert f"couldn't deliver your request **{reference}** to the approvers" in told["text"]
     assert "ai-board@testshire.gov.uk" in told["text"] and "nothing you sent was lost" in told["text"]
-    [failed] = await bot.services.outbox.entries("failed")
+    [failed] = await registered.services.outbox.entries("failed")
     assert failed.key.startswith(f"approval:{reference}:card:") and "413" in failed.last_error
 
 
-async def test_when_a_triage_card_is_refused_for_good_the_reporter_is_told(bot, connector):
+async def test_when_a_triage_card_is_refused_for_good_the_reporter_is_told(registered, connector):
     connector.faults = [(413, {})]
     report = {"description": "A summary went to the wrong team.", "tool_name": "Copilot", "occurred_at": "2026-11-20 09:30",
               "personal_data": "no", "category": "data_exposed", "severity": "low", "anonymous": "true"}
-    receipt = await click(bot, connector, "incident.submit", report, STAFF, conversation_id=f"a:{STAFF}")
+    receipt = await click(registered, connector, "incident.submit", report, STAFF, conversation_id=f"a:{STAFF}")
     reference = receipt["body"][0]["text"].split(": ")[1]
-    await bot.settled()
+    await registered.settled()
     [told] = posted_to(connector, f"a:{STAFF}")
     assert f"couldn't deliver your report **{reference}**" in told["text"] and "ai-board@testshire.gov.uk" in told["text"]
     # The other team's card went; only one card failed, and the reporter is told once.

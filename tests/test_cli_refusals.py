@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 
-from test_settings_and_cli import ROOT, run
+from support.processes import ROOT, run_cli
 
 
 def one_plain_line(stderr: str) -> str:
@@ -19,7 +19,7 @@ def test_starting_twice_on_one_port_is_one_plain_line(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run("serve", "--local", env={"PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
+        result = run_cli("serve", "--local", env={"PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
     assert result.returncode == 2
     line = one_plain_line(result.stderr)
     assert line.startswith("policy-bot: not starting: ") and f"port {port}" in line and "already in use" in line
@@ -30,23 +30,23 @@ def test_policy_publish_refuses_an_empty_label_and_the_same_text_under_a_new_one
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}
     policy = ROOT / "domain/data/example-policy.md"
     for label in ("", "   "):
-        empty = run("policy", "publish", str(policy), "--version", label, env=env)
+        empty = run_cli("policy", "publish", str(policy), "--version", label, env=env)
         assert empty.returncode == 2 and "--version" in one_plain_line(empty.stderr)
-    assert run("policy", "publish", str(policy), "--version", "2.0", env=env).returncode == 0
-    same = run("policy", "publish", str(policy), "--version", "2.1", env=env)
+    assert run_cli("policy", "publish", str(policy), "--version", "2.0", env=env).returncode == 0
+    same = run_cli("policy", "publish", str(policy), "--version", "2.1", env=env)
     assert same.returncode == 2
     line = one_plain_line(same.stderr)
     assert "same text as the current version 2.0" in line and "--force" in line
-    forced = run("policy", "publish", str(policy), "--version", "2.1", "--force", env=env)
+    forced = run_cli("policy", "publish", str(policy), "--version", "2.1", "--force", env=env)
     assert forced.returncode == 0, forced.stderr
-    listing = run("policy", "list", env=env).stdout
+    listing = run_cli("policy", "list", env=env).stdout
     assert "2.0\t" in listing and "2.1\t" in listing and "\t\t" not in listing
 
 
 def test_ask_from_an_empty_policy_file_is_refused(tmp_path):
     empty = tmp_path / "empty.md"
     empty.write_text("")
-    result = run("ask", "--json", "--policy", str(empty), "Can I use ChatGPT?",
+    result = run_cli("ask", "--json", "--policy", str(empty), "Can I use ChatGPT?",
                  env={"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
     assert result.returncode == 2 and result.stdout == ""
     assert "empty.md has no readable text" in one_plain_line(result.stderr)
@@ -54,9 +54,9 @@ def test_ask_from_an_empty_policy_file_is_refused(tmp_path):
 
 def test_export_of_an_unknown_person_says_so_and_fails(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}
-    assert run("db", "upgrade", env=env).returncode == 0
+    assert run_cli("db", "upgrade", env=env).returncode == 0
     out = tmp_path / "export.json"
-    result = run("export-user", "no-such-person", "--out", str(out), env=env)
+    result = run_cli("export-user", "no-such-person", "--out", str(out), env=env)
     assert result.returncode == 1 and result.stdout == "" and not out.exists()
     assert "no records about 'no-such-person'" in one_plain_line(result.stderr)
 

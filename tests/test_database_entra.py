@@ -9,18 +9,17 @@ connection succeeds only with the token the provider has just fetched."""
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 import uuid
 from urllib.parse import parse_qs
 
 import pytest
-import trustme
 from aiohttp import web
 
 from bot.database import open_database
 from bot.settings import SettingsError, load_settings
-from conftest import POSTGRES_URL, make_settings
+from support.bots import POSTGRES_URL, make_settings
+from support.servers import serving, tls_for_loopback
 
 APP_ID = "6f1f6d2c-1b7e-4a53-9d0f-2a4c8e1b9f00"
 TENANT_ID = "11111111-2222-3333-4444-555555555555"
@@ -55,20 +54,11 @@ class TokenEndpoint:
 
 @pytest.fixture
 async def entra(tmp_path):
-    authority = trustme.CA()
-    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
-    server_ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(server_ssl)
     fake = TokenEndpoint()
     app = web.Application()
     app.router.add_post("/{tenant}/oauth2/v2.0/token", fake.token)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl)
-    await site.start()
-    fake.url = f"https://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    yield fake
-    await runner.cleanup()
+    async with serving(app, tls_for_loopback(tmp_path / "ca.pem")) as fake.url:
+        yield fake
 
 
 @pytest.fixture

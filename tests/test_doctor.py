@@ -7,15 +7,14 @@ from datetime import datetime, timedelta, timezone
 
 from bot.doctor import FAIL, OK, WARN, diagnose, render, token_roles
 from cli.serve import prepare
-from conftest import make_settings
+from support.bots import make_settings
 from storage.audit import AuditTrail
 from storage.channels import ChannelRepository
 from storage.db import Database
 from storage.models import OutboxRow
 from domain.records import ConversationRef
-from test_auth import APP_ID
-from test_graph import GROUP, MEMBER, OTHER_MEMBER, TENANT_ID, microsoft  # noqa: F401  (microsoft is a fixture)
-from test_settings_and_cli import run
+from support.microsoft import APP_ID, GROUP, TENANT_ID
+from support.processes import run_cli
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
@@ -142,7 +141,7 @@ def test_roles_are_read_from_the_token():
 
 
 def test_the_command_exits_non_zero_on_a_fail_and_names_the_setting(tmp_path):
-    result = run("doctor", env={"GOVERNANCE_MAILBOX": "ai@testshire.gov.uk", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+    result = run_cli("doctor", env={"GOVERNANCE_MAILBOX": "ai@testshire.gov.uk", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
                  cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith("FAIL  Settings  Configuration: GOVERNANCE_MAILBOX and MAIL_SENDER go together")

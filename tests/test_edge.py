@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from conftest import card_action, make_settings, message, start_bot
+from support.activities import card_action, message
+from support.bots import make_settings, running_bot
 from storage.models import IncidentRow, QuestionRow
 
 REPORT = {"description": "Copilot summarised a complaint.", "tool_name": "Copilot", "occurred_at": "2026-11-20 09:30",
@@ -131,8 +132,7 @@ async def test_lone_surrogates_are_refused_in_ids_and_replaced_in_text(bot, conn
 async def test_nul_characters_are_taken_out_before_anything_is_stored(database_url, connector):
     """PostgreSQL cannot store NUL in text or JSON: an incident with one was lost, though its reporter was told
     nothing was."""
-    running, runner = await start_bot(make_settings(database_url))
-    try:
+    async with running_bot(make_settings(database_url)) as running:
         report = card_action(connector, "incident.submit", {**REPORT, "description": "Before\u0000after", "x\u0000": "y"},
                              user="aad-nul")
         report["from"]["name"] = "Nul\u0000 Person"
@@ -150,6 +150,3 @@ async def test_nul_characters_are_taken_out_before_anything_is_stored(database_u
         # In an id, it is refused rather than changed.
         response = await running.post(message(connector, "help", conversation_id="a:\u0000nul"))
         assert response.status == 400 and "NUL" in (await response.json())["error"]
-    finally:
-        await running.session.close()
-        await runner.cleanup()

@@ -6,71 +6,37 @@ import http.client
 import json
 import os
 import sqlite3
-import subprocess
-import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from dialogs.routes import build_router
-from conftest import ACTIVITIES, free_port, send_json
+from support.activities import ACTIVITIES
+from support.connector import in_thread
+from support.processes import free_port, serving_local
 
 # Every button the bot has ever put on a card (and two it never has), so each handler meets junk data.
 VERBS = sorted(build_router().verbs() | {"command.run", "x"})
 
-BIN = Path(sys.executable).parent / "policy-bot"
 FUZZ_CASES = int(os.environ.get("FUZZ_CASES", "10000"))
-
-
-class _Connector(BaseHTTPRequestHandler):
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        send_json(self, {"id": "fuzz"})
-
-    do_POST = do_PUT = do_GET = _answer
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
 def connector_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Connector)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    """The fake connector, answering every reply the fuzzed turns send (recording none: there are thousands)."""
+    with in_thread(remember=False) as connector:
+        yield connector.url
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("fuzz")
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "DATABASE_URL": f"sqlite:///{data}/bot.db", "LOG_LEVEL": "ERROR"}
-    process = subprocess.Popen([str(BIN), "serve", "--local"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=open(data / "server.log", "w"))
-    # Wait for it to answer, however loaded the machine: fuzzing a server still starting up failed
-    # the first example and passed its replay (Hypothesis: FlakyFailure).
-    deadline = time.monotonic() + 120
-    while True:
-        assert process.poll() is None, (data / "server.log").read_text()
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                break
-        except (OSError, http.client.HTTPException):
-            pass
-        assert time.monotonic() < deadline, "the bot did not start within 120 s"
-        time.sleep(0.1)
-    yield {"port": port, "db": data / "bot.db", "log": data / "server.log"}
-    process.terminate()
-    process.wait(10)
+    env = {**os.environ, "PORT": str(free_port()), "DATABASE_URL": f"sqlite:///{data}/bot.db", "LOG_LEVEL": "ERROR"}
+    # However loaded the machine, fuzzing starts once it answers: fuzzing a server still starting up
+    # failed the first example and passed its replay (Hypothesis: FlakyFailure).
+    with serving_local(env, data / "server.log"):
+        yield {"port": int(env["PORT"]), "db": data / "bot.db", "log": data / "server.log"}
 
 
 class Client:

@@ -5,28 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
 
-from conftest import channel_message, make_settings, message, posted_to, start_bot
-from storage.models import AuditRow
+from support.activities import channel_message, message
+from support.bots import refusals
+from support.connector import posted_to
 
 ADMIN, GOV, STAFF = "aad-admin", "aad-gov", "aad-staff"
 
 
 @pytest.fixture
-async def bot(tmp_path):
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", admin_ids=ADMIN, governance_ids=GOV)
-    running, runner = await start_bot(settings)
-    yield running
-    await running.session.close()
-    await runner.cleanup()
-
-
-async def refusals(bot) -> list[tuple[str, str, dict]]:
-    async with bot.services.db.sessions() as session:
-        rows = await session.execute(select(AuditRow.actor, AuditRow.subject, AuditRow.detail)
-                                     .where(AuditRow.action == "role.refused").order_by(AuditRow.id))
-        return [tuple(row) for row in rows]
+def bot_settings():
+    return dict(admin_ids=ADMIN, governance_ids=GOV)
 
 
 async def test_only_admins_register_a_channel(bot, connector):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from conftest import activity, card_action, make_settings, message, start_bot
+from support.activities import activity, card_action, message
+from support.bots import make_settings, running_bot
 
 
 async def test_health_and_readiness(bot):
@@ -117,14 +118,10 @@ async def test_bad_bodies_get_plain_4xx_and_the_server_keeps_serving(bot, connec
 
 async def test_tenant_allow_list(tmp_path, connector):
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", allowed_tenant_ids="11111111-1111-1111-1111-111111111111")
-    running, runner = await start_bot(settings)
-    try:
+    async with running_bot(settings) as running:
         response = await running.post(message(connector, "help"))
         assert response.status == 403
         assert connector.activities() == []
-    finally:
-        await running.session.close()
-        await runner.cleanup()
 
 
 async def test_reply_is_retried_when_the_connector_throttles(bot, connector):
@@ -137,8 +134,7 @@ async def test_reply_is_retried_when_the_connector_throttles(bot, connector):
 
 async def test_a_reply_that_meets_many_failures_is_still_delivered_from_the_outbox(tmp_path, connector):
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", outbox_base_delay=0.05)
-    running, runner = await start_bot(settings)
-    try:
+    async with running_bot(settings) as running:
         await running.post(message(connector, "help"))
         await connector.wait_for(3)
         connector.faults = [(503, {})] * 6  # more failures than a reply's own retries
@@ -152,9 +148,6 @@ async def test_a_reply_that_meets_many_failures_is_still_delivered_from_the_outb
                 break
             await asyncio.sleep(0.05)
         assert set(await running.services.outbox.counts()) == {"sent"}  # every reply went through the outbox
-    finally:
-        await running.session.close()
-        await runner.cleanup()
 
 
 async def test_every_question_is_answered_exactly_once_under_throttling_and_errors(bot, connector):

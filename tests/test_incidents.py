@@ -8,7 +8,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from conftest import card_action, channel_message, make_settings, message, posted_to, start_bot
+from support.activities import card_action, channel_message, message
+from support.bots import make_settings, running_bot
+from support.connector import posted_to
 from storage.models import AuditRow, IncidentRow, OutboxRow
 
 ADMIN, GOV, SEC, DPO, STAFF, OUTSIDER = "aad-admin", "aad-gov", "aad-sec", "aad-dpo", "aad-staff", "aad-outsider"
@@ -20,15 +22,9 @@ GOOD_REPORT = {
 
 
 @pytest.fixture
-async def bot(tmp_path):
-    settings = make_settings(
-        f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", admin_ids=ADMIN, governance_ids=GOV, security_ids=SEC,
-        dpo_ids=DPO, outbox_base_delay=0.05, connector_timeout=1.0,
-    )
-    running, runner = await start_bot(settings)
-    yield running
-    await running.session.close()
-    await runner.cleanup()
+def bot_settings():
+    return dict(admin_ids=ADMIN, governance_ids=GOV, security_ids=SEC, dpo_ids=DPO, outbox_base_delay=0.05,
+                connector_timeout=1.0)
 
 
 async def set_up_routing(bot, connector) -> None:
@@ -153,8 +149,7 @@ async def test_every_notification_arrives_exactly_once_despite_500_429_and_a_han
 
 async def test_unreachable_teams_are_recorded_not_dropped(tmp_path, connector):
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", governance_ids=GOV, outbox_base_delay=0.05)
-    running, runner = await start_bot(settings)
-    try:
+    async with running_bot(settings) as running:
         response = await running.post(card_action(connector, "incident.submit", GOOD_REPORT, user=STAFF))
         receipt = json.dumps(await response.json())
         assert "Report received" in receipt and "has been sent to" not in receipt
@@ -168,9 +163,6 @@ async def test_unreachable_teams_are_recorded_not_dropped(tmp_path, connector):
             "the bot has no chat with aad-gov yet: they must open it once in Teams",
             "no security channel is registered and no SECURITY_IDS are configured",
         }
-    finally:
-        await running.session.close()
-        await runner.cleanup()
 
 
 async def test_only_admins_register_channels(bot, connector):
@@ -215,8 +207,7 @@ async def test_every_report_phrase_fills_in_the_tool_it_names(bot, connector, ty
 
 
 async def test_with_nobody_set_up_the_receipt_says_nothing_was_routed_and_whom_to_email(tmp_path, connector):
-    running, runner = await start_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"))
-    try:
+    async with running_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")) as running:
         receipt = (await (await running.post(card_action(connector, "incident.submit", GOOD_REPORT, user=STAFF))).json())
         text = json.dumps(receipt)
         reference = receipt["value"]["body"][0]["text"].split(": ")[1]
@@ -224,9 +215,6 @@ async def test_with_nobody_set_up_the_receipt_says_nothing_was_routed_and_whom_t
         assert (f"I couldn't send it to the AI Board and the IT security team automatically: nobody there "
                 f"can be reached by this bot yet. Nothing you sent was lost. Please email ai-board@testshire.gov.uk "
                 f"quoting {reference}, so that they see it.") in text
-    finally:
-        await running.session.close()
-        await runner.cleanup()
 
 
 async def test_the_receipt_names_the_channels_it_was_posted_in(bot, connector):

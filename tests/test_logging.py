@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -14,9 +13,10 @@ import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from conftest import card_action, free_port, message, posted_to
+from support.activities import card_action, message
+from support.connector import posted_to
+from support.processes import free_port, serve_local
 
-BIN = Path(sys.executable).parent / "policy-bot"
 REPORT = {"tool_name": "Copilot", "occurred_at": "2026-11-20 09:30", "personal_data": "no", "category": "other",
           "severity": "low", "anonymous": "false"}
 
@@ -25,20 +25,8 @@ async def start_server(database_url: str, log_format: str, log_path: Path) -> tu
     port = free_port()
     env = {**os.environ, "PORT": str(port), "DATABASE_URL": database_url, "LOG_LEVEL": "DEBUG", "LOG_FORMAT": log_format,
            "GOVERNANCE_IDS": "aad-gov"}
-    process = subprocess.Popen([str(BIN), "serve", "--local"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=open(log_path, "w"))
-    url = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            try:
-                async with session.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return process, url
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"the bot did not start: {log_path.read_text()[-2000:]}")
+    log_path.write_text("")
+    return await asyncio.to_thread(serve_local, env, log_path), f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.parametrize("log_format", ["json", "console"])

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 
 from manifest.package import HERE, AppDetails, render_manifest
-from test_settings_and_cli import run
+from support.processes import run_cli
 
 SCHEMAS = Path(__file__).parent / "node" / "node_modules" / "@microsoft" / "app-manifest" / "build" / "json-schemas" / "teams"
 APP_ID = "6f1f6d2c-1b7e-4a53-9d0f-2a4c8e1b9f00"
@@ -67,19 +67,19 @@ def test_icons_are_the_sizes_teams_requires():
 
 def test_manifest_command_builds_the_app_package(tmp_path):
     out = tmp_path / "app.zip"
-    result = run("manifest", "--app-id", APP_ID, "--out", str(out), env=PAGES)
+    result = run_cli("manifest", "--app-id", APP_ID, "--out", str(out), env=PAGES)
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(out) as package:
         assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
         assert json.loads(package.read("manifest.json"))["id"] == APP_ID
-    bad = run("manifest", "--app-id", "not-a-guid", "--out", str(out), env=PAGES)
+    bad = run_cli("manifest", "--app-id", "not-a-guid", "--out", str(out), env=PAGES)
     assert bad.returncode == 2 and "GUID" in bad.stderr
 
 
 def test_what_teams_shows_comes_from_settings_and_options(tmp_path):
     env = {**PAGES, "ORG_NAME": "Testshire County Council", "TEAMS_APP_SHORT_NAME": "AI Policy",
            "TEAMS_APP_ACCENT_COLOR": "#00703C"}
-    result = run("manifest", "--app-id", APP_ID, "--out", str(tmp_path), "--terms-url", "https://intranet.testshire.gov.uk/ai-terms",
+    result = run_cli("manifest", "--app-id", APP_ID, "--out", str(tmp_path), "--terms-url", "https://intranet.testshire.gov.uk/ai-terms",
                  "--full-description", "Testshire's AI rules, quoted with section numbers.", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"wrote {tmp_path / 'app.zip'}"  # --out a directory: the package goes inside it
@@ -97,18 +97,18 @@ def test_what_teams_shows_comes_from_settings_and_options(tmp_path):
 
 def test_a_package_without_the_councils_own_pages_is_refused(tmp_path):
     out = tmp_path / "app.zip"
-    unset = run("manifest", "--app-id", APP_ID, "--out", str(out))
+    unset = run_cli("manifest", "--app-id", APP_ID, "--out", str(out))
     assert unset.returncode == 2 and len(unset.stderr.strip().splitlines()) == 1
     for name in PAGES:
         assert name in unset.stderr
-    example = run("manifest", "--app-id", APP_ID, "--out", str(out), "--privacy-url", "https://www.example.gov.uk/privacy",
+    example = run_cli("manifest", "--app-id", APP_ID, "--out", str(out), "--privacy-url", "https://www.example.gov.uk/privacy",
                   env=PAGES)
     assert example.returncode == 2 and "TEAMS_APP_PRIVACY_URL (or --privacy-url) is an example address" in example.stderr
-    plain = run("manifest", "--app-id", APP_ID, "--out", str(out), "--website-url", "http://testshire.gov.uk", env=PAGES)
+    plain = run_cli("manifest", "--app-id", APP_ID, "--out", str(out), "--website-url", "http://testshire.gov.uk", env=PAGES)
     assert plain.returncode == 2 and "must be an https:// address" in plain.stderr
-    long_name = run("manifest", "--app-id", APP_ID, "--out", str(out), "--short-name", "x" * 31, env=PAGES)
+    long_name = run_cli("manifest", "--app-id", APP_ID, "--out", str(out), "--short-name", "x" * 31, env=PAGES)
     assert long_name.returncode == 2 and "at most 30 characters" in long_name.stderr
-    colour = run("manifest", "--app-id", APP_ID, "--out", str(out), "--accent-color", "blue", env=PAGES)
+    colour = run_cli("manifest", "--app-id", APP_ID, "--out", str(out), "--accent-color", "blue", env=PAGES)
     assert colour.returncode == 2 and "TEAMS_APP_ACCENT_COLOR" in colour.stderr
     assert not out.exists()
     assert "Traceback" not in unset.stderr + example.stderr + plain.stderr + long_name.stderr + colour.stderr

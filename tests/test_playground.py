@@ -6,18 +6,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from support.processes import free_port, serving_local, wait_http
 
 HERE = Path(__file__).parent
 NODE_BIN = HERE / "node" / "node_modules" / ".bin"
-BIN = Path(sys.executable).parent / "policy-bot"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
@@ -39,17 +36,6 @@ def megans_tool_request(service_url: str) -> dict:
     }
 
 
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not come up")
-
-
 @pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"), reason="Chromium not installed (CI installs it)")
 def test_question_and_card_buttons_in_the_agents_playground(tmp_path):
     bot_port, playground_port = free_port(), free_port()
@@ -57,31 +43,32 @@ def test_question_and_card_buttons_in_the_agents_playground(tmp_path):
     alex = "00000000-0000-0000-0000-0000000000020"
     env = {**os.environ, "PORT": str(bot_port), "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db", "LOG_LEVEL": "WARNING",
            "GOVERNANCE_IDS": alex, "SECURITY_IDS": alex, "DPO_IDS": alex, "APPROVER_IDS": alex}
-    bot = subprocess.Popen([str(BIN), "serve", "--local"], env=env, stdout=subprocess.DEVNULL,
-                           stderr=open(tmp_path / "bot.log", "w"))
-    # The Playground stops when its stdin closes, so it gets a pipe that stays open.
-    playground = subprocess.Popen(
-        [str(NODE_BIN / "agentsplayground"), "-e", f"http://127.0.0.1:{bot_port}/api/messages", "-c", "msteams",
-         "-p", str(playground_port), "--dt"],
-        stdin=subprocess.PIPE, stdout=open(tmp_path / "playground.log", "w"), stderr=subprocess.STDOUT, cwd=tmp_path,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{bot_port}/healthz")
-        wait_http(f"http://localhost:{playground_port}/")
-        other_request = tmp_path / "megan-request.json"
-        other_request.write_text(json.dumps(megans_tool_request(f"http://localhost:{playground_port}/_connector")))
-        result = subprocess.run(
-            ["node", str(HERE / "node" / "playground_flow.js"), f"http://localhost:{playground_port}/", str(tmp_path),
-             f"http://127.0.0.1:{bot_port}/api/messages", str(other_request)],
-            capture_output=True, text=True, timeout=180, env={**os.environ, "CHROMIUM": CHROMIUM},
+    with serving_local(env, tmp_path / "bot.log"):
+        # The Playground stops when its stdin closes, so it gets a pipe that stays open.
+        playground = subprocess.Popen(
+            [str(NODE_BIN / "agentsplayground"), "-e", f"http://127.0.0.1:{bot_port}/api/messages", "-c", "msteams",
+             "-p", str(playground_port), "--dt"],
+            stdin=subprocess.PIPE, stdout=open(tmp_path / "playground.log", "w"), stderr=subprocess.STDOUT, cwd=tmp_path,
         )
-        assert result.returncode == 0, result.stdout + result.stderr + (tmp_path / "bot.log").read_text()
-        assert "Traceback" not in (tmp_path / "bot.log").read_text()
-    finally:
-        playground.terminate()
-        bot.terminate()
-        playground.wait(10)
-        bot.wait(10)
+        try:
+            run_playground_flow(tmp_path, bot_port, playground_port)
+        finally:
+            playground.terminate()
+            playground.wait(10)
+
+
+def run_playground_flow(tmp_path, bot_port: int, playground_port: int) -> None:
+    """Megan's request, then tests/node/playground_flow.js clicking through the Playground in Chromium."""
+    wait_http(f"http://localhost:{playground_port}/")
+    other_request = tmp_path / "megan-request.json"
+    other_request.write_text(json.dumps(megans_tool_request(f"http://localhost:{playground_port}/_connector")))
+    result = subprocess.run(
+        ["node", str(HERE / "node" / "playground_flow.js"), f"http://localhost:{playground_port}/", str(tmp_path),
+         f"http://127.0.0.1:{bot_port}/api/messages", str(other_request)],
+        capture_output=True, text=True, timeout=180, env={**os.environ, "CHROMIUM": CHROMIUM},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr + (tmp_path / "bot.log").read_text()
+    assert "Traceback" not in (tmp_path / "bot.log").read_text()
 
 
 def test_make_playground_stays_up_on_a_headless_machine(tmp_path):

@@ -11,7 +11,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from conftest import make_settings, message, start_bot
+from support.activities import message
+from support.bots import make_settings, running_bot
+from support.servers import serving
 
 
 @pytest.fixture
@@ -29,13 +31,8 @@ async def proxy():
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", forward)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", seen
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield url, seen
 
 
 async def test_replies_go_through_the_configured_proxy(tmp_path, connector, proxy, monkeypatch):
@@ -43,29 +40,21 @@ async def test_replies_go_through_the_configured_proxy(tmp_path, connector, prox
     monkeypatch.setenv("HTTP_PROXY", proxy_url)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    bot, runner = await start_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"))
-    try:
+    async with running_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")) as bot:
         response = await bot.post(message(connector, "help"))
         assert response.status == 200
         await connector.wait_for(2)  # the welcome card and the help card
         assert [url for url in seen if url.startswith(connector.url)], seen
-    finally:
-        await bot.session.close()
-        await runner.cleanup()
 
 
 async def test_no_proxy_is_respected(tmp_path, connector, proxy, monkeypatch):
     proxy_url, seen = proxy
     monkeypatch.setenv("HTTP_PROXY", proxy_url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    bot, runner = await start_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"))
-    try:
+    async with running_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")) as bot:
         assert (await bot.post(message(connector, "help"))).status == 200
         await connector.wait_for(2)
         assert seen == []
-    finally:
-        await bot.session.close()
-        await runner.cleanup()
 
 
 def test_each_address_gets_the_proxy_its_scheme_and_no_proxy_say(monkeypatch):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from conftest import card_action, message
+from support.activities import card_action, message
 from storage.models import AuditRow, QuestionRow
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text, update
 
-from conftest import card_action, make_settings, message, start_bot
+from support.activities import card_action, message
+from support.bots import make_settings, running_bot
 
 from storage.audit import AuditTrail
 from storage.db import Database, _sqlite_pragmas
@@ -22,8 +23,8 @@ from storage.outbox import Outbox
 from storage.tools import ToolRepository
 from storage.policies import PolicyRepository
 from storage.questions import QuestionRepository
-from test_audit import AUDIT_LOG_0004, GENESIS, legacy_hash, migrate_to_0004
-from test_settings_and_cli import run
+from support.legacy_audit import GENESIS, append_legacy, migrate_to_0004
+from support.processes import run_cli
 
 
 async def test_verify_purge_and_export(database_url):
@@ -42,12 +43,14 @@ async def test_verify_purge_and_export(database_url):
     await audit.append("aad-1", "question.escalated", "question:2", {})
     outbox = Outbox(db)
     tools = ToolRepository(db, audit)
-    incidents, requests = IncidentRepository(db, audit), ApprovalRepository(db, audit, tools)
+    incidents, requests = IncidentRepository(db, audit, outbox), ApprovalRepository(db, audit, tools, outbox)
     report = IncidentForm("A chatbot leaked a file.", "ChatGPT", datetime.now(timezone.utc), "no", "data_exposed", "low", False)
     request = RequestForm("Gamma", "Slides.", "public", "Reports.", "Slides.", "Briefings.", "public", None)
     for _ in range(2):
-        await incidents.create(report, reporter_id="aad-1", reporter_name="Ann", notify=lambda i: [], outbox=outbox)
-        await requests.create(request, requester_id="aad-1", requester_name="Ann", notify=lambda r: [], outbox=outbox)
+        async with incidents.create(report, reporter_id="aad-1", reporter_name="Ann"):
+            pass
+        async with requests.create(request, requester_id="aad-1", requester_name="Ann"):
+            pass
     long_ago = datetime.now(timezone.utc) - timedelta(days=2200)
     async with db.sessions.begin() as session:
         await session.execute(update(QuestionRow).where(QuestionRow.id == old)
@@ -58,30 +61,30 @@ async def test_verify_purge_and_export(database_url):
         await session.execute(update(ApprovalRequestRow).values(updated_at=long_ago))
         await session.execute(update(ApprovalRequestRow).where(ApprovalRequestRow.id == 1).values(status="rejected"))
 
-    exported = json.loads(run("export-user", "aad-1", env=env).stdout)
+    exported = json.loads(run_cli("export-user", "aad-1", env=env).stdout)
     assert [q["text"] for q in exported["questions"]] == ["old question", "new question"]
     assert [a["action"] for a in exported["your_actions"]] == [
         "question.escalated", "incident.reported", "approval.requested", "incident.reported", "approval.requested"]
     assert len(exported["incidents_reported"]) == 2 and len(exported["tool_requests"]) == 2
 
-    dry = run("purge", "--dry-run", env=env).stdout
+    dry = run_cli("purge", "--dry-run", env=env).stdout
     assert "questions older than 90 days due for deletion: 1" in dry
     assert "incidents older than 2190 days due for deletion: 1" in dry
     assert "tool requests older than 2190 days due for deletion: 1" in dry
-    assert "questions older than 90 days deleted: 1" in run("purge", env=env).stdout
-    assert "deleted: 1" not in run("purge", env=env).stdout
-    remaining = json.loads(run("export-user", "aad-1", env=env).stdout)
+    assert "questions older than 90 days deleted: 1" in run_cli("purge", env=env).stdout
+    assert "deleted: 1" not in run_cli("purge", env=env).stdout
+    remaining = json.loads(run_cli("export-user", "aad-1", env=env).stdout)
     assert [q["text"] for q in remaining["questions"]] == ["new question"]
     assert [i["status"] for i in remaining["incidents_reported"]] == ["new"]
     assert [r["status"] for r in remaining["tool_requests"]] == ["pending"]
 
-    verified = run("audit", "verify", env=env)
+    verified = run_cli("audit", "verify", env=env)
     # publish, escalation, 2 reports, 2 requests, one purge entry for each of the three kinds purged, and the
     # receipt for clearing the purged request's tool name from its audit entry
     assert verified.returncode == 0 and "intact: 10 entries" in verified.stdout
     async with db.engine.begin() as connection:
         await connection.execute(text("UPDATE audit_log SET detail = '{\"deleted\": 0}' WHERE action = 'retention.purged'"))
-    broken = run("audit", "verify", env=env)
+    broken = run_cli("audit", "verify", env=env)
     assert broken.returncode == 1 and "BROKEN at entry 7" in broken.stderr and "retention.purged" in broken.stderr
     await db.dispose()
 
@@ -106,8 +109,7 @@ async def history(database_url: str, connector, *, anonymous: bool) -> dict:
     approver questions and rejects. Every card goes 1:1 (no channels registered). Returns the references."""
     settings = make_settings(database_url, governance_ids=GOV, security_ids=GOV, approver_ids=APP1,
                              outbox_base_delay=0.05, connector_timeout=1.0)
-    bot, runner = await start_bot(settings)
-    try:
+    async with running_bot(settings) as bot:
         for user in (GOV, APP1, STAFF):
             await bot.post(message(connector, "help", user=user, conversation_id=f"a:{user}"))
 
@@ -135,9 +137,6 @@ async def history(database_url: str, connector, *, anonymous: bool) -> dict:
                                         "reason": FREE_TEXT["reason"]}, APP1)
         await bot.settled()
         assert await bot.services.audit.verify() is None
-    finally:
-        await bot.session.close()
-        await runner.cleanup()
     return {"incident": incident, "request": request}
 
 
@@ -158,7 +157,7 @@ async def test_purge_leaves_no_free_text_in_the_audit_trail_or_the_database_file
     await db.dispose()
 
     env = {"DATABASE_URL": database_url}
-    purged = run("purge", env=env)
+    purged = run_cli("purge", env=env)
     assert purged.returncode == 0, purged.stderr
     assert "incidents older than 2190 days deleted: 1" in purged.stdout
     assert "tool requests older than 2190 days deleted: 1" in purged.stdout
@@ -177,7 +176,7 @@ async def test_purge_leaves_no_free_text_in_the_audit_trail_or_the_database_file
     stored = json.dumps([{c.name: getattr(r, c.name) for c in AuditRow.__table__.columns} for r in rows], default=str)
     assert holding(stored) == set()
 
-    verified = run("audit", "verify", env=env)
+    verified = run_cli("audit", "verify", env=env)
     assert verified.returncode == 0 and "intact" in verified.stdout, verified.stderr
 
     if database_url.startswith("sqlite"):  # secure_delete: nothing purged survives in free pages or the journal
@@ -209,17 +208,13 @@ async def test_purge_clears_free_text_from_entries_written_before_the_format_cha
                 requested_at=long_ago, updated_at=long_ago if n == 1 else datetime.now(timezone.utc)))
             for action, detail in (("approval.requested", {"tool": "Gamma", "to": "pending"}),
                                    ("approval.reject", {"from": "pending", "to": "rejected", "note": f"Reason {n}: Kim Lee"})):
-                digest = legacy_hash(prev, long_ago, "aad-app1", action, f"approval:{reference}", detail)
-                await connection.execute(AUDIT_LOG_0004.insert().values(
-                    at=long_ago, actor="aad-app1", action=action, subject=f"approval:{reference}", detail=detail,
-                    prev_hash=prev, hash=digest))
-                prev = digest
+                prev = await append_legacy(connection, prev, long_ago, "aad-app1", action, f"approval:{reference}", detail)
         await connection.execute(update(AuditHeadRow).values(appended=4))
     await db.dispose()
 
     env = {"DATABASE_URL": database_url}
-    assert run("db", "upgrade", env=env).returncode == 0
-    purged = run("purge", env=env)
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    purged = run_cli("purge", env=env)
     assert "tool requests older than 2190 days deleted: 1" in purged.stdout
     assert "audit entries cleared of the purged records' free text: 2" in purged.stdout
     db = Database(database_url)
@@ -229,7 +224,7 @@ async def test_purge_clears_free_text_from_entries_written_before_the_format_cha
     assert details[("approval:REQ-2020-0001", "approval.reject")] == {"from": "pending", "to": "rejected"}
     assert details[("approval:REQ-2020-0001", "approval.requested")] == {"to": "pending"}
     assert details[("approval:REQ-2020-0002", "approval.reject")]["note"] == "Reason 2: Kim Lee"  # not due yet: kept
-    verified = run("audit", "verify", env=env)
+    verified = run_cli("audit", "verify", env=env)
     assert verified.returncode == 0 and "intact: 6 entries" in verified.stdout, verified.stderr  # 4, a receipt, the purge
     # Clearing text by hand, outside a purge, shows: no receipt in the chain covers it.
     db = Database(database_url)
@@ -237,7 +232,7 @@ async def test_purge_clears_free_text_from_entries_written_before_the_format_cha
         await session.execute(update(AuditRow).where(AuditRow.subject == "approval:REQ-2020-0002")
                               .values(detail={"to": "pending"}, scrubbed_at=datetime.now(timezone.utc)))
     await db.dispose()
-    cleared = run("audit", "verify", env=env)
+    cleared = run_cli("audit", "verify", env=env)
     assert cleared.returncode == 1 and "without a purge recording it" in cleared.stderr
 
 
@@ -246,7 +241,7 @@ async def test_subject_access_exports_what_is_about_the_person_and_only_their_ow
     env = {"DATABASE_URL": database_url}
 
     def export(user: str) -> tuple[dict, str]:
-        result = run("export-user", user, env=env)
+        result = run_cli("export-user", user, env=env)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout), result.stdout
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
 
-from conftest import card_action, make_settings, start_bot
-from storage.models import AuditRow
+from support.activities import card_action
+from support.bots import refusals
 
 GOV, SEC, APPROVER, STAFF, NOSY = "aad-gov", "aad-sec", "aad-approver", "aad-staff", "aad-nosy"
 DESCRIPTION = "Copilot put Mrs Example's safeguarding notes into a shared summary."
@@ -22,13 +21,8 @@ REQUEST = {"tool_name": "Otter.ai", "purpose": PURPOSE, "data_classification": "
 
 
 @pytest.fixture
-async def bot(tmp_path):
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", governance_ids=GOV, security_ids=SEC,
-                             approver_ids=APPROVER, outbox_base_delay=0.05)
-    running, runner = await start_bot(settings)
-    yield running
-    await running.session.close()
-    await runner.cleanup()
+def bot_settings():
+    return dict(governance_ids=GOV, security_ids=SEC, approver_ids=APPROVER, outbox_base_delay=0.05)
 
 
 async def refresh(bot, connector, verb: str, reference: str, user: str) -> str:
@@ -38,13 +32,6 @@ async def refresh(bot, connector, verb: str, reference: str, user: str) -> str:
     body = await response.json()
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     return json.dumps(body["value"])
-
-
-async def refusals(bot) -> list[tuple[str, str, dict]]:
-    async with bot.services.db.sessions() as session:
-        rows = await session.execute(select(AuditRow.actor, AuditRow.subject, AuditRow.detail)
-                                     .where(AuditRow.action == "role.refused").order_by(AuditRow.id))
-        return [tuple(row) for row in rows]
 
 
 async def test_an_incident_is_shown_only_to_triage_members_and_its_reporter(bot, connector):

@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from conftest import card_action, make_settings, message, start_bot
+from support.activities import card_action, message
+from support.bots import make_settings, running_bot
 from domain.records import ConversationRef
 
 GOV, STAFF = "aad-gov", "aad-staff"
@@ -18,11 +19,9 @@ REPORT = {"description": "A chatbot answered with another resident's case notes.
 
 @pytest.fixture
 async def local_bot(tmp_path):
-    running, runner = await start_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", governance_ids=GOV,
-                                                    outbox_base_delay=0.05))
-    yield running
-    await running.session.close()
-    await runner.cleanup()
+    async with running_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", governance_ids=GOV,
+                                                    outbox_base_delay=0.05)) as running:
+        yield running
 
 
 async def test_local_mode_answers_only_loopback_service_urls(local_bot, connector):
@@ -45,8 +44,7 @@ async def test_a_stored_reference_to_another_host_is_never_used(tmp_path, connec
     card for that person fails at once with the reason recorded, and never reaches that host."""
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", governance_ids=GOV, outbox_base_delay=0.05,
                              allowed_service_urls="127.0.0.1")
-    running, runner = await start_bot(settings)
-    try:
+    async with running_bot(settings) as running:
         forged = connector.url.replace("127.0.0.1", "localhost")  # the same fake connector, by a name not allowed
         await running.services.conversations.save(ConversationRef(
             id="a:gov", kind="personal", service_url=forged, channel_id="msteams", bot_id="28:bot", user_id=GOV,
@@ -65,9 +63,6 @@ async def test_a_stored_reference_to_another_host_is_never_used(tmp_path, connec
         assert "not an allowed service URL" in entry.last_error
         await running.settled()
         assert not [r for r in connector.requests if r.headers.get("Host", "").startswith("localhost")]
-    finally:
-        await running.session.close()
-        await runner.cleanup()
 
 
 def test_the_default_allow_list_is_teams_hosts_with_credentials_and_loopback_without(tmp_path):

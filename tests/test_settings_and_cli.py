@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from bot.settings import Settings, SettingsError, load_settings
-
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent / "policy-bot"
-
-
-def run(*args: str, env: dict | None = None, stdin: str | None = None, cwd: Path | None = None, timeout: float = 60):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "DATABASE_URL", "POLICY_PATH"))}
-    full_env.update(env or {})
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=full_env, input=stdin,
-                          cwd=cwd or ROOT, timeout=timeout)
-
+from support.processes import ROOT, run_cli
 
 def test_bot_framework_names_and_id_lists_are_read_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MicrosoftAppId", "app")
@@ -63,20 +49,20 @@ def test_bad_settings_name_the_setting_in_one_line(overrides, named):
 
 
 def test_serve_refuses_without_credentials_unless_local(tmp_path):
-    result = run("serve", env={"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
+    result = run_cli("serve", env={"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
     assert result.returncode == 2
     assert "MicrosoftAppId" in result.stderr and "--local" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_local_mode_only_on_loopback(tmp_path):
-    result = run("serve", "--local", env={"HOST": "0.0.0.0", "DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
+    result = run_cli("serve", "--local", env={"HOST": "0.0.0.0", "DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
     assert result.returncode == 2
     assert "Setting HOST" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_bad_setting_stops_start_up_with_one_plain_line(tmp_path):
-    result = run("serve", "--local", env={"PORT": "99999", "DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
+    result = run_cli("serve", "--local", env={"PORT": "99999", "DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("policy-bot: Setting PORT")
@@ -85,15 +71,15 @@ def test_a_bad_setting_stops_start_up_with_one_plain_line(tmp_path):
 def test_serve_with_credentials_refuses_a_database_that_is_behind(tmp_path):
     env = {"MicrosoftAppId": "app", "MicrosoftAppPassword": "pw", "MicrosoftAppType": "MultiTenant",
            "DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}
-    result = run("serve", env=env)
+    result = run_cli("serve", env=env)
     assert result.returncode == 2
     assert "policy-bot db upgrade" in result.stderr and "pw" not in result.stderr
-    assert run("db", "upgrade", env=env).returncode == 0
+    assert run_cli("db", "upgrade", env=env).returncode == 0
 
 
 def test_ask_json_and_batch_print_only_json(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}
-    one = run("ask", "--json", "Does the policy apply to agency workers?", env=env)
+    one = run_cli("ask", "--json", "Does the policy apply to agency workers?", env=env)
     assert one.returncode == 0, one.stderr
     payload = json.loads(one.stdout)
     assert payload["answered"] is True
@@ -101,7 +87,7 @@ def test_ask_json_and_batch_print_only_json(tmp_path):
     assert first["section"] == "2" and first["title"] == "Scope" and len(first["text"]) <= 500
     assert isinstance(first["score"], float)
 
-    batch = run("ask", "--batch", "--policy", str(ROOT / "domain/data/example-policy.md"),
+    batch = run_cli("ask", "--batch", "--policy", str(ROOT / "domain/data/example-policy.md"),
                 stdin="How do I claim mileage?\nDo I need a DPIA before using AI on personal data?\n", env=env)
     lines = [json.loads(line) for line in batch.stdout.splitlines()]
     assert [line["answered"] for line in lines] == [False, True]
@@ -112,13 +98,13 @@ def test_ask_json_and_batch_print_only_json(tmp_path):
 def test_policy_publish_and_list(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}
     policy = ROOT / "domain/data/example-policy.md"
-    published = run("policy", "publish", str(policy), "--version", "2.0", "--by", "tester", env=env)
+    published = run_cli("policy", "publish", str(policy), "--version", "2.0", "--by", "tester", env=env)
     assert published.returncode == 0 and "asked 0 people to acknowledge it" in published.stdout
-    again = run("policy", "publish", str(policy), "--version", "2.0", env=env)
+    again = run_cli("policy", "publish", str(policy), "--version", "2.0", env=env)
     assert again.returncode == 2 and "already published" in again.stderr
-    missing = run("policy", "publish", str(tmp_path / "nope.md"), "--version", "3", env=env)
+    missing = run_cli("policy", "publish", str(tmp_path / "nope.md"), "--version", "3", env=env)
     assert missing.returncode == 2 and "no file" in missing.stderr and "Traceback" not in missing.stderr
-    listing = run("policy", "list", env=env)
+    listing = run_cli("policy", "list", env=env)
     assert "2.0" in listing.stdout and "tester" in listing.stdout
 
 
@@ -127,17 +113,17 @@ def test_tools_import_and_list(tmp_path):
     csv = tmp_path / "register.csv"
     csv.write_text("name,aliases,category,status,conditions,review_due\n"
                    "Claude,Anthropic Claude,public,approved with conditions,No personal data,2027-05-01\n")
-    result = run("tools", "import", str(csv), env=env)
+    result = run_cli("tools", "import", str(csv), env=env)
     assert result.returncode == 0 and "1 added" in result.stdout
-    assert "Claude\tapproved with conditions" in run("tools", "list", env=env).stdout
+    assert "Claude\tapproved with conditions" in run_cli("tools", "list", env=env).stdout
     csv.write_text("name,category,status\nThing,cloud,approved\n")
-    bad = run("tools", "import", str(csv), env=env)
+    bad = run_cli("tools", "import", str(csv), env=env)
     assert bad.returncode == 2 and "row 2 (Thing): category 'cloud'" in bad.stderr
 
 
 def test_chat_in_the_terminal(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}
-    result = run("chat", env=env, stdin="Can I use AI to translate a letter?\n1\ntools\nquit\n")
+    result = run_cli("chat", env=env, stdin="Can I use AI to translate a letter?\n1\ntools\nquit\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "GenAI policy assistant" in out  # welcome card drawn as text
@@ -150,7 +136,7 @@ def test_requesting_a_tool_in_the_terminal_chat(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/b.db", "LOG_LEVEL": "ERROR"}
     answers = ["request tool Gamma", "1", "", "Draft slides for briefings", "nonsense", "Published reports", "Slides",
                "Internal briefings", "public", "", "1", "", "", "public", "", "", "", "", "", "my requests", "quit"]
-    result = run("chat", env=env, stdin="\n".join(answers) + "\n")
+    result = run_cli("chat", env=env, stdin="\n".join(answers) + "\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "<Which AI tool?> [Gamma]" in out

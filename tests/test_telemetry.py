@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -18,10 +17,10 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from bot.telemetry import redact_url
-from conftest import free_port, message
+from support.activities import message
+from support.processes import free_port, serve_local
+from support.servers import serving
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin" / "policy-bot"
 SECRET_TEXT = "Can I paste Jane Threadneedle's case notes (SECRET-PHRASE-4711) into ChatGPT?"
 USER = "aad-7c1f-telemetry-person"
 CONVERSATION = "a:1personal-chat-telemetry-XYZ"
@@ -73,13 +72,8 @@ async def receiver():
     app = web.Application()
     app.router.add_post("/v1/traces", fake.traces)
     app.router.add_post("/v1/metrics", fake.metrics_)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    yield fake
-    await runner.cleanup()
+    async with serving(app) as fake.url:
+        yield fake
 
 
 def attributes(item: dict) -> dict:
@@ -102,17 +96,9 @@ async def test_traces_and_metrics_reach_an_otlp_receiver_without_personal_data(t
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_METRIC_EXPORT_INTERVAL": "300", "OTEL_BSP_SCHEDULE_DELAY": "100",
         "METRICS_PORT": str(metrics_port), "TELEMETRY_REFRESH_SECONDS": "0.2", "NO_PROXY": "127.0.0.1,localhost",
     })
-    process = subprocess.Popen([str(BIN), "serve", "--local"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=open(tmp_path / "server.log", "w"))
+    process = await asyncio.to_thread(serve_local, env, tmp_path / "server.log")
     try:
         async with aiohttp.ClientSession() as session:
-            for _ in range(150):
-                try:
-                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
             for text in ("help", SECRET_TEXT, "tools"):
                 body = message(connector, text, user=USER, conversation_id=CONVERSATION)
                 async with session.post(f"http://127.0.0.1:{port}/api/messages", json=body) as response:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
-from conftest import card_action, make_settings, message, start_bot
+from support.activities import card_action, message
+from support.bots import make_settings, running_bot
 
 APPROVER, STAFF = "aad-approver", "aad-staff"
 NAME = "<at>Everyone</at> [Claim your prize](https://evil.example) **Now**"
 
 
 async def test_the_tools_cards_fallback_text_is_escaped_like_its_body(tmp_path, connector):
-    running, runner = await start_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", approver_ids=APPROVER))
-    try:
+    async with running_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", approver_ids=APPROVER)) as running:
         await running.post(message(connector, "hello", user=APPROVER, conversation_id="a:approver"))
         request = {"tool_name": NAME, "purpose": "Prize draws.", "data_classification": "public",
                    "data_description": "None.", "expected_output": "Text.", "output_use": "Posters.", "category": "public"}
@@ -27,9 +27,6 @@ async def test_the_tools_cards_fallback_text_is_escaped_like_its_body(tmp_path, 
         card = (await connector.wait_for_text("AI tools register: ", conversation="a:staff"))["attachments"][0]["content"]
         assert "<at>" not in json.dumps(card) and "](https://" not in json.dumps(card)
         assert "<at>" not in card["fallbackText"] and "](https://" not in card["fallbackText"]
-    finally:
-        await running.session.close()
-        await runner.cleanup()
 
 
 def grouped(card: dict) -> dict[str, dict[str, dict[str, str]]]:
@@ -46,8 +43,7 @@ def grouped(card: dict) -> dict[str, dict[str, dict[str, str]]]:
 
 
 async def test_the_tools_card_groups_the_register_by_status_with_the_right_words(tmp_path, connector):
-    running, runner = await start_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"))
-    try:
+    async with running_bot(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")) as running:
         await running.post(message(connector, "tools", user=STAFF, conversation_id="a:staff"))
         card = (await connector.wait_for_text("AI tools register: ", conversation="a:staff"))["attachments"][0]["content"]
         groups = grouped(card)
@@ -60,6 +56,3 @@ async def test_the_tools_card_groups_the_register_by_status_with_the_right_words
         copilot = groups["Approved with conditions"]["Microsoft 365 Copilot Chat"]
         assert copilot["Conditions"].startswith("Use only while signed in") and copilot["Review due"] == "2027-03-02"
         assert card["fallbackText"] == "AI tools register: 1 approved, 3 approved with conditions, 1 not approved"
-    finally:
-        await running.session.close()
-        await runner.cleanup()

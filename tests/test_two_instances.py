@@ -6,39 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from conftest import card_action, free_port, message
+from support.activities import card_action, message
+from support.processes import free_port, serve_local
 
-BIN = Path(sys.executable).parent / "policy-bot"
 APP1, APP2, STAFF = "aad-app1", "aad-app2", "aad-staff"
 REQUEST = {
     "tool_name": "Gamma", "purpose": "Draft slide decks.", "data_classification": "public",
     "data_description": "Published reports.", "expected_output": "Slides.", "output_use": "Internal briefings.",
     "category": "public",
 }
-
-
-async def start(env: dict, log: Path) -> subprocess.Popen:
-    process = subprocess.Popen([str(BIN), "serve", "--local"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=open(log, "a"))
-    async with aiohttp.ClientSession() as session:
-        for _ in range(200):
-            try:
-                async with session.get(f"http://127.0.0.1:{env['PORT']}/healthz") as response:
-                    if response.status == 200:
-                        return process
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"the bot did not start: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture
@@ -49,10 +30,10 @@ async def two_bots(database_url, tmp_path, connector):
     processes = []
     try:
         for n, port in enumerate(ports):  # one after the other: the first migrates and seeds
-            processes.append(await start({**base, "PORT": str(port)}, tmp_path / f"bot{n}.log"))
+            processes.append(await asyncio.to_thread(serve_local, {**base, "PORT": str(port)}, tmp_path / f"bot{n}.log"))
         yield [f"http://127.0.0.1:{port}/api/messages" for port in ports]
     finally:
-        for process in processes:
+        for process in processes:  # both stop at once; a second SIGTERM would cut a graceful shutdown short
             process.terminate()
         for process in processes:
             process.wait(10)

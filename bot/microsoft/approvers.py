@@ -6,15 +6,14 @@ minutes, so a click costs no Graph call and someone removed from the group loses
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from urllib.parse import quote
 
 import structlog
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
-from bot.outbound.connector import RetryableConnectorError
 from bot.microsoft.graph import GraphClient
+from bot.microsoft.http import RetryableConnectorError, backoff
 from bot.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -24,17 +23,12 @@ class DirectoryUnavailable(Exception):
     """Microsoft Graph could not be asked and nothing is cached."""
 
 
-def _wait(state: RetryCallState) -> float:
-    error = state.outcome.exception() if state.outcome else None
-    retry_after = getattr(error, "retry_after", None)
-    return min(retry_after, 10.0) if retry_after is not None else random.uniform(0, 0.2 * 2 ** state.attempt_number)
-
-
 class ApproverDirectory:
     def __init__(self, settings: Settings, graph: GraphClient | None = None) -> None:
         self._settings = settings
         self._group = settings.approver_group_id
         self._graph = graph if graph is not None else (GraphClient(settings) if self._group else None)
+        self._owns_graph = graph is None  # a shared client is closed by whoever made it
         self._members: frozenset[str] | None = None
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
@@ -88,11 +82,11 @@ class ApproverDirectory:
 
     async def _get(self, url: str) -> dict:
         async for attempt in AsyncRetrying(retry=retry_if_exception_type(RetryableConnectorError),
-                                           stop=stop_after_attempt(3), wait=_wait, reraise=True):
+                                           stop=stop_after_attempt(3), wait=backoff(0.4, 10.0), reraise=True):
             with attempt:
                 return await self._graph.call("GET", url)
         raise AssertionError("unreachable")
 
     async def close(self) -> None:
-        if self._graph is not None:
+        if self._graph is not None and self._owns_graph:
             await self._graph.close()

@@ -1,67 +1,26 @@
-"""Talking to Teams' Bot Connector: one pooled aiohttp session, retries that honour Retry-After.
+"""Talking to Teams' Bot Connector: the app's one HTTP client (bot/microsoft/http.py), retries that honour
+Retry-After.
 
 botbuilder 4.17.1 sends replies through msrest on a small thread pool, opening a new
-connection each time and never retrying 429 or 5xx. Everything outbound goes through here.
+connection each time and never retrying 429 or 5xx. Everything sent to Teams goes through here.
+The error types are the shared client's; they are named here too, as the connector's errors.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
-from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 from urllib.parse import quote
 
-import aiohttp
 import structlog
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, stop_after_delay
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
-from bot.microsoft.credentials import Proxies, TokenProvider
+from bot.microsoft.credentials import TokenProvider
+from bot.microsoft.http import (  # noqa: F401  (the connector's errors, for its callers)
+    ConnectorError, JsonClient, RetryableConnectorError, backoff,
+)
 from bot.service_urls import ServiceUrls
 from domain.records import ConversationRef
 
 log = structlog.get_logger(__name__)
-
-RETRYABLE_STATUS = {408, 412, 429, 500, 502, 503, 504}
-
-
-class ConnectorError(Exception):
-    """The connector refused a request for good (4xx other than 408/412/429)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(f"connector answered {status}: {reason}")
-        self.status = status
-
-
-class RetryableConnectorError(Exception):
-    def __init__(self, status: int | None, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(f"connector answered {status}: {reason}" if status else reason)
-        self.status = status
-        self.retry_after = retry_after
-
-
-def retry_after_seconds(header: str | None) -> float | None:
-    if not header:
-        return None
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(header) - datetime.now(timezone.utc)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
-def _wait(base: float, cap: float):
-    def wait(state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, RetryableConnectorError) and error.retry_after is not None:
-            return min(error.retry_after, cap)
-        # Full jitter: spreads retries from many senders instead of synchronising them.
-        return random.uniform(0, min(cap, base * 2 ** (state.attempt_number - 1)))
-
-    return wait
 
 
 class BotConnector:
@@ -71,6 +30,7 @@ class BotConnector:
         tokens: TokenProvider,
         service_urls: ServiceUrls,
         *,
+        http: JsonClient | None = None,
         attempts: int = 5,
         base_delay: float = 0.25,
         max_delay: float = 20.0,
@@ -83,19 +43,13 @@ class BotConnector:
         self._base_delay = base_delay
         self._max_delay = max_delay
         self._deadline = deadline
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
-        self._proxies = Proxies()
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=200, limit_per_host=100, keepalive_timeout=60)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
-        return self._session
+        self._timeout = timeout
+        self._http = http or JsonClient()
+        self._owns_http = http is None  # a shared client is closed by whoever made it
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        if self._owns_http:
+            await self._http.close()
 
     async def _request(self, method: str, url: str, body: dict | None = None) -> dict:
         # Checked here as well as at the edge: stored conversation references are addresses too.
@@ -104,7 +58,7 @@ class BotConnector:
             raise ConnectorError(400, f"not an allowed service URL ({problem}); nothing was sent")
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(RetryableConnectorError),
-            wait=_wait(self._base_delay, self._max_delay),
+            wait=backoff(self._base_delay, self._max_delay),
             stop=stop_after_attempt(self._attempts) | stop_after_delay(self._deadline),
             reraise=True,
         ):
@@ -113,24 +67,8 @@ class BotConnector:
         raise AssertionError("unreachable")
 
     async def _once(self, method: str, url: str, body: dict | None) -> dict:
-        headers = {}
         token = await self._tokens.bot_token()
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        try:
-            session = self._client()
-            async with session.request(method, url, json=body, headers=headers, proxy=self._proxies.for_url(url)) as response:
-                if response.status in RETRYABLE_STATUS:
-                    raise RetryableConnectorError(
-                        response.status, response.reason or "", retry_after_seconds(response.headers.get("Retry-After"))
-                    )
-                if response.status >= 400:
-                    raise ConnectorError(response.status, (await response.text())[:200])
-                if response.content_type == "application/json":
-                    return await response.json() or {}
-                return {}
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
-            raise RetryableConnectorError(None, f"{type(exc).__name__} talking to the connector") from exc
+        return await self._http.call(method, url, token=token, body=body, timeout=self._timeout)
 
     @staticmethod
     def _conversation_url(ref: ConversationRef) -> str:

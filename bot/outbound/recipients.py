@@ -55,12 +55,26 @@ async def sender_chat(services: Services, user_id: str, conversation: Conversati
 
 def told_if_failed(key: str, sender: Recipient, text: str) -> Notification:
     """The message for someone who was told a notification went out, should it fail for good."""
-    return Notification(key, sender.conversation or nowhere(sender.name), activity_for(Message(text=text), sender),
-                        undeliverable=sender.problem)
+    return notification_to(sender, key, Message(text=text))
 
 
 def activity_for(message: Message, recipient: Recipient) -> dict:
     return message.to_activity(recipient.conversation or nowhere(recipient.name))
+
+
+def notification_to(recipient: Recipient, key: str, message: Message, *,
+                    if_failed: Notification | None = None) -> Notification:
+    """A message for a recipient; recorded as undeliverable, with the reason, if they can't be reached."""
+    return Notification(key, recipient.conversation or nowhere(recipient.name), activity_for(message, recipient),
+                        undeliverable=recipient.problem, if_failed=if_failed)
+
+
+def to_personal_chat(key: str, conversation: ConversationRef | None, user_id: str, message: Message,
+                     who: str) -> Notification:
+    """A message for someone's 1:1 chat with the bot; recorded as undeliverable if they have none."""
+    where = conversation or nowhere(user_id)
+    return Notification(key, where, message.to_activity(where),
+                        undeliverable=None if conversation else f"the {who} has no 1:1 chat with the bot")
 
 
 async def teams_ids_for(services: Services, user_ids: frozenset[str], channel: ConversationRef | None) -> list[str]:

@@ -16,16 +16,28 @@ from storage.outbox import Outbox
 log = structlog.get_logger(__name__)
 
 
+class Doorbell:
+    """Rung after a transaction that queued messages commits, so the worker sends them now rather than at
+    its next poll. Built before the worker (handlers hold the bell, not the worker); ringing a bell no
+    worker listens to, as in `policy-bot policy publish`, does nothing."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    def ring(self) -> None:
+        self.event.set()
+
+
 class DeliveryWorker:
     def __init__(
         self, outbox: Outbox, connector: BotConnector, *, batch: int = 50, idle_seconds: float = 1.0,
-        per_tenant_per_second: float = 50, per_conversation_per_second: float = 7,
+        per_tenant_per_second: float = 50, per_conversation_per_second: float = 7, doorbell: Doorbell | None = None,
     ) -> None:
         self._outbox = outbox
         self._connector = connector
         self._batch = batch
         self._idle = idle_seconds
-        self._wake = asyncio.Event()
+        self._wake = (doorbell or Doorbell()).event
         self._task: asyncio.Task | None = None
         self._stopping = False
         # Teams' limits: about 50 requests a second per app per tenant, 7 a second per conversation.
