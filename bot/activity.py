@@ -36,7 +36,8 @@ def to_incoming(payload: dict) -> Incoming | None:
     return Incoming(
         kind=_kind(payload, members_added), conversation=ref, user_id=_user_id(sender), user_name=_text(sender.get("name"), 200),
         user_teams_id=sender_id, tenant_id=ref.tenant_id, text=text, verb=verb, data=data,
-        invoke_name=_text(payload.get("name"), 100), activity_id=_text(payload.get("id"), 200), mentions_bot=mentioned,
+        invoke_name=_text(payload.get("name"), 100), activity_id=_text(payload.get("id"), 200),
+        reply_to_id=_text(payload.get("replyToId"), 200), mentions_bot=mentioned,
         members_added_bot=any(isinstance(m, dict) and m.get("id") == ref.bot_id for m in members_added),
     )
 

@@ -23,6 +23,7 @@ class Incoming:
     data: dict[str, Any] = field(default_factory=dict)
     invoke_name: str | None = None
     activity_id: str | None = None
+    reply_to_id: str | None = None  # the message this one answers (Teams' feedback control names the answer rated)
     mentions_bot: bool = False
     members_added_bot: bool = False
 

@@ -11,11 +11,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from conftest import activity, card_action, channel_message, make_settings, message, posted_to, start_bot, updated_in
+from contextlib import AsyncExitStack
+from support.activities import activity, card_action, channel_message, message
+from support.bots import make_settings, running_bot
+from support.connector import posted_to, updated_in
 from storage.models import AuditRow, QuestionRow
 from storage.privacy import Records, RetentionRule
 from storage.subject_access import SubjectAccess
-from test_settings_and_cli import run
+from support.processes import run_cli as run
 
 ADMIN, GOV, GOV2, STAFF, OUTSIDER = "aad-admin", "aad-gov", "aad-gov2", "aad-staff", "aad-outsider"
 CHANNEL = "19:gov@thread.tacv2"
@@ -27,10 +30,10 @@ FIRST = f"Q-{datetime.now(timezone.utc).year}-0001"  # the first reference of th
 async def bot(database_url):
     settings = make_settings(database_url, admin_ids=ADMIN, governance_ids=f"{GOV},{GOV2}",
                              outbox_base_delay=0.05, connector_timeout=1.0)
-    running, runner = await start_bot(settings)
+    runner = AsyncExitStack()
+    running = await runner.enter_async_context(running_bot(settings))
     yield running
-    await running.session.close()
-    await runner.cleanup()
+    await runner.aclose()
 
 
 def form_data(card: dict, title: str) -> dict:

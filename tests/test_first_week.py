@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from conftest import activity, message
-from test_settings_and_cli import run
+from support.activities import activity, message
+from support.processes import run_cli as run
 
 
 async def test_installing_in_a_team_posts_a_short_team_welcome_not_the_personal_card(bot, connector):

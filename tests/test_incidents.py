@@ -8,17 +8,12 @@ import json
 import pytest
 from sqlalchemy import select
 
-from support.activities import card_action, channel_message, message
+from support.activities import GOOD_REPORT, card_action, channel_message, message
 from support.bots import make_settings, running_bot
 from support.connector import posted_to
 from storage.models import AuditRow, IncidentRow, OutboxRow
 
 ADMIN, GOV, SEC, DPO, STAFF, OUTSIDER = "aad-admin", "aad-gov", "aad-sec", "aad-dpo", "aad-staff", "aad-outsider"
-GOOD_REPORT = {
-    "description": "Copilot put a resident's name and address into a summary shared with the whole team.",
-    "tool_name": "Copilot", "occurred_at": "2026-11-20 09:30", "personal_data": "unsure",
-    "category": "data_exposed", "severity": "high", "anonymous": "false",
-}
 
 
 @pytest.fixture

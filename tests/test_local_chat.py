@@ -6,17 +6,12 @@ from __future__ import annotations
 import asyncio
 import re
 
-from conftest import make_settings, message, start_bot
+from contextlib import AsyncExitStack
+from support.activities import message
+from support.bots import make_settings, running_bot
 from domain import EXAMPLE_POLICY_PATH
 from domain.records import LOCAL_CHAT_URL, ConversationRef
-from test_settings_and_cli import run
-
-
-def chat(db_url: str, lines: list[str], *args: str, **env: str):
-    result = run("chat", *args, env={"DATABASE_URL": db_url, "LOG_LEVEL": "ERROR", **env},
-                 stdin="\n".join([*lines, "quit"]) + "\n")
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+from support.processes import chat, run_cli as run
 
 
 def test_people_of_the_terminal_chat_are_not_asked_reminded_or_counted(tmp_path):
@@ -35,7 +30,8 @@ def test_people_of_the_terminal_chat_are_not_asked_reminded_or_counted(tmp_path)
 
 async def test_the_service_never_sends_to_the_terminal_chat(tmp_path, connector):
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", outbox_base_delay=0.05)
-    bot, runner = await start_bot(settings)
+    runner = AsyncExitStack()
+    bot = await runner.enter_async_context(running_bot(settings))
     try:
         local = ConversationRef(id="local-chat-alice", kind="personal", service_url=LOCAL_CHAT_URL, channel_id="msteams",
                                 bot_id="policy-bot", user_id="local-alice")
@@ -46,8 +42,7 @@ async def test_the_service_never_sends_to_the_terminal_chat(tmp_path, connector)
         assert entry.status == "pending" and entry.attempts == 0
         assert connector.activities() and not any("local" in r.path for r in connector.requests)
     finally:
-        await bot.session.close()
-        await runner.cleanup()
+        await runner.aclose()
 
 
 def flat(text: str) -> str:

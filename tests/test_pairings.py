@@ -11,7 +11,7 @@ import pytest
 from bot.services import Services
 from domain import EXAMPLE_POLICY_PATH
 from domain.pairings import PairingRefused
-from tests.conftest import make_settings
+from support.bots import make_settings
 
 POLICY = EXAMPLE_POLICY_PATH.read_text(encoding="utf-8")
 BADLY_ANSWERED = "is there a list of the good apps"
@@ -144,7 +144,7 @@ async def test_teaching_a_held_question_again_re_attaches_it(services):
 
 
 async def test_over_http_a_question_worded_like_a_taught_one_gets_its_passage_first(bot, connector):
-    from conftest import message
+    from support.activities import message
 
     await bot.post(message(connector, "hello"))
     before = len(await connector.wait_for(2))

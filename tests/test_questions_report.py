@@ -15,7 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from conftest import activity, card_action, make_settings, message, start_bot
+from contextlib import AsyncExitStack
+from support.activities import activity, card_action, message
+from support.bots import make_settings, running_bot
 from domain.question_report import build_report, group_similar
 from domain.records import QuestionRecord
 
@@ -27,11 +29,11 @@ NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 @pytest.fixture
 async def bot(tmp_path):
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", governance_ids=GOV)
-    running, runner = await start_bot(settings)
+    runner = AsyncExitStack()
+    running = await runner.enter_async_context(running_bot(settings))
     running.database_url = settings.database_url
     yield running
-    await running.session.close()
-    await runner.cleanup()
+    await runner.aclose()
 
 
 def buttons(card: dict) -> dict[str, dict]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bot.database import open_database
-from conftest import make_settings
+from support.bots import make_settings
 from domain import EXAMPLE_POLICY_PATH
 from domain.records import ConversationRef
 from storage.conversations import ConversationRepository
 from storage.outbox import Outbox
-from test_settings_and_cli import run
+from support.processes import run_cli as run
 
 
 async def seed(tmp_path) -> str:

@@ -9,10 +9,15 @@ import json
 import pytest
 from sqlalchemy import update
 
-from conftest import card_action, channel_message, make_settings, message, posted_to, start_bot
+from contextlib import AsyncExitStack
+from support.activities import card_action, channel_message, message
+from support.bots import make_settings, running_bot
+from support.connector import posted_to
 from storage.models import OutboxRow
-from test_incidents import GOOD_REPORT, STAFF
-from test_settings_and_cli import run
+from support.activities import GOOD_REPORT
+
+STAFF = "aad-staff"
+from support.processes import run_cli as run
 
 ADMIN, GOV = "aad-admin", "aad-gov"
 CHANNEL = "19:gov@thread.tacv2"
@@ -25,14 +30,14 @@ async def started(tmp_path):
     async def start(**overrides):
         settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", admin_ids=ADMIN, outbox_base_delay=0.05,
                                  connector_timeout=1.0, **overrides)
-        bot, runner = await start_bot(settings)
+        runner = AsyncExitStack()
+        bot = await runner.enter_async_context(running_bot(settings))
         running.append((bot, runner))
         return bot
 
     yield start
     for bot, runner in running:
-        await bot.session.close()
-        await runner.cleanup()
+        await runner.aclose()
 
 
 async def report(bot, connector) -> str:
@@ -132,7 +137,8 @@ async def test_a_restart_with_the_ids_set_routes_what_was_waiting(started, conne
 
 
 async def test_registering_routes_waiting_cards_on_sqlite_and_postgresql(database_url, connector):
-    bot, runner = await start_bot(make_settings(database_url, admin_ids=ADMIN, governance_ids=GOV, outbox_base_delay=0.05))
+    runner = AsyncExitStack()
+    bot = await runner.enter_async_context(running_bot(make_settings(database_url, admin_ids=ADMIN, governance_ids=GOV, outbox_base_delay=0.05)))
     try:
         reference = await report(bot, connector)  # GOV has no chat yet: their card waits
         await bot.post(channel_message(connector, "register governance", CHANNEL, user=ADMIN))
@@ -142,5 +148,4 @@ async def test_registering_routes_waiting_cards_on_sqlite_and_postgresql(databas
         assert any(f"AI incident {reference}" in json.dumps(a) for a in posted_to(connector, CHANNEL))
         assert f"incident:{reference}:card:governance:{GOV}" not in await failed_keys(bot)
     finally:
-        await bot.session.close()
-        await runner.cleanup()
+        await runner.aclose()

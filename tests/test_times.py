@@ -10,9 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import card_action, channel_message, make_settings, message, posted_to, start_bot
-from test_incidents import GOOD_REPORT, STAFF
-from test_local_chat import chat
+from contextlib import AsyncExitStack
+from support.activities import card_action, channel_message, message
+from support.bots import make_settings, running_bot
+from support.connector import posted_to
+from support.activities import GOOD_REPORT
+
+STAFF = "aad-staff"
+from support.processes import chat
 
 ADMIN, GOV, DPO = "aad-admin", "aad-gov", "aad-dpo"
 KOLKATA = ZoneInfo("Asia/Kolkata")  # +05:30 all year: the tests do not depend on the season
@@ -22,10 +27,10 @@ KOLKATA = ZoneInfo("Asia/Kolkata")  # +05:30 all year: the tests do not depend o
 async def bot(tmp_path):
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", timezone="Asia/Kolkata", admin_ids=ADMIN,
                              governance_ids=GOV, dpo_ids=DPO, outbox_base_delay=0.05)
-    running, runner = await start_bot(settings)
+    runner = AsyncExitStack()
+    running = await runner.enter_async_context(running_bot(settings))
     yield running
-    await running.session.close()
-    await runner.cleanup()
+    await runner.aclose()
 
 
 def stamps(text: str, name: str = "DATE") -> list[datetime]:

@@ -52,3 +52,11 @@ def channel_message(connector: Any, text: str, channel_id: str, *, user: str) ->
                     conversation_id=f"{channel_id};messageid=1")
     body["channelData"] = {**body["channelData"], "channel": {"id": channel_id}}
     return body
+
+
+# A complete, valid incident report form, as the form card submits it.
+GOOD_REPORT = {
+    "description": "Copilot put a resident's name and address into a summary shared with the whole team.",
+    "tool_name": "Copilot", "occurred_at": "2026-11-20 09:30", "personal_data": "unsure",
+    "category": "data_exposed", "severity": "high", "anonymous": "false",
+}

@@ -95,3 +95,11 @@ def serving_local(env: dict, log: Path, timeout: float = 120) -> Iterator[subpro
         yield process
     finally:
         stop(process)
+
+
+def chat(db_url: str, lines: list[str], *args: str, **env: str) -> str:
+    """`policy-bot chat` with these lines typed (then quit); what it printed."""
+    result = run_cli("chat", *args, env={"DATABASE_URL": db_url, "LOG_LEVEL": "ERROR", **env},
+                     stdin="\n".join([*lines, "quit"]) + "\n")
+    assert result.returncode == 0, result.stderr
+    return result.stdout
