@@ -86,7 +86,7 @@ class Services:
             policies=policies,
             pairings=pairings,
             question_log=QuestionLog(db),
-            questions=QuestionRepository(db, audit),
+            questions=QuestionRepository(db, audit, outbox),
             tools=tools,
             outbound=outbound,
             library=PolicyLibrary(settings, policies, tools, pairings),

@@ -42,7 +42,7 @@ async def escalate(turn: Turn, services: Services, question_id: int, *, reason: 
 
     result = await services.questions.escalate(
         question_id, incoming.user_id, asker_name=incoming.user_name, anonymous=anonymous, reason=reason,
-        comment=comment, notify=notify, outbox=services.outbox)
+        comment=comment, notify=notify)
     if result is None:
         return notice_card("I couldn't pass that on", "Only the person who asked can pass this question on.")
     question, new = result
@@ -116,7 +116,7 @@ async def _record(turn: Turn, services: Services, question: QuestionRecord, stat
     try:
         updated = await services.questions.respond(
             question.reference, version=version, status=status, response=response, actor_id=incoming.user_id,
-            actor_name=incoming.user_name, notify=notify, outbox=services.outbox)
+            actor_name=incoming.user_name, notify=notify)
     except StaleEscalation:
         current = await services.questions.by_reference(question.reference)
         await turn.show(with_notice(build_escalation_card(current), "Someone else answered this question first; "

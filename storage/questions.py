@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from storage.audit import AuditTrail
 from storage.db import Database
 from storage.models import QuestionRow
+from storage.outbox import Outbox
 from storage.references import next_reference
 from storage.times import as_utc
 from storage.versioned import update_if_unchanged
@@ -41,9 +42,14 @@ class StaleEscalation(Exception):
 
 
 class QuestionRepository:
-    def __init__(self, db: Database, audit: AuditTrail) -> None:
+    """Questions and their escalations. The notifications an escalation causes come from the dialog as a plain
+    function over the stored record (its reference exists only inside the transaction), and are queued in the
+    outbox in that same transaction."""
+
+    def __init__(self, db: Database, audit: AuditTrail, outbox: Outbox | None = None) -> None:
         self._db = db
         self._audit = audit
+        self._outbox = outbox  # needed only to escalate and respond
         # Built once: a statement reused with new parameters skips SQLAlchemy's per-call building and cache-key work.
         self._insert = insert(QuestionRow).returning(QuestionRow.id)
 
@@ -78,7 +84,7 @@ class QuestionRepository:
 
     async def escalate(
         self, question_id: int, user_id: str, *, asker_name: str | None, anonymous: bool, reason: str,
-        comment: str | None, notify: Notify, outbox,
+        comment: str | None, notify: Notify,
     ) -> tuple[QuestionRecord, bool] | None:
         """Pass a question to the governance team: a reference, the audit entry and the notifications, in one
         transaction. None if it is not this user's question; (record, False) if it was passed on already,
@@ -105,7 +111,7 @@ class QuestionRepository:
                 await self._audit.append_in(session, user_id, "question.escalated", f"question:{row.id}",
                                             {"reference": reference, "reason": reason, "anonymous": anonymous},
                                             private={"comment": comment} if comment else None)
-                await outbox.add_notifications_in(session, notify(record))
+                await self._outbox.add_notifications_in(session, notify(record))
                 return record, True
         except _PassedOnMeanwhile:
             return await self.get(question_id), False
@@ -117,7 +123,7 @@ class QuestionRepository:
 
     async def respond(
         self, reference: str, *, version: int, status: str, response: dict, actor_id: str, actor_name: str | None,
-        notify: Notify, outbox,
+        notify: Notify,
     ) -> QuestionRecord:
         """Record a governance member's response if the question still waits at `version` (checked in the
         database): the first response wins, and a retried click changes nothing."""
@@ -136,7 +142,7 @@ class QuestionRepository:
             words = {k: v for k, v in response.items() if k in ("text", "search")}
             await self._audit.append_in(session, actor_id, f"question.{status}", f"question:{row.id}",
                                         {"reference": reference, "section": response.get("section")}, private=words or None)
-            await outbox.add_notifications_in(session, notify(record))
+            await self._outbox.add_notifications_in(session, notify(record))
             return record
 
     async def note_answer_sent(self, question_id: int, activity_id: str | None) -> None:
