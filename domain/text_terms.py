@@ -21,8 +21,14 @@ STOPWORDS = frozenset(
     happen happens happened put take took give gave new one two yes via per within without whether
     looked looking looks gets gotten needed needing wanting wanted first again anyway anyways supposed suppose basically
     exactly literally stuff bit bits quite rather kind kinds sort sorts lot loads mine ours theirs someone's there's
-    here's how's who's let lets letting done doing tried trying trying try bit okay ok alright right sure fine""".split()
+    here's how's who's let lets letting done doing tried trying trying try bit okay ok alright right sure fine
+    we're you're they're we've you've they've we'll you'll they'll it'll who're what're there're how'd where's when's
+    why's im ive isnt dont cant wont doesnt didnt whats thats theres youre youve theyre weve arent shouldnt
+    wouldnt couldnt hows whos wasnt werent hasnt havent hadnt mustnt u ur pls plz thx gonna wanna gotta""".split()
 )
+# The last lines: contractions typed without their apostrophe ("dont", "im", "whats") and chat shorthand. Kept as
+# words, a document never uses them, so they only lowered the lexical score (a question word the document lacks
+# counts against it) and pushed answerable questions under the refusal threshold.
 _stemmer = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
