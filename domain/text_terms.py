@@ -38,6 +38,12 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word.removesuffix("'s"))
 
 
+# Words that frame a request rather than name what it is about: "am I allowed to", "is it permitted",
+# "what's the rule on", "what does it say about". General English, not any policy's wording; a question's
+# framing words can be weighed down in the lexical score (RankerSettings.frame_weight, chosen by leave-one-out).
+QUESTION_FRAME = frozenset(_stem(w) for w in "allow allowed allows permit permitted rule rules say".split())
+
+
 def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower().replace("\u2019", "'").replace("-", " ")) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
