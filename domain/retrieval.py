@@ -17,7 +17,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from domain.semantic import StaticEmbedder
-from domain.text_terms import stems
+from domain.text_terms import QUESTION_FRAME, stems
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class RankerSettings:
     pack_limit: int = 0  # a list's items are shown with their lead-in, together up to this many characters
     pack_paragraphs: bool = False  # and so are consecutive paragraphs under one heading and label
     neighbour_weight: float = 0.0  # a question word the document lacks also looks for its nearest document words
+    frame_weight: float = 1.0  # weight of a question's framing words ("allowed", "rule"); 0 leaves them out
 
     def replace(self, **changes) -> "RankerSettings":
         return RankerSettings(**{**self.__dict__, **changes})
@@ -123,6 +124,12 @@ class LexicalRanker:
     def query_terms(self, question: str) -> dict[str, float]:
         """Each stem the question asks about, with the weight of its evidence (1 = said outright)."""
         terms: dict[str, float] = {t: 1.0 for t in stems(question)}
+        if self.settings.frame_weight < 1.0:
+            for term in QUESTION_FRAME.intersection(terms):
+                if self.settings.frame_weight > 0:
+                    terms[term] = self.settings.frame_weight
+                else:
+                    del terms[term]
         if self.expand is not None and self.settings.expansion_weight > 0:
             for meant in self.expand(question):
                 for term in meant:

@@ -21,8 +21,14 @@ STOPWORDS = frozenset(
     happen happens happened put take took give gave new one two yes via per within without whether
     looked looking looks gets gotten needed needing wanting wanted first again anyway anyways supposed suppose basically
     exactly literally stuff bit bits quite rather kind kinds sort sorts lot loads mine ours theirs someone's there's
-    here's how's who's let lets letting done doing tried trying trying try bit okay ok alright right sure fine""".split()
+    here's how's who's let lets letting done doing tried trying trying try bit okay ok alright right sure fine
+    we're you're they're we've you've they've we'll you'll they'll it'll who're what're there're how'd where's when's
+    why's im ive isnt dont cant wont doesnt didnt whats thats theres youre youve theyre weve arent shouldnt
+    wouldnt couldnt hows whos wasnt werent hasnt havent hadnt mustnt u ur pls plz thx gonna wanna gotta""".split()
 )
+# The last lines: contractions typed without their apostrophe ("dont", "im", "whats") and chat shorthand. Kept as
+# words, a document never uses them, so they only lowered the lexical score (a question word the document lacks
+# counts against it) and pushed answerable questions under the refusal threshold.
 _stemmer = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -30,6 +36,12 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 @lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
     return _stemmer.stemWord(word.removesuffix("'s"))
+
+
+# Words that frame a request rather than name what it is about: "am I allowed to", "is it permitted",
+# "what's the rule on", "what does it say about". General English, not any policy's wording; a question's
+# framing words can be weighed down in the lexical score (RankerSettings.frame_weight, chosen by leave-one-out).
+QUESTION_FRAME = frozenset(_stem(w) for w in "allow allowed allows permit permitted rule rules say".split())
 
 
 def words(text: str) -> list[str]:

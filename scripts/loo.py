@@ -28,6 +28,7 @@ BUILD_GRID = {
     "pack_limit": [0, 480],
     "pack_paragraphs": [False, True],
     "neighbour_weight": [0.0, 0.5],
+    "frame_weight": [0.0, 1.0],
 }
 FUSION_GRID = {
     "semantic_weight": [0.2, 0.35, 0.5, 0.65],

@@ -38,12 +38,13 @@ def test_left_out_documents_stay_above_the_recorded_floor(loo_report):
     # Floors a little under the current leave-one-out figures (README), so a change that makes
     # answers worse on unseen documents fails here.
     for slug, figures in loo_report.items():
-        assert figures["top3"] >= 0.44, (slug, figures)
-        assert figures["top1"] >= 0.22, (slug, figures)
-        assert figures["in_scope_refused"] / figures["in_scope"] <= 0.45, (slug, figures)
+        assert figures["top3"] >= 0.52, (slug, figures)
+        assert figures["top1"] >= 0.36, (slug, figures)
+        assert figures["in_scope_refused"] / figures["in_scope"] <= 0.37, (slug, figures)
     mean_top1 = sum(f["top1"] for f in loo_report.values()) / len(loo_report)
     mean_top3 = sum(f["top3"] for f in loo_report.values()) / len(loo_report)
-    assert mean_top1 >= 0.45 and mean_top3 >= 0.6, (mean_top1, mean_top3)
+    assert mean_top1 >= 0.49 and mean_top3 >= 0.65, (mean_top1, mean_top3)
+    assert sum(f["out_of_scope_answered"] for f in loo_report.values()) <= 15, loo_report
 
 
 @pytest.mark.xfail(reason="issue 14's bar is not met yet: see the README table", strict=False)
