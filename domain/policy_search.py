@@ -29,7 +29,7 @@ from domain.policy_parse import Block, PolicyDocument, Section
 from domain.records import PairingRecord
 from domain.retrieval import HybridRanker, LexicalRanker, Passage, RankerSettings, SemanticRanker, pick_distinct
 from domain.semantic import StaticEmbedder
-from domain.taught import TaughtQuestions
+from domain.taught import TaughtQuestions, lend
 from domain.text_terms import STOPWORDS, _stem, stems, words  # noqa: F401  (re-exported)
 
 SETTINGS_PATH = DATA_DIR / "search_settings.json"
@@ -327,7 +327,7 @@ def paired_alternates(document: PolicyDocument, units: Sequence[Unit],
 class PolicyIndex:
     """Answers questions from one parsed policy. `alternates` maps a passage's shown text to other
     phrasings that should find it; `pairings` are questions the governance team has paired with a
-    passage (domain/pairings.py), put on the passages showing it."""
+    passage (domain/pairings.py), matched question to question for the passages showing it (domain/taught.py)."""
 
     def __init__(self, document: PolicyDocument, vocabulary: "Vocabulary | None" = None,
                  settings: RankerSettings | None = None, alternates: Mapping[str, Sequence[str]] | None = None,
@@ -345,9 +345,8 @@ class PolicyIndex:
             owners_of = [[i for i, qs in taught.items() if q in qs] for q in questions]
             self.taught = TaughtQuestions(questions, owners_of, passages, self.settings, self._meanings,
                                           embedder or shared_embedder())
-        if alternates or taught:
-            passages = [Passage(p.text, p.heading, (*(alternates or {}).get(u.display, ()), *taught.get(i, ())))
-                        for i, (u, p) in enumerate(zip(self.units, passages))]
+        if alternates:  # taught questions are not among them: they are matched question to question (domain/taught.py)
+            passages = [Passage(p.text, p.heading, tuple(alternates.get(u.display, ()))) for u, p in zip(self.units, passages)]
         self.passages = passages
         counts = LexicalRanker.count(passages)
         model = embedder or shared_embedder()
@@ -381,7 +380,7 @@ class PolicyIndex:
             return SearchResult(False, [])
         fused = self.ranker.rank(question)
         if self.taught is not None:
-            fused = np.maximum(fused, self.taught.scores(question))
+            fused = lend(fused, self.taught.scores(question))
         return self.result(fused, limit)
 
     def result(self, fused, limit: int = 3, settings: RankerSettings | None = None) -> SearchResult:
