@@ -15,7 +15,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -76,9 +76,13 @@ _WORD_RUN = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class VocabularyEntry:
-    pattern: re.Pattern
+    source: str  # the regular expression; compiled on first use, as most entries never meet a question they might match
     means: tuple[str, ...]
     gapped: bool = False  # its phrases have '*' gaps: what the gap holds is the question's own words
+
+    @cached_property
+    def pattern(self) -> re.Pattern:
+        return re.compile(self.source)
 
 
 class Vocabulary:
@@ -92,7 +96,7 @@ class Vocabulary:
         self._always: set[int] = set()
         for entry in entries:
             phrases = sorted((str(p).lower() for p in entry["say"]), key=len, reverse=True)
-            pattern = re.compile(r"(?<![\w])(?:" + "|".join(_phrase_pattern(p) for p in phrases) + r")(?![\w])")
+            pattern = r"(?<![\w])(?:" + "|".join(_phrase_pattern(p) for p in phrases) + r")(?![\w])"
             gapped = any("*" in p.split() for p in phrases)
             if gapped and not all("*" in p.split() for p in phrases):
                 raise ValueError(f"vocabulary entry mixes gapped and plain phrases: {phrases}")
