@@ -128,8 +128,19 @@ class Vocabulary:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         return cls(yaml.load((path or DATA_DIR / "vocabulary.yaml").read_text(encoding="utf-8"), Loader=loader))
 
+    _last: tuple[str, tuple] | None = None  # the last question expanded, and what it gave
+
     def expand(self, question: str) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
         """(stems of the words the user said, stems they mean, the phrase as typed) for every phrase recognised."""
+        # One search asks once per lexical ranker (passages, sections, taught questions): the last answer is kept.
+        last = self._last
+        if last is not None and last[0] == question:
+            return list(last[1])
+        found = self._expand(question)
+        self._last = (question, tuple(found))
+        return found
+
+    def _expand(self, question: str) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
         lowered = question.lower().replace("\u2019", "'")
         matches = [
             (m.start(), m.end(), entry)

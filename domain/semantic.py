@@ -56,7 +56,20 @@ class StaticEmbedder:
     def nbytes(self) -> int:
         return self.table.nbytes
 
+    _last: tuple[str, np.ndarray] | None = None  # the last single text embedded (read-only), and its vector
+
     def embed(self, texts: list[str]) -> np.ndarray:
+        # One search embeds its question once per semantic ranker (passages, sections, taught questions).
+        last = self._last
+        if len(texts) == 1 and last is not None and last[0] == texts[0]:
+            return last[1]
+        out = self._embed(texts)
+        if len(texts) == 1:
+            out.setflags(write=False)
+            self._last = (texts[0], out)
+        return out
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.table.shape[1]), dtype=np.float32)
         if not texts:
             return out
