@@ -54,9 +54,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from evaluate_qa import CORPUS, PLACEHOLDERS, SHOWN_CHARS, is_hit, load_document, normalise  # noqa: E402
 
+from domain.chatter import is_chatter  # noqa: E402
 from domain.pairings import section_key  # noqa: E402
 from domain.policy_parse import parse_policy  # noqa: E402
-from domain.chatter import is_chatter  # noqa: E402
 from domain.policy_search import PolicyIndex, Vocabulary  # noqa: E402
 from domain.policy_text import Placeholders, policy_source_text  # noqa: E402
 from domain.taught import LEND_MARGIN, LEND_WEIGHT, lend  # noqa: E402
