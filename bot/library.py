@@ -6,17 +6,20 @@ import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from domain import EXAMPLE_TOOLS_PATH
 from domain.policy_parse import PolicyDocument, parse_policy
 from domain.policy_search import PolicyIndex, Vocabulary
 from domain.policy_text import Placeholders, policy_source_text
-from domain.tools import ToolFinder, read_register
-from storage.pairings import PairingRepository
-from storage.policies import PolicyRepository
 from domain.records import PolicyVersion
-from storage.tools import ToolRepository
+from domain.tools import ToolFinder, read_register
+
+if TYPE_CHECKING:  # only named here: a policy file searched alone (`qa test --policy`, `ask --policy`) needs no database
+    from storage.pairings import PairingRepository
+    from storage.policies import PolicyRepository
+    from storage.tools import ToolRepository
 
 # Several bot processes share one database; each re-checks which version is current this often.
 FRESHNESS_SECONDS = 5.0

@@ -39,7 +39,9 @@ def chat(
 ) -> None:
     """Talk to the bot in this terminal: the same logic as in Teams, cards shown as text. Several people can take
     part: type /switch NAME to act as someone else; roles given here let you try approvals and triage too."""
-    settings = settings_or_exit(log_level="WARNING")
+    # The terminal is the person's: the chat's cards say what happened (a receipt says where a request went, or
+    # that it went nowhere), so only errors of the program itself are logged to it, not the operator's warnings.
+    settings = settings_or_exit(log_level="ERROR")
     from cli.chat import run_chat
 
     roles = {"approver": approver, "governance": governance, "security": security, "dpo": dpo, "admin": admin}

@@ -76,8 +76,8 @@ async def submit_request(turn: Turn, services: Services) -> None:
     services.deliver_soon()
     log.info("tool requested", reference=request.reference, classification=request.data_classification)
     if not any(r.conversation for r in recipients):
-        log.error("tool request could not be routed to any approver", reference=request.reference,
-                  problems=[r.problem for r in recipients])
+        log.warning("tool request could not be routed to any approver", reference=request.reference,
+                    problems=[r.problem for r in recipients])
     routes = routes_of(change.notifications, {"governance": f"the approvers at {services.settings.genai_authority_name}"})
     await turn.show(build_receipt_card(request, routes=routes, contact=services.settings.genai_authority_contact))
 

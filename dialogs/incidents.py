@@ -112,8 +112,8 @@ async def submit_report(turn: Turn, services: Services) -> None:
     log.info("incident reported", reference=incident.reference, severity=incident.severity)
     unreachable = [r for r in routing.teams if r.conversation is None]
     if unreachable:
-        log.error("incident could not be routed to every team", reference=incident.reference,
-                  problems=[r.problem for r in unreachable])
+        log.warning("incident could not be routed to every team", reference=incident.reference,
+                    problems=[r.problem for r in unreachable])
     routes = routes_of(change.notifications, {purpose: routing.names[purpose] for purpose in ("governance", "security")})
     await turn.show(build_receipt_card(incident, now=now, dpo_told=routing.dpo_told, routes=routes,
                                        contact=services.settings.genai_authority_contact))

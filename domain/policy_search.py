@@ -15,7 +15,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -29,7 +29,7 @@ from domain.policy_parse import Block, PolicyDocument, Section
 from domain.records import PairingRecord
 from domain.retrieval import HybridRanker, LexicalRanker, Passage, RankerSettings, SemanticRanker, pick_distinct
 from domain.semantic import StaticEmbedder
-from domain.taught import TaughtQuestions
+from domain.taught import TaughtQuestions, lend
 from domain.text_terms import STOPWORDS, _stem, stems, words  # noqa: F401  (re-exported)
 
 SETTINGS_PATH = DATA_DIR / "search_settings.json"
@@ -76,9 +76,13 @@ _WORD_RUN = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class VocabularyEntry:
-    pattern: re.Pattern
+    source: str  # the regular expression; compiled on first use, as most entries never meet a question they might match
     means: tuple[str, ...]
     gapped: bool = False  # its phrases have '*' gaps: what the gap holds is the question's own words
+
+    @cached_property
+    def pattern(self) -> re.Pattern:
+        return re.compile(self.source)
 
 
 class Vocabulary:
@@ -92,7 +96,7 @@ class Vocabulary:
         self._always: set[int] = set()
         for entry in entries:
             phrases = sorted((str(p).lower() for p in entry["say"]), key=len, reverse=True)
-            pattern = re.compile(r"(?<![\w])(?:" + "|".join(_phrase_pattern(p) for p in phrases) + r")(?![\w])")
+            pattern = r"(?<![\w])(?:" + "|".join(_phrase_pattern(p) for p in phrases) + r")(?![\w])"
             gapped = any("*" in p.split() for p in phrases)
             if gapped and not all("*" in p.split() for p in phrases):
                 raise ValueError(f"vocabulary entry mixes gapped and plain phrases: {phrases}")
@@ -124,8 +128,19 @@ class Vocabulary:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         return cls(yaml.load((path or DATA_DIR / "vocabulary.yaml").read_text(encoding="utf-8"), Loader=loader))
 
+    _last: tuple[str, tuple] | None = None  # the last question expanded, and what it gave
+
     def expand(self, question: str) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
         """(stems of the words the user said, stems they mean, the phrase as typed) for every phrase recognised."""
+        # One search asks once per lexical ranker (passages, sections, taught questions): the last answer is kept.
+        last = self._last
+        if last is not None and last[0] == question:
+            return list(last[1])
+        found = self._expand(question)
+        self._last = (question, tuple(found))
+        return found
+
+    def _expand(self, question: str) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
         lowered = question.lower().replace("\u2019", "'")
         matches = [
             (m.start(), m.end(), entry)
@@ -327,7 +342,7 @@ def paired_alternates(document: PolicyDocument, units: Sequence[Unit],
 class PolicyIndex:
     """Answers questions from one parsed policy. `alternates` maps a passage's shown text to other
     phrasings that should find it; `pairings` are questions the governance team has paired with a
-    passage (domain/pairings.py), put on the passages showing it."""
+    passage (domain/pairings.py), matched question to question for the passages showing it (domain/taught.py)."""
 
     def __init__(self, document: PolicyDocument, vocabulary: "Vocabulary | None" = None,
                  settings: RankerSettings | None = None, alternates: Mapping[str, Sequence[str]] | None = None,
@@ -345,9 +360,8 @@ class PolicyIndex:
             owners_of = [[i for i, qs in taught.items() if q in qs] for q in questions]
             self.taught = TaughtQuestions(questions, owners_of, passages, self.settings, self._meanings,
                                           embedder or shared_embedder())
-        if alternates or taught:
-            passages = [Passage(p.text, p.heading, (*(alternates or {}).get(u.display, ()), *taught.get(i, ())))
-                        for i, (u, p) in enumerate(zip(self.units, passages))]
+        if alternates:  # taught questions are not among them: they are matched question to question (domain/taught.py)
+            passages = [Passage(p.text, p.heading, tuple(alternates.get(u.display, ()))) for u, p in zip(self.units, passages)]
         self.passages = passages
         counts = LexicalRanker.count(passages)
         model = embedder or shared_embedder()
@@ -381,7 +395,7 @@ class PolicyIndex:
             return SearchResult(False, [])
         fused = self.ranker.rank(question)
         if self.taught is not None:
-            fused = np.maximum(fused, self.taught.scores(question))
+            fused = lend(fused, self.taught.scores(question))
         return self.result(fused, limit)
 
     def result(self, fused, limit: int = 3, settings: RankerSettings | None = None) -> SearchResult:

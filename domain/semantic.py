@@ -51,12 +51,39 @@ class StaticEmbedder:
         self.tokenizer.no_truncation()
         with safe_open(str(weights_path), framework="np", device="cpu") as weights:
             self.table = np.ascontiguousarray(weights.get_tensor("embedding.weight").astype(np.float32))
+        self._words: dict[str, np.ndarray] = {}
+        self._last: tuple[str, np.ndarray] | None = None
 
     @property
     def nbytes(self) -> int:
         return self.table.nbytes
 
+    KEEP = 4096  # single words whose vectors are kept (about 4 MB)
+
     def embed(self, texts: list[str]) -> np.ndarray:
+        if len(texts) == 1:
+            return self._one(texts[0])
+        return self._embed(texts)
+
+    def _one(self, text: str) -> np.ndarray:
+        """A single text's vector, kept (read-only): a search embeds its question once per semantic ranker
+        (passages, sections, taught questions) and looks up its words' nearest document words per lexical one.
+        Single words are kept, a few thousand at most; of longer texts (what people asked) only the last."""
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        vector = self._words.get(text)
+        if vector is None:
+            vector = self._embed([text])
+            vector.setflags(write=False)
+            if text.isalnum():
+                if len(self._words) >= self.KEEP:
+                    self._words.clear()
+                self._words[text] = vector
+        self._last = (text, vector)
+        return vector
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.table.shape[1]), dtype=np.float32)
         if not texts:
             return out

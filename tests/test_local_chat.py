@@ -95,3 +95,12 @@ def test_a_report_with_nowhere_to_go_stays_failed_in_the_chat_not_sent(tmp_path)
     cards = [line.split("\t") for line in listing.splitlines() if ":card:" in line]
     assert sorted((status, key.rsplit(":", 1)[1]) for _, status, _, key, *_ in cards) == [
         ("failed", "governance"), ("failed", "security")]
+
+
+def test_a_request_with_no_approvers_is_explained_by_the_receipt_alone(tmp_path):
+    """With nobody to send it to, the receipt says so in plain words; no log line about routing reaches the
+    person's terminal (chat() fails on anything written to stderr)."""
+    out = chat(f"sqlite:///{tmp_path}/b.db", REQUEST, "--as", "carol")
+    assert ("I couldn't send it to the approvers at the GenAI Governance Board automatically: nobody there can be "
+            "reached by this bot yet. Nothing you sent was lost.") in flat(out)
+    assert "routed" not in out

@@ -101,6 +101,19 @@ async def test_the_search_finds_the_taught_passage_first_and_forgets_it_when_tol
     assert await services.pairings.forget(pairing.id, actor="gov-1") is None
 
 
+@pytest.mark.parametrize("question", ["which apps can i use on my phone", "good apps for taking meeting notes",
+                                      "is there a list of questions to ask a supplier"])
+async def test_a_question_sharing_only_a_word_or_two_with_a_taught_one_is_answered_as_before(services, question):
+    """Teaching must not make other answers worse: these once got the taught passage (section 4) first."""
+    def shown(result):
+        return result.answered, [h.text for h in result.hits]
+
+    before = shown((await services.library.current()).index.search(question))
+    await services.pairings.teach(question=BADLY_ANSWERED, policy_version_id=await current_id(services),
+                                  section="4", passage_index=1, actor="gov-1", source="teach")
+    assert shown((await services.library.current()).index.search(question)) == before
+
+
 async def test_a_second_instance_uses_a_pairing_taught_on_the_first(services, database_url):
     other = Services.build(make_settings(database_url), NoSending())
     try:

@@ -29,6 +29,23 @@ async def test_migrations_bring_the_schema_to_head(db):
     assert await db.schema_problem() is None
 
 
+async def test_the_schema_checks_read_without_alembic_agree_with_alembic(database_url):
+    """Read-only commands check the schema without importing alembic (storage/db.py); it must say what alembic says."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    database = Database(database_url)
+    try:
+        assert database.head_revision() == ScriptDirectory.from_config(database._alembic_config()).get_current_head()
+        assert await database.current_revision() is None
+        await database.upgrade()
+        async with database.engine.connect() as connection:
+            recorded = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+        assert await database.current_revision() == recorded == database.head_revision()
+    finally:
+        await database.dispose()
+
+
 async def test_conversation_references_are_saved_and_found(db):
     repo = ConversationRepository(db)
     ref = ConversationRef(id="a:1", kind="personal", service_url="https://smba.example/", channel_id="msteams",

@@ -98,8 +98,9 @@ def serving_local(env: dict, log: Path, timeout: float = 120) -> Iterator[subpro
 
 
 def chat(db_url: str, lines: list[str], *args: str, **env: str) -> str:
-    """`policy-bot chat` with these lines typed (then quit); what it printed."""
-    result = run_cli("chat", *args, env={"DATABASE_URL": db_url, "LOG_LEVEL": "ERROR", **env},
-                     stdin="\n".join([*lines, "quit"]) + "\n")
+    """`policy-bot chat` with these lines typed (then quit); what it printed. The person at the terminal sees
+    stderr too: nothing may be there but the conversation's own lines (no log line about the bot's plumbing)."""
+    result = run_cli("chat", *args, env={"DATABASE_URL": db_url, **env}, stdin="\n".join([*lines, "quit"]) + "\n")
     assert result.returncode == 0, result.stderr
+    assert result.stderr == "", result.stderr
     return result.stdout
