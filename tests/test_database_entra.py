@@ -51,8 +51,9 @@ async def password_role():
     admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
     role, database = f"pbpw_{uuid.uuid4().hex[:10]}", f"test_{uuid.uuid4().hex[:12]}"
     try:
+        # Two runs at once on the shared server: the later CREATE ROLE meets the first's as a unique violation.
         await admin.execute(f"DO $$ BEGIN CREATE ROLE {GROUP_ROLE} NOLOGIN; "
-                            "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+                            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
         await admin.execute(f"CREATE ROLE {role} LOGIN IN ROLE {GROUP_ROLE}")
         await admin.execute(f'CREATE DATABASE "{database}" OWNER {role}')
         yield admin, role, database
