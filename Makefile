@@ -10,8 +10,11 @@ NODE_STAMP := tests/node/node_modules/.installed
 run: $(STAMP)
 	$(BIN)/policy-bot serve --local
 
+# Two worker processes (pytest-xdist), each taking a whole test file at a time: much of the suite waits on
+# subprocesses and sockets, so two share the 2 cores well. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
 test: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 install: $(STAMP)
 

@@ -20,7 +20,7 @@ from dialogs import guards
 from domain.pairings import PairingRefused
 from domain.escalations import SECTION_NUMBER, Reply, ResponseRefused, clean_comment, is_yes, read_reply
 from domain.records import Notification, QuestionRecord
-from storage.questions import StaleEscalation
+from storage.questions import AlreadyPassedOn, NotTheAsker, StaleEscalation
 
 log = structlog.get_logger(__name__)
 
@@ -34,23 +34,18 @@ async def escalate(turn: Turn, services: Services, question_id: int, *, reason: 
     refresh = {r.name: await teams_ids_for(services, settings.governance_ids, r.conversation)
                for r in teams if r.user_id is None and r.conversation is not None}
     asker = await sender_chat(services, incoming.user_id, incoming.conversation)
-    created: list[Notification] = []
-
-    def notify(question: QuestionRecord) -> list[Notification]:
-        created[:] = [_card_for(question, r, refresh.get(r.name), asker, services) for r in teams]
-        return created
-
-    result = await services.questions.escalate(
-        question_id, incoming.user_id, asker_name=incoming.user_name, anonymous=anonymous, reason=reason,
-        comment=comment, notify=notify)
-    if result is None:
+    try:
+        async with services.questions.escalate(question_id, incoming.user_id, asker_name=incoming.user_name,
+                                               anonymous=anonymous, reason=reason, comment=comment) as change:
+            change.queue(_card_for(change.record, r, refresh.get(r.name), asker, services) for r in teams)
+    except NotTheAsker:
         return notice_card("I couldn't pass that on", "Only the person who asked can pass this question on.")
-    question, new = result
-    if not new:
-        return build_already_passed_on_card(question)
+    except AlreadyPassedOn as passed:
+        return build_already_passed_on_card(passed.question)
+    question = change.record
     services.deliver_soon()
     log.info("question passed to governance", reference=question.reference, reason=reason)
-    routes = routes_of(created, {"governance": settings.genai_authority_name})
+    routes = routes_of(change.notifications, {"governance": settings.genai_authority_name})
     return build_escalation_receipt_card(question, routes=routes, contact=settings.genai_authority_contact,
                                          authority_name=settings.genai_authority_name)
 
@@ -106,17 +101,14 @@ async def _record(turn: Turn, services: Services, question: QuestionRecord, stat
     incoming = turn.incoming
     asker = await person(services, question.user_id, question.user_id)
     originals = await services.outbox.entries(prefix=f"question:{question.reference}:card:")
-
-    def notify(updated: QuestionRecord) -> list[Notification]:
-        notes = updates_of_sent_cards(
-            originals, f"question:{updated.reference}:v{updated.version}:card:",
-            lambda user, ids: build_escalation_card(updated, member_view=user is not None, refresh_user_ids=ids))
-        return [*notes, _reply_to_asker(updated, asker, services)]
-
     try:
-        updated = await services.questions.respond(
-            question.reference, version=version, status=status, response=response, actor_id=incoming.user_id,
-            actor_name=incoming.user_name, notify=notify)
+        async with services.questions.respond(question.reference, version=version, status=status, response=response,
+                                              actor_id=incoming.user_id, actor_name=incoming.user_name) as change:
+            updated = change.record
+            change.queue(updates_of_sent_cards(
+                originals, f"question:{updated.reference}:v{updated.version}:card:",
+                lambda user, ids: build_escalation_card(updated, member_view=user is not None, refresh_user_ids=ids)))
+            change.queue([_reply_to_asker(updated, asker, services)])
     except StaleEscalation:
         current = await services.questions.by_reference(question.reference)
         await turn.show(with_notice(build_escalation_card(current), "Someone else answered this question first; "

@@ -20,6 +20,7 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -34,6 +35,7 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": 
                          "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u00ad": ""})
 
 
+@lru_cache(maxsize=65536)  # leave-one-out checks the same passages against the same answers many thousand times
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text.translate(_QUOTES)).lower()
     text = text.replace("\u2026", "...")

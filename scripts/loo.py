@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from domain.policy_parse import parse_policy
-from domain.policy_search import PolicyIndex
+from domain.policy_search import PolicyIndex, Vocabulary, shared_embedder
 from domain.policy_text import Placeholders, policy_source_text
 from domain.retrieval import HybridRanker, RankerSettings
+from domain.semantic import StaticEmbedder
 from evaluate_qa import PLACEHOLDERS, Document, is_hit, score
 
 # Settings that change how the index is built, and those that only change how scores are combined.
@@ -55,15 +56,36 @@ def _combinations(grid: dict) -> list[dict]:
     return [c for c in combos if c.get("pack_limit", 1) or not c.get("pack_paragraphs")]
 
 
+class RememberingEmbedder:
+    """The shared model, remembering each text's vector: every build setting below embeds the same passages,
+    words and questions again. The model embeds each text on a row of its own (its tokens' mean, then that
+    row's length), so a remembered vector is exactly the one a new batch would give."""
+
+    def __init__(self, model: StaticEmbedder) -> None:
+        self._model = model
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self._model.embed(missing)))
+        out = np.zeros((len(texts), self._model.table.shape[1]), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row] = self._vectors[text]
+        return out
+
+
 def prepare(documents: list[Document]) -> dict[tuple, list[Prepared]]:
     parsed = {d.slug: parse_policy(policy_source_text(d.path), Placeholders(*PLACEHOLDERS)) for d in documents}
+    # Loaded once for every index below: the same vocabulary file and model each would load for itself.
+    vocabulary, embedder = Vocabulary.load(), RememberingEmbedder(shared_embedder())
     prepared: dict[tuple, list[Prepared]] = {}
     for build in _combinations(BUILD_GRID):
         key = tuple(sorted(build.items()))
         prepared[key] = []
         for document in documents:
             settings = RankerSettings().replace(**build, semantic_weight=0.5, part_weight=0.5)
-            index = PolicyIndex(parsed[document.slug], settings=settings)
+            index = PolicyIndex(parsed[document.slug], vocabulary, settings=settings, embedder=embedder)
             comp_in = [index.ranker.components(i["question"]) for i in document.in_scope]
             comp_out = [index.ranker.components(q) for q in document.out_of_scope]
             prepared[key].append(Prepared(document, index, comp_in, comp_out))

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import Callable
+from typing import AsyncIterator
 
 from sqlalchemy import insert, select, update
 
 from storage.audit import AuditTrail
+from storage.changes import Change
 from storage.db import Database
 from storage.models import QuestionRow
 from storage.outbox import Outbox
 from storage.references import next_reference
 from storage.times import as_utc
 from storage.versioned import update_if_unchanged
-from domain.records import Notification, QuestionRecord
+from domain.records import QuestionRecord
 
 FEEDBACK_VALUES = ("helpful", "not_helpful")
 
@@ -30,9 +32,6 @@ def _record(row: QuestionRow) -> QuestionRecord:
     )
 
 
-Notify = Callable[[QuestionRecord], list[Notification]]
-
-
 class _PassedOnMeanwhile(Exception):
     """Another click passed the question on between reading and writing it."""
 
@@ -41,10 +40,22 @@ class StaleEscalation(Exception):
     """Someone else responded first (or the card was out of date); the caller shows the current state."""
 
 
+class NotTheAsker(Exception):
+    """No such question, or someone else asked it: only the asker may pass a question on."""
+
+
+class AlreadyPassedOn(Exception):
+    """The question was passed on already; `question` is it as stored."""
+
+    def __init__(self, question: QuestionRecord) -> None:
+        super().__init__()
+        self.question = question
+
+
 class QuestionRepository:
-    """Questions and their escalations. The notifications an escalation causes come from the dialog as a plain
-    function over the stored record (its reference exists only inside the transaction), and are queued in the
-    outbox in that same transaction."""
+    """Questions and their escalations. Escalating and responding are units of work (storage/changes.py): the
+    dialog queues the notifications on the yielded `Change` (the reference exists only inside the transaction),
+    and they commit with the record."""
 
     def __init__(self, db: Database, audit: AuditTrail, outbox: Outbox | None = None) -> None:
         self._db = db
@@ -82,21 +93,23 @@ class QuestionRepository:
             )
             return result.rowcount == 1
 
+    @asynccontextmanager
     async def escalate(
         self, question_id: int, user_id: str, *, asker_name: str | None, anonymous: bool, reason: str,
-        comment: str | None, notify: Notify,
-    ) -> tuple[QuestionRecord, bool] | None:
-        """Pass a question to the governance team: a reference, the audit entry and the notifications, in one
-        transaction. None if it is not this user's question; (record, False) if it was passed on already,
-        however close together two clicks came (the change applies only while it has no reference)."""
+        comment: str | None,
+    ) -> AsyncIterator[Change[QuestionRecord]]:
+        """Pass a question to the governance team: a reference, the audit entry and the notifications the caller
+        queues on the change, in one transaction. Raises NotTheAsker if it is not this user's question, and
+        AlreadyPassedOn if it was passed on already, however close together two clicks came (the change applies
+        only while it has no reference); both before yielding."""
         now = datetime.now(timezone.utc)
         try:
             async with self._db.sessions.begin() as session:
                 row = await session.get(QuestionRow, question_id)
                 if row is None or row.user_id != user_id:
-                    return None
+                    raise NotTheAsker(question_id)
                 if row.reference is not None:
-                    return _record(row), False
+                    raise AlreadyPassedOn(_record(row))
                 reference = await next_reference(session, QuestionRow.reference, "Q", now)
                 values = dict(reference=reference, escalated_at=row.escalated_at or now, asker_name=asker_name,
                               anonymous=anonymous, escalation_reason=reason, escalation_comment=comment,
@@ -107,26 +120,28 @@ class QuestionRepository:
                 if result.rowcount != 1:
                     raise _PassedOnMeanwhile  # rolls back, so the reference number is not used up
                 await session.refresh(row)
-                record = _record(row)
                 await self._audit.append_in(session, user_id, "question.escalated", f"question:{row.id}",
                                             {"reference": reference, "reason": reason, "anonymous": anonymous},
                                             private={"comment": comment} if comment else None)
-                await self._outbox.add_notifications_in(session, notify(record))
-                return record, True
+                change = Change(_record(row))
+                yield change
+                await self._outbox.add_notifications_in(session, change.notifications)
         except _PassedOnMeanwhile:
-            return await self.get(question_id), False
+            raise AlreadyPassedOn(await self.get(question_id)) from None
 
     async def by_reference(self, reference: str) -> QuestionRecord | None:
         async with self._db.sessions() as session:
             row = (await session.execute(select(QuestionRow).where(QuestionRow.reference == reference))).scalar()
             return _record(row) if row else None
 
+    @asynccontextmanager
     async def respond(
         self, reference: str, *, version: int, status: str, response: dict, actor_id: str, actor_name: str | None,
-        notify: Notify,
-    ) -> QuestionRecord:
+    ) -> AsyncIterator[Change[QuestionRecord]]:
         """Record a governance member's response if the question still waits at `version` (checked in the
-        database): the first response wins, and a retried click changes nothing."""
+        database): the first response wins, and a retried click changes nothing.
+
+        Raises LookupError or StaleEscalation before yielding; the caller queues the notifications."""
         now = datetime.now(timezone.utc)
         async with self._db.sessions.begin() as session:
             row = (await session.execute(select(QuestionRow).where(QuestionRow.reference == reference))).scalar()
@@ -138,12 +153,12 @@ class QuestionRepository:
                                              QuestionRow.escalation_status == "waiting"):
                 raise StaleEscalation(reference)
             await session.refresh(row)
-            record = _record(row)
             words = {k: v for k, v in response.items() if k in ("text", "search")}
             await self._audit.append_in(session, actor_id, f"question.{status}", f"question:{row.id}",
                                         {"reference": reference, "section": response.get("section")}, private=words or None)
-            await self._outbox.add_notifications_in(session, notify(record))
-            return record
+            change = Change(_record(row))
+            yield change
+            await self._outbox.add_notifications_in(session, change.notifications)
 
     async def note_answer_sent(self, question_id: int, activity_id: str | None) -> None:
         """Teams' id of the message that carried the answer: its feedback control names that message."""

@@ -1,7 +1,7 @@
 """DATABASE_AUTH=entra: an Entra ID token from azure-identity is PostgreSQL's password, refreshed before it expires.
 
-The real path: azure-identity's client-secret flow against a local HTTPS token endpoint (a test CA, trusted
-through CA_BUNDLE), and the test PostgreSQL, where members of `policy_bot_password_role` must give a password
+The real path: azure-identity's client-secret flow against the fake Microsoft's HTTPS token endpoint (a test
+CA, trusted through CA_BUNDLE), and the test PostgreSQL, where members of `policy_bot_password_role` must give a password
 (scripts/start-test-postgres.sh adds that line to pg_hba.conf; everyone else is trusted). The role's password
 is set to the token the endpoint issues, and changed when the endpoint moves on to the next token, so a
 connection succeeds only with the token the provider has just fetched."""
@@ -11,54 +11,36 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from urllib.parse import parse_qs
 
 import pytest
-from aiohttp import web
 
 from bot.database import open_database
 from bot.settings import SettingsError, load_settings
 from support.bots import POSTGRES_URL, make_settings
-from support.servers import serving, tls_for_loopback
+from support.microsoft import APP_ID, CLIENT_SECRET, TENANT_ID
 
-APP_ID = "6f1f6d2c-1b7e-4a53-9d0f-2a4c8e1b9f00"
-TENANT_ID = "11111111-2222-3333-4444-555555555555"
 SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
 GROUP_ROLE = "policy_bot_password_role"
 
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL not set (CI always sets it)")
 
 
-class TokenEndpoint:
-    """Entra ID's token endpoint: issues entra-token-1, -2, … each lasting `lifetime` seconds."""
-
-    def __init__(self) -> None:
-        self.url = ""
-        self.issued: list[str] = []
-        # One second: azure-identity keeps a token it fetched less than 30 s ago until it expires, so the test
-        # lets each token really expire before the provider's (test-driven) clock asks for the next.
-        self.lifetime = 1
-        self.on_issue = None  # an async callable given each new token before it is returned
-
-    async def token(self, request: web.Request) -> web.Response:
-        form = {k: v[0] for k, v in parse_qs(await request.text()).items()}
-        if form.get("client_secret") != "s3cret-value" or form.get("scope") != SCOPE:
-            return web.json_response({"error": "invalid_client"}, status=401)
-        token = f"entra-token-{len(self.issued) + 1}-{uuid.uuid4().hex[:8]}"
-        self.issued.append(token)
-        if self.on_issue is not None:
-            await self.on_issue(token)
-        return web.json_response({"access_token": token, "token_type": "Bearer",
-                                  "expires_in": self.lifetime, "ext_expires_in": self.lifetime})
-
-
 @pytest.fixture
-async def entra(tmp_path):
-    fake = TokenEndpoint()
-    app = web.Application()
-    app.router.add_post("/{tenant}/oauth2/v2.0/token", fake.token)
-    async with serving(app, tls_for_loopback(tmp_path / "ca.pem")) as fake.url:
-        yield fake
+def entra(microsoft):
+    """The fake Microsoft's token endpoint, issuing a new token each time, each lasting one second.
+
+    One second: azure-identity keeps a token it fetched less than 30 s ago until it expires, so the test
+    lets each token really expire before the provider's (test-driven) clock asks for the next."""
+    microsoft.new_token_each_time = True
+    microsoft.token_lifetime = 1
+    return microsoft
+
+
+def entra_settings(tmp_path, entra, role: str, database: str):
+    return make_settings(
+        role_url(role, database), database_auth="entra", app_id=APP_ID, app_password=CLIENT_SECRET,
+        app_type="SingleTenant", app_tenant_id=TENANT_ID, authority_host=entra.url, ca_bundle=tmp_path / "ca.pem",
+    )
 
 
 @pytest.fixture
@@ -69,8 +51,9 @@ async def password_role():
     admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
     role, database = f"pbpw_{uuid.uuid4().hex[:10]}", f"test_{uuid.uuid4().hex[:12]}"
     try:
+        # Two runs at once on the shared server: the later CREATE ROLE meets the first's as a unique violation.
         await admin.execute(f"DO $$ BEGIN CREATE ROLE {GROUP_ROLE} NOLOGIN; "
-                            "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+                            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
         await admin.execute(f"CREATE ROLE {role} LOGIN IN ROLE {GROUP_ROLE}")
         await admin.execute(f'CREATE DATABASE "{database}" OWNER {role}')
         yield admin, role, database
@@ -105,20 +88,22 @@ async def test_the_token_is_the_password_and_is_refreshed_before_it_expires(tmp_
         await asyncpg.connect(host=host, port=int(port), user=role, database=database)
 
     now = [time.time()]
-    settings = make_settings(
-        role_url(role, database), database_auth="entra", app_id=APP_ID, app_password="s3cret-value",
-        app_type="SingleTenant", app_tenant_id=TENANT_ID, authority_host=entra.url, ca_bundle=tmp_path / "ca.pem",
-    )
-    db = open_database(settings, clock=lambda: now[0])
+    db = open_database(entra_settings(tmp_path, entra, role, database), clock=lambda: now[0])
+    loop = asyncio.get_running_loop()
     try:
         # Entra ID accepts any token it issued; here PostgreSQL accepts only the latest one the endpoint issued.
-        async def accept_only(token: str) -> None:
-            await admin.execute(f"ALTER ROLE {role} PASSWORD '{token}'")
+        # The fake runs in a thread of its own, so the password is changed on this test's loop (free meanwhile).
+        issued_at: list[float] = []
+
+        def accept_only(token: str) -> None:
+            issued_at.append(time.time())
+            asyncio.run_coroutine_threadsafe(admin.execute(f"ALTER ROLE {role} PASSWORD '{token}'"), loop).result(10)
 
         entra.on_issue = accept_only
         await db.upgrade()
         assert await db.schema_problem() is None
         assert len(entra.issued) == 1
+        assert {r["scope"] for r in entra.token_requests} == {SCOPE}
 
         # Several new connections within the token's life share it: no second fetch.
         await db.engine.dispose()
@@ -136,7 +121,9 @@ async def test_the_token_is_the_password_and_is_refreshed_before_it_expires(tmp_
 
         # Past half the token's life on the provider's clock it fetches the next token before a new connection,
         # and the server now accepts only that one: the connection works only because the provider fetched it.
-        now[0] += 0.6
+        # Half its life is counted from the token's issue, not from when the clock was set: on a loaded machine
+        # the first fetch can come a second or more after that (the token lasts one).
+        now[0] = issued_at[0] + 0.55
         await db.engine.dispose()
         assert await query() == 1
         assert len(entra.issued) == 2
@@ -154,11 +141,7 @@ async def test_the_token_is_the_password_and_is_refreshed_before_it_expires(tmp_
 async def test_a_refused_token_is_a_clear_not_ready_reason(tmp_path, entra, password_role):
     admin, role, database = password_role
     await admin.execute(f"ALTER ROLE {role} PASSWORD 'something-else'")
-    settings = make_settings(
-        role_url(role, database), database_auth="entra", app_id=APP_ID, app_password="s3cret-value",
-        app_type="SingleTenant", app_tenant_id=TENANT_ID, authority_host=entra.url, ca_bundle=tmp_path / "ca.pem",
-    )
-    db = open_database(settings)
+    db = open_database(entra_settings(tmp_path, entra, role, database))
     try:
         assert await db.schema_problem() == "database unreachable (DBAPIError)"
         assert len(entra.issued) == 1

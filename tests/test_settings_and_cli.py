@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.settings import Settings, SettingsError, load_settings
-from support.processes import ROOT, run_cli
+from support.processes import ROOT, free_port, run_cli
 
 def test_bot_framework_names_and_id_lists_are_read_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MicrosoftAppId", "app")
@@ -69,8 +69,9 @@ def test_a_bad_setting_stops_start_up_with_one_plain_line(tmp_path):
 
 
 def test_serve_with_credentials_refuses_a_database_that_is_behind(tmp_path):
+    # A port of its own: `serve` binds it before anything else, and 3978 may be another bot's (or another test's).
     env = {"MicrosoftAppId": "app", "MicrosoftAppPassword": "pw", "MicrosoftAppType": "MultiTenant",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}
+           "DATABASE_URL": f"sqlite:///{tmp_path}/b.db", "PORT": str(free_port())}
     result = run_cli("serve", env=env)
     assert result.returncode == 2
     assert "policy-bot db upgrade" in result.stderr and "pw" not in result.stderr

@@ -1,7 +1,8 @@
 """The one fake Microsoft, on loopback: what the bot asks of Microsoft besides the Bot Connector.
 
 Over HTTPS, with a certificate from a test CA (trustme) that the bot trusts through CA_BUNDLE:
-- Entra ID's token endpoint (client secret, or a certificate's client assertion);
+- Entra ID's token endpoint (client secret, or a certificate's client assertion), for the bot's own
+  tokens, Graph's and the database's (DATABASE_AUTH=entra);
 - Microsoft Graph: an approver group's members (two pages) and sendMail.
 Over plain HTTP, as in Azure:
 - App Service's managed identity endpoint (`/msi/token`);
@@ -16,6 +17,7 @@ import asyncio
 import json
 import threading
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -61,6 +63,7 @@ class FakeMicrosoft:
         self.plain_url = ""      # http: managed identity, OpenID metadata and keys
         self.metadata_url = ""
         self.token_requests: list[dict] = []
+        self.issued: list[str] = []                       # access tokens the token endpoint gave out
         self.identity_requests: list[dict] = []
         self.graph_requests: list[str] = []
         self.mail: list[tuple[str, dict]] = []
@@ -74,6 +77,9 @@ class FakeMicrosoft:
         self.keys = [jwk_of(KEY, "test-key")]
         self.failing = False                              # the OpenID endpoints answer 503
         self.gate: threading.Event | None = None          # when set up, /keys waits for it
+        self.token_lifetime = 3600                        # seconds each token lasts
+        self.new_token_each_time = False                  # each token differs, as Entra ID's do (Graph accepts only the fixed ones)
+        self.on_issue = None                              # called (in the fake's thread) with each token before it is given out
         self._tls = tls_for_loopback(ca_bundle)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -100,8 +106,14 @@ class FakeMicrosoft:
         self.token_requests.append({"tenant": request.match_info["tenant"], **form})
         if not self._client_is_genuine(form):
             return web.json_response({"error": "invalid_client"}, status=401)
-        return web.json_response({"access_token": self.access_token(form.get("scope")), "token_type": "Bearer",
-                                  "expires_in": 3600, "ext_expires_in": 3600})
+        access = self.access_token(form.get("scope"))
+        if self.new_token_each_time:
+            access = f"{access}-{len(self.issued) + 1}-{uuid.uuid4().hex[:8]}"
+        self.issued.append(access)
+        if self.on_issue is not None:
+            self.on_issue(access)
+        return web.json_response({"access_token": access, "token_type": "Bearer",
+                                  "expires_in": self.token_lifetime, "ext_expires_in": self.token_lifetime})
 
     def access_token(self, scope: str | None) -> str:
         """With graph_roles set, Graph tokens are JWTs carrying those application permissions, as Entra ID's are."""
