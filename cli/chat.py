@@ -302,7 +302,7 @@ async def _loop(cast: Cast, delivery: DeliveryWorker) -> None:
     while True:
         await delivery.drain(3)  # what the last turn queued for others has gone before the next prompt
         text = await _ask(f"{cast.current.user}> ")
-        if text is None or text.strip().lower() in ("quit", "exit", "bye"):
+        if text is None or text.strip().lower().removeprefix("/") in ("quit", "exit", "bye"):
             return
         text = text.strip()
         if text.lower().startswith("/switch"):

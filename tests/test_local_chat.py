@@ -104,3 +104,10 @@ def test_a_request_with_no_approvers_is_explained_by_the_receipt_alone(tmp_path)
     assert ("I couldn't send it to the approvers at the GenAI Governance Board automatically: nobody there can be "
             "reached by this bot yet. Nothing you sent was lost.") in flat(out)
     assert "routed" not in out
+
+
+def test_slash_quit_ends_the_chat_like_quit(tmp_path):
+    """'/switch' is typed with a slash, so people type '/quit' too: it ends the chat instead of being asked as a question."""
+    result = run("chat", env={"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}, stdin="/quit\nis Claude approved?\n")
+    assert result.returncode == 0, result.stderr
+    assert "Claude is not on the approved tools list" not in result.stdout and "The policy doesn't cover that" not in result.stdout
