@@ -52,6 +52,7 @@ def _questions_card(report: QuestionsReport, echo: Echo) -> dict:
         body.append(para("**Escalations waiting**, oldest first:"))
         body.append(para("\n".join(f"- {safe(w.named)}, {w.age_days} day(s): \u201c{echo(w.wording)}\u201d"
                                    for w in shown)))
+        body.append(para("To answer one here, type **open question** and its reference."))
     body.append(TextBlock(text="Questions are shown as stored, with personal data taken out. Everything, for the "
                                "review: policy-bot report questions --csv FILE", wrap=True, is_subtle=True, size="Small"))
     return to_dict(card(body, fallback_text=f"{report.total} questions {span}"))

@@ -10,6 +10,8 @@ calls `refuse()` too.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Awaitable, Callable, TypeVar, Union
 
@@ -36,8 +38,13 @@ async def refuse(turn: Turn, services: Services, subject: str, notice: Notice, *
         await turn.reply(notice)
 
 
+QUESTION_REFERENCE = re.compile(r"\bQ-\d{4}-\d{1,6}\b", re.IGNORECASE)
+
+
 def reference(turn: Turn) -> str:
-    return str(turn.incoming.data.get("reference") or "")[:20]
+    """The question a card action names, or the reference typed after a command ("open question Q-2026-0001")."""
+    typed = QUESTION_REFERENCE.search(turn.argument)
+    return str(turn.incoming.data.get("reference") or (typed.group(0).upper() if typed else ""))[:20]
 
 
 def action(turn: Turn) -> str:

@@ -45,6 +45,7 @@ ROUTES = (
     Route("qa.ask_person",    qa.ask_a_person,               commands=("ask a person", "ask a human", "ask the governance team")),
     Route("qa.respond",       escalations.respond,           verbs=(v.VERB_RESPOND,), guard=GOVERNANCE_ANSWERERS_ONLY),
     Route("qa.esc_refresh",   escalations.refresh,           verbs=(v.VERB_ESCALATION_REFRESH,)),
+    Route("qa.esc_open",      escalations.open_card,         commands=("open question",), guard=GOVERNANCE_ANSWERERS_ONLY),
     Route("qa.open_section",  sections.open_section,         commands=sections.COMMANDS),
     Route("qa.question",      qa.answer_question,            any_message=True),
 )

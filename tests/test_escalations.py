@@ -18,7 +18,7 @@ from support.connector import posted_to, updated_in
 from storage.models import AuditRow, QuestionRow
 from storage.privacy import Records, RetentionRule
 from storage.subject_access import SubjectAccess
-from support.processes import run_cli as run
+from support.processes import chat, run_cli as run
 
 ADMIN, GOV, GOV2, STAFF, OUTSIDER = "aad-admin", "aad-gov", "aad-gov2", "aad-staff", "aad-outsider"
 CHANNEL = "19:gov@thread.tacv2"
@@ -351,3 +351,51 @@ async def test_feedback_on_an_answer_that_waited_in_the_outbox_still_finds_its_q
     await bot.settled()
     row = await question_row(bot)
     assert row.feedback == "not_helpful" and row.escalation_comment == "Not what I asked."
+
+
+async def test_a_member_opens_a_waiting_question_by_its_reference_and_answers_on_that_copy(bot, connector):
+    """The first card may be far up a channel (or in a terminal chat since restarted): typing the reference shows it
+    again with its buttons, and answering there tells the asker, as on the first card."""
+    await open_chats(bot, connector, STAFF, GOV)
+    await ask_and_pass_on(bot, connector)
+    reference = (await question_row(bot)).reference
+    before = len(posted_to(connector, f"a:{GOV}"))
+    await bot.post(message(connector, f"open question {reference.lower()}", user=GOV, conversation_id=f"a:{GOV}"))
+    [shown] = posted_to(connector, f"a:{GOV}")[before:]
+    card = shown["attachments"][0]["content"]
+    assert reference in json.dumps(card)
+    response = await bot.post(card_action(connector, "qa.respond", form_data(card, "Not covered by the policy"),
+                                          user=GOV, conversation_id=f"a:{GOV}"))
+    assert response.status == 200
+    await bot.settled()
+    assert (await question_row(bot)).escalation_status == "not_covered"
+    assert any(reference in json.dumps(a) for a in posted_to(connector, f"a:{STAFF}")[-1:])
+
+
+async def test_opening_a_question_by_reference_is_refused_and_audited_for_anyone_else(bot, connector):
+    await open_chats(bot, connector, STAFF, OUTSIDER)
+    await ask_and_pass_on(bot, connector)
+    reference = (await question_row(bot)).reference
+    await bot.post(message(connector, f"open question {reference}", user=OUTSIDER, conversation_id=f"a:{OUTSIDER}"))
+    [shown] = posted_to(connector, f"a:{OUTSIDER}")[-1:]
+    assert "You can't answer this question" in json.dumps(shown) and "Staff question" not in json.dumps(shown)
+    async with bot.services.db.sessions() as session:
+        refusals = (await session.execute(select(AuditRow).where(AuditRow.action == "role.refused"))).scalars().all()
+    assert [(r.actor, r.subject) for r in refusals] == [(OUTSIDER, f"question:{reference}")]
+
+
+@pytest.mark.parametrize("typed, expected", [("open question", "for example: open question Q-"),
+                                             ("open question Q-1999-0042", "No question passed on has the reference Q-1999-0042")])
+async def test_opening_a_question_without_a_reference_or_with_an_unknown_one_says_so(bot, connector, typed, expected):
+    await open_chats(bot, connector, GOV)
+    await bot.post(message(connector, typed, user=GOV, conversation_id=f"a:{GOV}"))
+    assert expected in json.dumps(posted_to(connector, f"a:{GOV}")[-1])
+
+
+def test_a_restarted_terminal_chat_answers_a_waiting_question_by_its_reference(tmp_path):
+    """The terminal forgets its cards when it stops; the governance member opens the question again by reference."""
+    db_url = f"sqlite:///{tmp_path}/b.db"
+    chat(db_url, ["ask a person can I paste a resident's letter into ChatGPT?"], "--as", "carol", "--governance", "bob")
+    out = chat(db_url, [f"open question {FIRST}", "3", "", ""], "--as", "bob", "--governance", "bob")
+    assert "[3] Not covered by the policy" in out and "Status: Not covered by the policy" in out
+    assert f"About your question {FIRST}" in out  # the asker's 1:1 reply, delivered to carol's chat
