@@ -42,7 +42,8 @@ QUESTION_REFERENCE = re.compile(r"\bQ-\d{4}-\d{1,6}\b", re.IGNORECASE)
 
 
 def reference(turn: Turn) -> str:
-    """The question a card action names, or the reference typed after a command ("open question Q-2026-0001")."""
+    """The record a card action names (REQ-, INC- or Q-), or a question's reference typed after a command
+    ("open question Q-2026-0001"); card actions carry no typed argument, so for them it is the data's alone."""
     typed = QUESTION_REFERENCE.search(turn.argument)
     return str(turn.incoming.data.get("reference") or (typed.group(0).upper() if typed else ""))[:20]
 
