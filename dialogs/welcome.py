@@ -36,6 +36,12 @@ async def first_contact(turn: Turn, services: Services) -> bool:
     return is_new
 
 
+async def about_me(turn: Turn, services: Services) -> None:
+    """A question about the bot itself ("are you a real person?"): what it is, how it works and how to reach a person
+    (policy 9.1), the same card as the welcome."""
+    await turn.reply(Message(cards=[_welcome(services)], summary="About the GenAI policy assistant"))
+
+
 def _welcome(services: Services) -> dict:
     settings = services.settings
     return build_welcome_card(
