@@ -7,7 +7,9 @@ import re
 from microsoft_teams.cards import TextInput, ToggleInput
 
 from cards.common import button, card, form_button, heading, para, safe, to_dict
-from cards.verbs import VERB_ASK_GOVERNANCE, VERB_FEEDBACK, VERB_REQUEST_TOOL, VERB_RUN_COMMAND, VERB_SHOW_SECTION
+from cards.verbs import (
+    VERB_ASK_GOVERNANCE, VERB_FEEDBACK, VERB_REPORT_START, VERB_REQUEST_TOOL, VERB_RUN_COMMAND, VERB_SHOW_SECTION,
+)
 from cards.fit import fit
 
 # A passage from the policy's reporting section (13 in the template) makes "Report an incident" one click away.
@@ -49,15 +51,19 @@ def _pass_on(title: str, comment_label: str, verb: str, data: dict):
 def build_answer_actions_card(
     *, question_id: int, sections: list[tuple[str, str]], version_id: int | None,
     feedback: str | None = None, escalated: str | None = None, unregistered_tools: tuple[str, ...] = (),
-    rating_buttons: bool = True,
+    rating_buttons: bool = True, tells_of_incident: bool = False,
 ) -> dict:
     """The buttons under an answer; after a rating or a hand-over, the same card says so and keeps the rest.
     `escalated` is the question's reference once passed on. Where Teams' own feedback control is on the
-    message, the card has no rating buttons (`rating_buttons`)."""
+    message, the card has no rating buttons (`rating_buttons`). A question that `tells_of_incident`
+    (domain/incident_talk.py) gets a report form filled in with it."""
     sections = list(dict.fromkeys(sections[:3]))  # two passages from one section: one "Read section" button
     about_incidents = any(REPORTING_TITLE.search(title) for _number, title in sections)
-    report = [button("Report an incident", VERB_RUN_COMMAND, {"command": "report incident"}, style="positive")]
-    actions = (report if about_incidents else []) + [
+    if tells_of_incident:
+        report = [_report_this(question_id)]
+    else:
+        report = [button("Report an incident", VERB_RUN_COMMAND, {"command": "report incident"}, style="positive")]
+    actions = (report if about_incidents or tells_of_incident else []) + [
         button(f"Request approval for {name}"[:60], VERB_REQUEST_TOOL, {"tool_name": name}, style="positive")
         for name in unregistered_tools[:2]
     ] + [
@@ -74,6 +80,8 @@ def build_answer_actions_card(
         actions.append(_pass_on("Ask the governance team", "Anything to add? (optional)", VERB_ASK_GOVERNANCE,
                                 {"question": question_id}))
     body = [para("Was this what you needed? Quotes are from the current policy; check the full section before relying on it.", subtle=True)]
+    if tells_of_incident:
+        body.insert(0, para(REPORT_IT, color="Attention"))
     if feedback == "helpful":
         body = [para("Thanks for your feedback: glad it helped.", color="Good")]
     elif feedback == "not_helpful":
@@ -104,6 +112,27 @@ def build_not_covered_card(*, question_id: int, authority_name: str, authority_c
     actions = [_pass_on("Ask the governance team", "Anything to add? (optional)", VERB_ASK_GOVERNANCE,
                         {"question": question_id})]
     return to_dict(card(body, actions, fallback_text="The policy doesn't cover that."))
+
+
+REPORT_IT = ("If this has happened, please report it now: the policy asks for AI incidents and breaches to be "
+             "reported at once. **Report it now** gives you the report form, filled in with what you told me.")
+
+
+def _report_this(question_id: int):
+    return button("Report it now", VERB_REPORT_START, {"question": question_id}, style="positive")
+
+
+def build_incident_prompt_card(*, question_id: int, authority_name: str) -> dict:
+    """For a message that tells of an incident (domain/incident_talk.py) where the policy gave no passage to quote."""
+    body = [
+        heading("That sounds like something to report"),
+        para(f"If this has happened, please report it now. Reports go straight to {safe(authority_name)} and the IT "
+             "security team, who can help limit any harm. The form is filled in with what you told me; check it and "
+             "add what you know."),
+    ]
+    actions = [_report_this(question_id),
+               _pass_on("Ask the governance team", "Anything to add? (optional)", VERB_ASK_GOVERNANCE, {"question": question_id})]
+    return to_dict(card(body, actions, fallback_text="That sounds like something to report: type report incident."))
 
 
 def build_section_card(*, number: str, title: str, text: str, version_label: str | None) -> dict:

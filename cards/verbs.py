@@ -24,6 +24,7 @@ VERB_REFRESH = "approval.refresh"
 VERB_ANSWER = "approval.answer"
 
 # incidents
+VERB_REPORT_START = "incident.start"  # the report form, filled in from something the person told the bot
 VERB_REPORT_SUBMIT = "incident.submit"
 VERB_TRIAGE = "incident.triage"
 VERB_TRIAGE_REFRESH = "incident.refresh"

@@ -16,12 +16,13 @@ from bot.settings import Settings
 from bot.services import Services
 from bot.turn import Incoming, Message, Turn
 from cards.routing import routes_of
+from cards.verbs import VERB_REPORT_START
 from cards.common import notice_card, safe, with_notice
 from cards.incident import (
     build_breach_email, build_incident_form_card, build_my_reports_card, build_receipt_card,
     build_reporter_view, build_status_update_text, build_triage_card,
 )
-from domain.incidents import IncidentForm, TriageRefused, possible_breach, triage_change, validate_report
+from domain.incidents import LIMITS, IncidentForm, TriageRefused, possible_breach, triage_change, validate_report
 from domain.records import ConversationRef, Incident, Notification, OutboxEntry
 from domain.times import shown_with_zone
 from dialogs import guards
@@ -35,10 +36,27 @@ TEAM_NAMES = {"governance": "the GenAI governance authority", "security": "the I
 
 async def show_form(turn: Turn, services: Services) -> None:
     now = datetime.now(services.settings.zone)
-    tool = turn.argument
-    card = build_incident_form_card({"tool_name": tool[:200]} if tool else None, now=now,
-                                    authority_name=services.settings.genai_authority_name)
+    values = await _told_before(turn, services) if turn.incoming.verb == VERB_REPORT_START else {}
+    if turn.argument:
+        values["tool_name"] = turn.argument[:LIMITS["tool_name"]]
+    card = build_incident_form_card(values or None, now=now, authority_name=services.settings.genai_authority_name)
     await turn.reply(Message(cards=[card], summary="Report an AI incident"))
+    if turn.incoming.is_card_action:
+        turn.respond_with_text("The report form is below.")
+
+
+async def _told_before(turn: Turn, services: Services) -> dict:
+    """What the person already told the bot (the question that sounded like an incident, as stored, so with
+    personal details masked), to fill the form in. Only their own question: anyone else's gives an empty form."""
+    question_id = turn.incoming.data.get("question")
+    record = await services.questions.get(question_id) if isinstance(question_id, int) else None
+    if record is None or record.user_id != turn.incoming.user_id:
+        return {}
+    values = {"description": record.text[:LIMITS["description"]]}
+    tools = (await services.library.tool_finder()).find(record.text)
+    if tools:
+        values["tool_name"] = tools[0].name[:LIMITS["tool_name"]]
+    return values
 
 
 @dataclass(frozen=True)

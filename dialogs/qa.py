@@ -11,6 +11,7 @@ from bot.services import Services
 from bot.turn import Message, Turn
 from cards.answer import (
     build_answer_actions_card,
+    build_incident_prompt_card,
     build_not_covered_card,
     build_personal_data_warning_card,
     build_section_card,
@@ -20,7 +21,9 @@ from cards.answer import (
 from cards.common import notice_card, safe
 from cards.tools import tool_status_line
 from dialogs.escalations import escalate
-from domain.chatter import is_chatter
+from dialogs.welcome import about_me
+from domain.chatter import asks_about_the_bot, is_chatter
+from domain.incident_talk import tells_of_an_incident
 from domain.escalations import clean_comment, is_yes, read_feedback
 from domain.policy_search import shown_hits
 from domain.redact import redact
@@ -47,16 +50,24 @@ async def answer_question(turn: Turn, services: Services) -> None:
         await turn.reply("Hello! Ask me a question about the GenAI policy in your own words, "
                          "or type **help** to see what else I can do.")
         return
+    if asks_about_the_bot(question):
+        await about_me(turn, services)
+        return
     found = await _checked_and_found(turn, services, question)
     if found is None:
         return
+    incident = tells_of_an_incident(question)
     if not found.shown and not found.mentions:
         settings = services.settings
+        if incident:
+            card = build_incident_prompt_card(question_id=found.question_id, authority_name=settings.genai_authority_name)
+            await turn.reply(Message(cards=[card], summary="That sounds like something to report"))
+            return
         card = build_not_covered_card(question_id=found.question_id, authority_name=settings.genai_authority_name,
                                       authority_contact=settings.genai_authority_contact)
         await turn.reply(Message(cards=[card], summary="The policy doesn't cover that"))
         return
-    await _reply_with_answer(turn, services, found)
+    await _reply_with_answer(turn, services, found, incident)
 
 
 async def ask_a_person(turn: Turn, services: Services) -> None:
@@ -99,7 +110,7 @@ async def _checked_and_found(turn: Turn, services: Services, question: str) -> F
     return Found(question_id, shown, mentions, version_id)
 
 
-async def _reply_with_answer(turn: Turn, services: Services, found: Found) -> None:
+async def _reply_with_answer(turn: Turn, services: Services, found: Found, incident: bool) -> None:
     shown, mentions = found.shown, found.mentions
     lines: list[str] = [tool_status_line(m.name, m.tool) for m in mentions]
     if shown:
@@ -111,6 +122,7 @@ async def _reply_with_answer(turn: Turn, services: Services, found: Found) -> No
     actions = build_answer_actions_card(
         question_id=found.question_id, sections=[(h.section, h.title) for h in shown], version_id=found.version_id,
         unregistered_tools=tuple(m.name for m in mentions if m.tool is None), rating_buttons=not feedback_loop,
+        tells_of_incident=incident,
     )
 
     async def remember(activity_id: str | None) -> None:
@@ -204,4 +216,5 @@ async def _actions_after(record, services: Services) -> dict:
         feedback=record.feedback,
         escalated=record.reference,
         rating_buttons=not getattr(services.outbound, "feedback_loop", False),
+        tells_of_incident=tells_of_an_incident(record.text),
     )

@@ -27,7 +27,7 @@ ROUTES = (
     Route("approval.refresh", approvals.refresh,             verbs=(v.VERB_REFRESH,)),
     Route("approval.decide",  approvals.decide_request,      verbs=(v.VERB_DECIDE,)),
     Route("approval.answer",  approvals.answer_question,     verbs=(v.VERB_ANSWER,)),
-    Route("incident.form",    incidents.show_form,           commands=("report incident", "report an incident", "report a concern", "report a breach")),
+    Route("incident.form",    incidents.show_form,           commands=("report incident", "report an incident", "report a concern", "report a breach"), verbs=(v.VERB_REPORT_START,)),
     Route("incident.submit",  incidents.submit_report,       verbs=(v.VERB_REPORT_SUBMIT,)),
     Route("incident.mine",    incidents.my_reports,          commands=("my reports", "my incidents")),
     Route("incident.triage",  incidents.triage,              verbs=(v.VERB_TRIAGE,), guard=TRIAGE_MEMBERS_ONLY),

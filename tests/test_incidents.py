@@ -168,7 +168,7 @@ async def test_only_admins_register_channels(bot, connector):
 
 
 async def test_an_answer_about_reporting_offers_the_incident_form(bot, connector):
-    await bot.post(message(connector, "Copilot showed me someone else's file - who do I tell?", user=STAFF,
+    await bot.post(message(connector, "Who do I tell if an AI tool shows me a file I shouldn't see?", user=STAFF,
                            conversation_id="a:staff"))
     answer = await connector.wait_for_text("13 Reporting concerns", conversation="a:staff")
     button = next(a for a in answer["attachments"][0]["content"]["actions"] if a["title"] == "Report an incident")

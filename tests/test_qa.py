@@ -157,3 +157,56 @@ async def test_passages_from_one_section_give_one_read_section_button(bot, conne
     titles = [a["title"] for a in answer["attachments"][0]["content"]["actions"]]
     assert titles.count("Read section 7.2") == 1  # ...and one button to read it
     assert len(titles) == len(set(titles))
+
+
+async def test_questions_about_the_bot_get_what_it_is_and_how_to_reach_a_person(bot, connector):
+    await ask(bot, connector, "help", 3)  # the welcome is out of the way
+    for text in ("Are you a real person?", "what can you do", "who made you?"):
+        sent = await ask(bot, connector, text, 1)
+        card = json.dumps(sent[0])
+        assert "I am not a generative AI" in card and "To reach a person" in card, text
+        assert "The policy doesn't cover that" not in card and "Prohibited uses" not in card
+    async with bot.services.db.sessions() as session:
+        assert (await session.execute(select(QuestionRow))).scalars().all() == []
+
+
+async def test_a_message_telling_of_an_incident_offers_the_report_form_filled_in_with_it(bot, connector):
+    sent = await ask(bot, connector, "I pasted a resident's address into ChatGPT", 3)
+    card = sent[2]["attachments"][0]["content"]
+    assert "If this has happened, please report it now" in json.dumps(card)
+    report = buttons(card)["Report it now"]
+    assert report["verb"] == "incident.start"
+
+    form = await ask_by_card(bot, connector, report)
+    inputs = {i["id"]: i.get("value") for i in form["body"] if i.get("id")}
+    assert inputs["description"] == "I pasted a resident's address into ChatGPT"
+    assert inputs["tool_name"] == "ChatGPT"
+
+    # Someone else pressing the same button gets an empty form, not the first person's words.
+    before = len(connector.activities())
+    await bot.post(message(connector, "help", user="someone-else"))  # their welcome, policy prompt and help first
+    await connector.wait_for(before + 3)
+    other = await ask_by_card(bot, connector, report, user="someone-else")
+    assert {i["id"]: i.get("value") for i in other["body"] if i.get("id")}["description"] is None
+
+
+async def test_an_incident_the_policy_gives_no_passage_for_still_gets_the_report_form(bot, connector):
+    sent = await ask(bot, connector, "the chatbot showed me someone else's conversation", 3)
+    card = sent[2]["attachments"][0]["content"]
+    assert "That sounds like something to report" in json.dumps(card)
+    assert "The policy doesn't cover that" not in json.dumps(card)
+    assert {"Report it now", "Ask the governance team"} <= set(buttons(card))
+
+
+async def test_asking_whether_one_may_do_something_is_not_taken_for_an_incident(bot, connector):
+    sent = await ask(bot, connector, "Can I paste a resident's address into ChatGPT?", 3)
+    card = sent[2]["attachments"][0]["content"]
+    assert "Report it now" not in buttons(card) and "If this has happened" not in json.dumps(card)
+
+
+async def ask_by_card(bot, connector, data: dict, **changes) -> dict:
+    """Press a button; the card it sends (a new message in the chat)."""
+    before = len(connector.activities())
+    response = await bot.post(card_action(connector, data["verb"], data, **changes))
+    assert response.status == 200
+    return (await connector.wait_for(before + 1))[before]["attachments"][0]["content"]
