@@ -12,8 +12,10 @@ from cards.verbs import (
 )
 from cards.fit import fit
 
-# A passage from the policy's reporting section (13 in the template) makes "Report an incident" one click away.
+# A passage from the policy's reporting section (13 in the template) makes "Report an incident" one click away,
+# and one from its section on requesting a tool (7.3) "Request a tool".
 REPORTING_TITLE = re.compile(r"\b(incident|breach|reporting concerns)", re.IGNORECASE)
+REQUESTING_TITLE = re.compile(r"\b(request|approval process|approving new)", re.IGNORECASE)
 
 
 def citation_entity(hits: list[tuple[str, str, str]]) -> dict:
@@ -48,6 +50,20 @@ def _pass_on(title: str, comment_label: str, verb: str, data: dict):
     return form_button(title, inputs, "Send to the governance team", verb, data)
 
 
+def _next_steps(question_id: int, titles: list[str], unregistered_tools: tuple[str, ...], tells_of_incident: bool) -> list:
+    """The forms an answer leads to: a report (filled in, if the question told of an incident), a tool request."""
+    steps = []
+    if tells_of_incident:
+        steps.append(_report_this(question_id))
+    elif any(REPORTING_TITLE.search(title) for title in titles):
+        steps.append(button("Report an incident", VERB_RUN_COMMAND, {"command": "report incident"}, style="positive"))
+    requests = [button(f"Request approval for {name}"[:60], VERB_REQUEST_TOOL, {"tool_name": name}, style="positive")
+                for name in unregistered_tools[:2]]
+    if not requests and any(REQUESTING_TITLE.search(title) for title in titles):
+        requests = [button("Request a tool", VERB_REQUEST_TOOL, {}, style="positive")]
+    return steps + requests
+
+
 def build_answer_actions_card(
     *, question_id: int, sections: list[tuple[str, str]], version_id: int | None,
     feedback: str | None = None, escalated: str | None = None, unregistered_tools: tuple[str, ...] = (),
@@ -58,15 +74,7 @@ def build_answer_actions_card(
     message, the card has no rating buttons (`rating_buttons`). A question that `tells_of_incident`
     (domain/incident_talk.py) gets a report form filled in with it."""
     sections = list(dict.fromkeys(sections[:3]))  # two passages from one section: one "Read section" button
-    about_incidents = any(REPORTING_TITLE.search(title) for _number, title in sections)
-    if tells_of_incident:
-        report = [_report_this(question_id)]
-    else:
-        report = [button("Report an incident", VERB_RUN_COMMAND, {"command": "report incident"}, style="positive")]
-    actions = (report if about_incidents or tells_of_incident else []) + [
-        button(f"Request approval for {name}"[:60], VERB_REQUEST_TOOL, {"tool_name": name}, style="positive")
-        for name in unregistered_tools[:2]
-    ] + [
+    actions = _next_steps(question_id, [title for _number, title in sections], unregistered_tools, tells_of_incident) + [
         button(f"Read section {number}", VERB_SHOW_SECTION, {"section": number, "version": version_id})
         for number in dict.fromkeys(number for number, _title in sections)
     ]

@@ -47,3 +47,12 @@ def build_help_card(available: set[str] | None = None) -> dict:
     ]
     actions = help_actions({info.command for info in shown})
     return to_dict(card(body, actions, fallback_text="Commands: " + ", ".join(info.command for info in shown)))
+
+
+def build_did_you_mean_card(command: str) -> dict:
+    """For a message that was nearly a command (domain/typos.py): that command, one click away."""
+    info = next((i for i in COMMANDS if i.command == command), None)
+    title = info.title if info else command
+    body = [para(f"Did you mean **{command}**? Press the button, or ask your question in a few more words.")]
+    return to_dict(card(body, [button(title, VERB_RUN_COMMAND, {"command": command})],
+                        fallback_text=f"Did you mean {command}?"))

@@ -19,11 +19,13 @@ from cards.answer import (
     question_of_answer,
 )
 from cards.common import notice_card, safe
+from cards.help import COMMANDS, build_did_you_mean_card
 from cards.tools import tool_status_line
 from dialogs.escalations import escalate
 from dialogs.welcome import about_me
 from domain.chatter import asks_about_the_bot, is_chatter
 from domain.incident_talk import tells_of_an_incident
+from domain.typos import meant_command
 from domain.escalations import clean_comment, is_yes, read_feedback
 from domain.policy_search import shown_hits
 from domain.redact import redact
@@ -52,6 +54,10 @@ async def answer_question(turn: Turn, services: Services) -> None:
         return
     if asks_about_the_bot(question):
         await about_me(turn, services)
+        return
+    meant = meant_command(question, (info.command for info in COMMANDS))
+    if meant is not None:
+        await turn.reply(Message(cards=[build_did_you_mean_card(meant)], summary=f"Did you mean {meant}?"))
         return
     found = await _checked_and_found(turn, services, question)
     if found is None:

@@ -268,6 +268,7 @@ WORST_CASES = {
     cards.escalation.build_response_text: [dict(question=question_at_worst(status), authority_name=SETTING)
                                            for status in ("passage", "answer", "not_covered", "not_policy")],
     cards.help.build_help_card: [dict(available=None)],
+    cards.help.build_did_you_mean_card: [dict(command=worst(100))],
     cards.incident.build_incident_form_card: [dict(values=INCIDENT_FORM, errors={k: worst(300) for k in INCIDENT_FORM},
                                                    authority_name=SETTING,
                                                    now=NOW)],

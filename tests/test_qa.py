@@ -210,3 +210,25 @@ async def ask_by_card(bot, connector, data: dict, **changes) -> dict:
     response = await bot.post(card_action(connector, data["verb"], data, **changes))
     assert response.status == 200
     return (await connector.wait_for(before + 1))[before]["attachments"][0]["content"]
+
+
+async def test_a_mistyped_command_is_offered_the_command_not_a_search(bot, connector):
+    await ask(bot, connector, "help", 3)
+    sent = await ask(bot, connector, "requst tool", 1)
+    card = sent[0]["attachments"][0]["content"]
+    assert "Did you mean **request tool**?" in json.dumps(card)
+    press = buttons(card)["Request a tool"]
+    response = await bot.post(card_action(connector, press["verb"], press))
+    assert response.status == 200
+    await connector.wait_for_text("Request approval for an AI tool")
+    async with bot.services.db.sessions() as session:
+        assert (await session.execute(select(QuestionRow))).scalars().all() == []
+
+
+async def test_an_answer_about_requesting_a_tool_offers_the_request_form(bot, connector):
+    sent = await ask(bot, connector, "How do I ask for a new AI tool to be approved?", 3)
+    assert "7.3 Requesting approval for a new tool" in sent[2]["text"]
+    press = buttons(sent[2]["attachments"][0]["content"])["Request a tool"]
+    response = await bot.post(card_action(connector, press["verb"], press))
+    assert response.status == 200
+    await connector.wait_for_text("Request approval for an AI tool")
