@@ -61,6 +61,7 @@ def _answer(loaded, finder, text: str) -> dict:
     result = loaded.index.search(text)
     return {
         "answered": result.answered,
+        "tentative": result.tentative,
         "results": [{"section": h.section, "title": h.title, "text": h.text, "score": h.score} for h in result.hits]
         if result.answered else [],
         "tools": [{"name": m.name, "on_register": m.tool is not None, "status": m.tool.status if m.tool else None,
@@ -78,6 +79,8 @@ def _print(settings, question: str, payload: dict) -> None:
         typer.echo(_verdict(tool))
     if not payload["answered"] and not payload["tools"]:
         typer.echo(f"The policy doesn't cover that. Contact {settings.genai_authority_name} at {settings.genai_authority_contact}.")
+    if payload["tentative"]:
+        typer.echo("I'm not sure these passages answer it; check them, or ask the governance team.\n")
     for position, hit in enumerate(payload["results"], start=1):
         typer.echo(f"[{position}] {hit['section']} {hit['title']}\n    {hit['text']}\n")
 

@@ -44,6 +44,7 @@ class Found:
     shown: list  # the passages quoted (domain.policy_search.Hit)
     mentions: list  # tools named in it (domain.tools)
     version_id: int | None
+    tentative: bool = False  # the best passage only just cleared the threshold: say it may not answer it
 
 
 async def answer_question(turn: Turn, services: Services) -> None:
@@ -113,14 +114,14 @@ async def _checked_and_found(turn: Turn, services: Services, question: str) -> F
         redacted=redaction.found, policy_version_id=version_id, answered=bool(shown) or bool(mentions),
         passages=[{"section": h.section, "title": h.title, "score": h.score, "text": h.text} for h in shown],
     )
-    return Found(question_id, shown, mentions, version_id)
+    return Found(question_id, shown, mentions, version_id, result.tentative)
 
 
 async def _reply_with_answer(turn: Turn, services: Services, found: Found, incident: bool) -> None:
     shown, mentions = found.shown, found.mentions
     lines: list[str] = [tool_status_line(m.name, m.tool) for m in mentions]
     if shown:
-        lines.append("Here is what the policy says:" if not mentions else "The policy says:")
+        lines.append(_lead_in(found))
         for position, hit in enumerate(shown, start=1):
             lines.append(f"**{hit.section} {safe(hit.title)}** [{position}]: \u201c{safe(hit.text)}\u201d")
     entities = [citation_entity([(h.section, h.title, h.text) for h in shown])] if shown else []
@@ -138,6 +139,13 @@ async def _reply_with_answer(turn: Turn, services: Services, found: Found, incid
     message = Message(text="\n\n".join(lines), entities=entities, cards=[actions],
                       channel_data=FEEDBACK_LOOP if feedback_loop else None)
     await turn.reply(message, when_sent=remember if feedback_loop else None)
+
+
+def _lead_in(found: Found) -> str:
+    if found.tentative:
+        return ("I'm not sure these passages answer your question, so please check them. If they don't, pass it "
+                "to the governance team with the button below.")
+    return "The policy says:" if found.mentions else "Here is what the policy says:"
 
 
 async def show_section(turn: Turn, services: Services) -> None:

@@ -188,6 +188,15 @@ class SearchResult:
     answered: bool
     hits: list[Hit]
     coverage: float = 0.0  # the best passage's fused score
+    tentative: bool = False  # answered, but only just: the answer says it may not fit (TENTATIVE_MARGIN)
+
+
+# An answer whose best passage clears the refusal threshold by less than this is shown as tentative ("I'm not
+# sure these passages answer it"). Over the six corpus documents (settings chosen on all six; 226 questions
+# answered, 14 of them out of scope), the right passage came first for 27 of the 71 in that band (38 %), and for
+# 60-79 % in each 0.05 band above it; 9 of the 14 out-of-scope questions answered fell in it. It changes the
+# wording, not what is shown.
+TENTATIVE_MARGIN = 0.05
 
 
 SHOWN_LIMIT = 500
@@ -404,7 +413,8 @@ class PolicyIndex:
         hits = [Hit(self.units[r.position].section.number, self.units[r.position].section.title,
                     self.units[r.position].display, round(r.score, 3)) for r in picked]
         best = hits[0].score if hits else 0.0
-        return SearchResult(bool(hits) and best >= settings.answer_threshold, hits, best)
+        answered = bool(hits) and best >= settings.answer_threshold
+        return SearchResult(answered, hits, best, answered and best < settings.answer_threshold + TENTATIVE_MARGIN)
 
     def best_in_section(self, question: str, number: str, shown: str | None = None) -> Hit | None:
         """The passage of one section that best answers the question (a governance member named the section);

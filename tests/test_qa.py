@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from support.activities import card_action, message
+from domain.policy_search import TENTATIVE_MARGIN
 from storage.models import AuditRow, QuestionRow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,3 +233,20 @@ async def test_an_answer_about_requesting_a_tool_offers_the_request_form(bot, co
     response = await bot.post(card_action(connector, press["verb"], press))
     assert response.status == 200
     await connector.wait_for_text("Request approval for an AI tool")
+
+
+async def test_an_answer_that_only_just_clears_the_threshold_says_it_may_not_fit(bot, connector):
+    index = (await bot.services.library.current()).index
+    threshold = index.settings.answer_threshold
+    tentative = next(q for q in ("Can the AI decide if someone gets housing benefit?",
+                                 "Is it alright to analyse our survey data with AI?", "Who has to sign off risky uses of AI?")
+                     if index.search(q).tentative)
+    result = index.search(tentative)
+    assert threshold <= result.coverage < threshold + TENTATIVE_MARGIN
+    sent = await ask(bot, connector, tentative, 3)
+    assert sent[2]["text"].startswith("I'm not sure these passages answer your question")
+
+    confident = "Do I have to tell people that I used AI to write something?"
+    assert index.search(confident).coverage >= threshold + TENTATIVE_MARGIN
+    sent = await ask(bot, connector, confident, 1)
+    assert sent[0]["text"].startswith("Here is what the policy says:")
