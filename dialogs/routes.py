@@ -12,7 +12,7 @@ from bot.router import Route, Router
 from cards import verbs as v
 from dialogs import acknowledge, admin, approvals, escalations, incidents, qa, questions_report, reminders, sections, tools, welcome
 from dialogs.guards import (
-    ADMINS_ONLY, GOVERNANCE_ANSWERERS_ONLY, GOVERNANCE_ONLY, QUESTIONS_REPORT_GOVERNANCE_ONLY, TRIAGE_MEMBERS_ONLY,
+    ADMINS_ONLY, APPROVERS_ONLY, GOVERNANCE_ANSWERERS_ONLY, GOVERNANCE_ONLY, QUESTIONS_REPORT_GOVERNANCE_ONLY, TRIAGE_MEMBERS_ONLY,
 )
 from dialogs import help as help_dialog
 
@@ -26,6 +26,7 @@ ROUTES = (
     Route("approval.mine",    approvals.my_requests,         commands=("my requests", "my tool requests")),
     Route("approval.refresh", approvals.refresh,             verbs=(v.VERB_REFRESH,)),
     Route("approval.decide",  approvals.decide_request,      verbs=(v.VERB_DECIDE,)),
+    Route("approval.open",    approvals.open_card,           commands=("open request", "open tool request"), guard=APPROVERS_ONLY),
     Route("approval.answer",  approvals.answer_question,     verbs=(v.VERB_ANSWER,)),
     Route("incident.form",    incidents.show_form,           commands=("report incident", "report an incident", "report a concern", "report a breach")),
     Route("incident.submit",  incidents.submit_report,       verbs=(v.VERB_REPORT_SUBMIT,)),
