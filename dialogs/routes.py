@@ -33,6 +33,7 @@ ROUTES = (
     Route("incident.mine",    incidents.my_reports,          commands=("my reports", "my incidents")),
     Route("incident.triage",  incidents.triage,              verbs=(v.VERB_TRIAGE,), guard=TRIAGE_MEMBERS_ONLY),
     Route("incident.refresh", incidents.refresh_triage,      verbs=(v.VERB_TRIAGE_REFRESH,)),
+    Route("incident.open",    incidents.open_card,           commands=("open incident",), guard=TRIAGE_MEMBERS_ONLY),
     Route("ack.show",         acknowledge.show_acknowledge,  commands=("acknowledge", "acknowledge policy", "acknowledge the policy")),
     Route("ack.record",       acknowledge.acknowledge,       verbs=(v.VERB_ACKNOWLEDGE,)),
     Route("ack.read",         acknowledge.read_policy,       exact=("policy", "read policy", "read the policy", "show policy"), verbs=(v.VERB_READ,)),
