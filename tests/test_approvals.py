@@ -339,12 +339,6 @@ async def test_opening_a_request_by_reference_is_refused_and_audited_for_anyone_
     assert await refusals(bot) == [(user, f"approval:{submitted.reference}", {"action": "open"}) for user in (OUTSIDER, STAFF)]
 
 
-@pytest.mark.parametrize("typed, expected", [("open request", "for example: open request REQ-"),
-                                             ("open request REQ-1999-0042", "No tool request has the reference REQ-1999-0042")])
-async def test_opening_a_request_without_a_reference_or_with_an_unknown_one_says_so(bot, connector, typed, expected):
-    assert expected in json.dumps(await typed_in_own_chat(bot, connector, typed, APP1))
-
-
 def test_a_restarted_terminal_chat_decides_a_waiting_request_by_its_reference(tmp_path):
     """The terminal forgets its cards when it stops; the approver opens the request again by its reference."""
     db_url, first = f"sqlite:///{tmp_path}/b.db", f"REQ-{datetime.now(timezone.utc).year}-0001"

@@ -280,12 +280,6 @@ async def test_opening_an_incident_by_reference_is_refused_and_audited_for_anyon
     assert await refusals(bot) == [(user, f"incident:{reference}", {"action": "open"}) for user in (OUTSIDER, DPO)]
 
 
-@pytest.mark.parametrize("typed, expected", [("open incident", "for example: open incident INC-"),
-                                             ("open incident INC-1999-0042", "No incident report has the reference INC-1999-0042")])
-async def test_opening_an_incident_without_a_reference_or_with_an_unknown_one_says_so(bot, connector, typed, expected):
-    assert expected in json.dumps(await typed_in_own_chat(bot, connector, typed, GOV))
-
-
 def test_a_restarted_terminal_chat_triages_a_waiting_incident_by_its_reference(tmp_path):
     """The terminal forgets its cards when it stops; the triage member opens the report again by its reference."""
     db_url, first = f"sqlite:///{tmp_path}/b.db", f"INC-{datetime.now(timezone.utc).year}-0001"
