@@ -247,19 +247,56 @@ async def _ask(prompt: str) -> str | None:
         return None
 
 
+def _label(element: dict) -> str:
+    return plain(str(element.get("label") or element.get("title") or element.get("id")))
+
+
+def _option(element: dict, typed: str) -> str | None:
+    """The value of the choice typed (its value, in any case), or None when it is none of them."""
+    return next((str(o.get("value")) for o in element.get("choices") or []
+                 if str(o.get("value")).casefold() == typed.casefold()), None)
+
+
+def _alternative(inputs: list[dict], index: int) -> dict | None:
+    """The free-text input a card offers instead of an optional choice ("one of these, or type …"): the next input,
+    when the choice is optional with nothing chosen and the next is optional text. What is typed at the choice's
+    prompt that is none of its options is meant for it."""
+    element, following = inputs[index], inputs[index + 1] if index + 1 < len(inputs) else {}
+    optional_choice = (element.get("type") == "Input.ChoiceSet" and not element.get("isRequired")
+                       and not element.get("isMultiSelect") and element.get("value") in (None, ""))
+    optional_text = following.get("type") == "Input.Text" and not following.get("isRequired")
+    return following if optional_choice and optional_text else None
+
+
+def _prompt(element: dict, alternative: dict | None) -> str:
+    label = _label(element)
+    options = element.get("choices") or []
+    if options:
+        values = " / ".join(str(o.get("value")) for o in options)
+        label += f" ({values}, or type the answer to the next)" if alternative else f" ({values})"
+    elif element.get("type") == "Input.Toggle":
+        label += " (yes / no)"
+    current = element.get("value")
+    return f"  {label}{f' [{current}]' if current not in (None, '') else ''}: "
+
+
 async def _answers(choice: Choice) -> dict:
-    """Each input of the card, asked in turn; Enter keeps what the card shows."""
-    answers = {}
-    for element in choice.inputs:
-        label = plain(str(element.get("label") or element.get("title") or element.get("id")))
-        options = element.get("choices") or []
-        if options:
-            label += " (" + " / ".join(str(o.get("value")) for o in options) + ")"
-        elif element.get("type") == "Input.Toggle":
-            label += " (yes / no)"
-        current = element.get("value")
-        typed = await _ask(f"  {label}{f' [{current}]' if current not in (None, '') else ''}: ")
-        answers[element["id"]] = (typed or "").strip() or (current if current is not None else "")
+    """Each input of the card, asked in turn; Enter keeps what the card shows. At an optional choice followed by
+    "or type …", text that is none of the options is taken as the typed alternative, which is then not asked."""
+    answers: dict = {}
+    for index, element in enumerate(choice.inputs):
+        if element["id"] in answers:
+            continue  # typed at the choice before it
+        alternative = _alternative(choice.inputs, index)
+        typed = ((await _ask(_prompt(element, alternative))) or "").strip()
+        current, option = element.get("value"), _option(element, typed) if typed else None
+        if option is not None:
+            typed = option
+        elif typed and alternative is not None:
+            print(f"  {_label(alternative)}: {typed}  (as typed above)")
+            answers[element["id"]], answers[alternative["id"]] = "", typed
+            continue
+        answers[element["id"]] = typed or (current if current is not None else "")
     return answers
 
 

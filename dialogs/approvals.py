@@ -31,6 +31,7 @@ log = structlog.get_logger(__name__)
 REQUEST_COMMANDS = ("request tool", "request a tool", "request approval", "request an ai tool", "new tool request")
 NOTE_INPUT = {"approve_conditions": "conditions", "reject": "reason", "ask": "question"}
 CARD_KEY = "approval:{reference}:card:"
+OPEN_WHERE = "The reference is on the request's card, and in the requester's receipt."
 
 
 async def show_form(turn: Turn, services: Services) -> None:
@@ -132,6 +133,19 @@ async def refresh(turn: Turn, services: Services) -> None:
         turn.respond_with_card(notice_card("Request not found", "This tool request no longer exists."))
         return
     turn.respond_with_card(build_approval_card(request, approver_view=True, refresh_user_ids=mine))
+
+
+async def open_card(turn: Turn, services: Services) -> None:
+    """An approver types "open request REQ-2026-0001" (the route is APPROVERS_ONLY): the request's card again, where
+    they are. The first may be far up a busy channel, or in a terminal chat since restarted. While the request is
+    pending it has the decision buttons (not for the approver who asked for it), and deciding on this copy updates
+    every copy, as on the first; once decided, it shows the decision."""
+    request = await guards.typed_record(turn, services.approvals.get, command="open request", example="REQ-2026-0001",
+                                        noun="tool request", where=OPEN_WHERE)
+    if request is None:
+        return
+    mine = [turn.incoming.user_teams_id] if turn.incoming.user_teams_id else None
+    await turn.show(_card_for(request, turn.incoming.user_id, mine))
 
 
 def _decided_view(request: ApprovalRequest, actor_id: str, action: str) -> dict:

@@ -179,14 +179,10 @@ async def open_card(turn: Turn, services: Services) -> None:
     """A governance member types "open question Q-2026-0001" (the route is GOVERNANCE_ANSWERERS_ONLY): the question's
     card again, with its buttons, where they are. The first card may be far up a busy channel, or in a terminal chat
     that has since been restarted; answering on this copy updates every copy, as answering on the first does."""
-    reference = guards.reference(turn)
-    if not reference:
-        await turn.reply("Type open question and the question's reference, for example: open question Q-2026-0001. "
-                         "The questions report lists the escalations waiting.")
-        return
-    question = await services.questions.by_reference(reference)
+    question = await guards.typed_record(turn, services.questions.by_reference, command="open question",
+                                         example="Q-2026-0001", noun="question passed on",
+                                         where="The questions report lists the escalations waiting.")
     if question is None:
-        await turn.show(notice_card("Question not found", f"No question passed on has the reference {safe(reference)}."))
         return
     mine = [turn.incoming.user_teams_id] if turn.incoming.user_teams_id else None
     await turn.show(build_escalation_card(question, refresh_user_ids=mine))

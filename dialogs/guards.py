@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Awaitable, Callable, TypeVar, Union
 
+from bot.microsoft.approvers import DirectoryUnavailable
 from bot.services import Services
 from bot.settings import Settings
 from bot.turn import Message, Turn
@@ -38,19 +39,25 @@ async def refuse(turn: Turn, services: Services, subject: str, notice: Notice, *
         await turn.reply(notice)
 
 
-QUESTION_REFERENCE = re.compile(r"\bQ-\d{4}-\d{1,6}\b", re.IGNORECASE)
+# A record's reference as people type it: Q- for a question passed on, REQ- a tool request, INC- an incident.
+TYPED_REFERENCE = re.compile(r"\b(?:Q|REQ|INC)-\d{4}-\d{1,6}\b", re.IGNORECASE)
 
 
 def reference(turn: Turn) -> str:
-    """The record a card action names (REQ-, INC- or Q-), or a question's reference typed after a command
-    ("open question Q-2026-0001"); card actions carry no typed argument, so for them it is the data's alone."""
-    typed = QUESTION_REFERENCE.search(turn.argument)
+    """The record a card action names (REQ-, INC- or Q-), or a reference typed after a command ("open request
+    REQ-2026-0001"); card actions carry no typed argument, so for them it is the data's alone."""
+    typed = TYPED_REFERENCE.search(turn.argument)
     return str(turn.incoming.data.get("reference") or (typed.group(0).upper() if typed else ""))[:20]
 
 
 def action(turn: Turn) -> str:
     value = turn.incoming.data.get("action")
     return value if isinstance(value, str) else ""
+
+
+def _attempted(turn: Turn) -> dict:
+    """What a refused member-only turn tried: the card's action, or "open" for the typed "open …" commands."""
+    return {"action": action(turn)[:40] if turn.incoming.is_card_action else "open"}
 
 
 R = TypeVar("R")
@@ -65,19 +72,55 @@ async def named_record(turn: Turn, get: Callable[[str], Awaitable[R | None]], ti
     return found
 
 
+async def typed_record(turn: Turn, get: Callable[[str], Awaitable[R | None]], *, command: str, example: str, noun: str,
+                       where: str) -> R | None:
+    """The record a typed command names ("open request REQ-2026-0001"); None after saying how to name one (and
+    `where` references are found), or that no `noun` has that reference."""
+    name = reference(turn)
+    if not name:
+        await turn.reply(f"Type {command} and the reference, for example: {command} {example}. {where}")
+        return None
+    found = await get(name)
+    if found is None:
+        await turn.show(notice_card("Reference not found", f"No {noun} has the reference {safe(name)}."))
+    return found
+
+
+Membership = Callable[[Services, str], Awaitable[bool]]  # is this user in the role? (may ask a directory)
+
+
+def listed(ids: Callable[[Settings], frozenset[str]]) -> Membership:
+    """A role whose members are listed in the settings (ADMIN_IDS, GOVERNANCE_IDS, …)."""
+    async def is_member(services: Services, user_id: str) -> bool:
+        return user_id in ids(services.settings)
+    return is_member
+
+
+async def is_approver(services: Services, user_id: str) -> bool:
+    """APPROVER_IDS and the members of the Entra ID group APPROVER_GROUP_ID: the check deciding a request makes."""
+    return await services.approvers.is_approver(user_id)
+
+
 @dataclass(frozen=True)
 class RoleGuard:
     """Lets only the members of a role through to the handler; refuses everyone else once, here."""
 
-    members: Callable[[Settings], frozenset[str]]
+    members: Membership
     subject: Callable[[Turn], str | None]  # what was refused; None: not a case for refusing, the handler answers
     notice: Callable[[], Notice]
     detail: Callable[[Turn], dict] = lambda turn: {}
 
     async def __call__(self, turn: Turn, services: Services) -> bool:
         subject = self.subject(turn)
-        if subject is None or turn.incoming.user_id in self.members(services.settings):
+        if subject is None:
             return True
+        try:
+            if await self.members(services, turn.incoming.user_id):
+                return True
+        except DirectoryUnavailable:  # not a refusal: nobody can tell yet whether they may
+            await turn.reply("I couldn't check who may do this just now (the directory did not answer), so nothing "
+                             "was done. Please try again in a minute.")
+            return False
         await refuse(turn, services, subject, self.notice(), detail=self.detail(turn))
         return False
 
@@ -89,14 +132,14 @@ def _registered_purpose(turn: Turn) -> str | None:
 
 
 ADMINS_ONLY = RoleGuard(
-    members=lambda settings: settings.admin_ids,
+    members=listed(lambda settings: settings.admin_ids),
     subject=_registered_purpose,
     detail=lambda turn: {"action": "register"},
     notice=lambda: "Only administrators of this bot can register channels. Ask your Teams or GenAI administrator.",
 )
 
 GOVERNANCE_ONLY = RoleGuard(
-    members=lambda settings: settings.governance_ids,
+    members=listed(lambda settings: settings.governance_ids),
     subject=lambda turn: "report:acknowledgements",
     notice=lambda: Message(
         text="The acknowledgement report is for the GenAI governance team. Did you want to report an incident?",
@@ -106,24 +149,32 @@ GOVERNANCE_ONLY = RoleGuard(
 )
 
 GOVERNANCE_ANSWERERS_ONLY = RoleGuard(
-    members=lambda settings: settings.governance_ids,
+    members=listed(lambda settings: settings.governance_ids),
     subject=lambda turn: f"question:{reference(turn)}",
-    detail=lambda turn: {"action": action(turn)[:40]},
+    detail=_attempted,
     notice=lambda: notice_card("You can't answer this question",
                                "Only members of the GenAI governance team can answer questions passed to them."),
 )
 
 QUESTIONS_REPORT_GOVERNANCE_ONLY = RoleGuard(
-    members=lambda settings: settings.governance_ids,
+    members=listed(lambda settings: settings.governance_ids),
     subject=lambda turn: "report:questions",
     notice=lambda: "The questions report is for the GenAI governance team. Ask me a policy question in your own words, "
                    "or type **help** to see what I can do.",
 )
 
 TRIAGE_MEMBERS_ONLY = RoleGuard(
-    members=lambda settings: settings.governance_ids | settings.security_ids,
+    members=listed(lambda settings: settings.governance_ids | settings.security_ids),
     subject=lambda turn: f"incident:{reference(turn)}",
-    detail=lambda turn: {"action": action(turn)[:40]},
+    detail=_attempted,
     notice=lambda: notice_card("You can't act on incident reports",
                                "Only members of the GenAI governance and IT security teams can triage incidents."),
+)
+
+APPROVERS_ONLY = RoleGuard(
+    members=is_approver,
+    subject=lambda turn: f"approval:{reference(turn)}",
+    detail=_attempted,
+    notice=lambda: notice_card("You can't open tool requests",
+                               "Only the approvers of AI tool requests can open a request's card to decide it."),
 )

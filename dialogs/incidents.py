@@ -163,9 +163,7 @@ async def refresh_triage(turn: Turn, services: Services) -> None:
         if incident is None:
             turn.respond_with_card(notice_card("Incident not found", "This incident report no longer exists."))
             return
-        mine = [incoming.user_teams_id] if incoming.user_teams_id else None
-        turn.respond_with_card(build_triage_card(incident, now=datetime.now(services.settings.zone),
-                                                 dpo_told=await _dpo_told(services, incident), refresh_user_ids=mine))
+        turn.respond_with_card(await _member_card(services, incident, incoming))
         return
     if incident is not None and incident.reporter_id == incoming.user_id:
         turn.respond_with_card(build_reporter_view(incident))
@@ -176,6 +174,24 @@ async def refresh_triage(turn: Turn, services: Services) -> None:
                                     "Only the GenAI governance and IT security teams, and the person who made "
                                     "the report, can see it."),
                         detail={"action": "refresh"}, as_invoke_response=True)
+
+
+async def _member_card(services: Services, incident: Incident, incoming: Incoming) -> dict:
+    """A triage member's own view of the card as it is now: the triage buttons until it is resolved, then a note."""
+    mine = [incoming.user_teams_id] if incoming.user_teams_id else None
+    return build_triage_card(incident, now=datetime.now(services.settings.zone),
+                             dpo_told=await _dpo_told(services, incident), refresh_user_ids=mine)
+
+
+async def open_card(turn: Turn, services: Services) -> None:
+    """A triage member types "open incident INC-2026-0001" (the route is TRIAGE_MEMBERS_ONLY): the incident's card
+    again, where they are, as it is now. The first may be far up a busy channel, or in a terminal chat since
+    restarted; triaging on this copy updates every copy and tells the reporter, as on the first."""
+    incident = await guards.typed_record(turn, services.incidents.get, command="open incident", example="INC-2026-0001",
+                                         noun="incident report",
+                                         where="The reference is on the triage card, and in the reporter's receipt.")
+    if incident is not None:
+        await turn.show(await _member_card(services, incident, turn.incoming))
 
 
 async def _dpos(services: Services) -> list[Recipient]:

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from support.activities import card_action, channel_message, message
-from support.bots import make_settings, running_bot, sqlite_url
+from support.bots import make_settings, refusals, running_bot, sqlite_url, typed_in_own_chat
 from support.connector import posted_to, updated_in
+from support.processes import chat
 from storage.models import ApprovalRequestRow, AuditRow
 
 ADMIN, APP1, APP2, STAFF, OUTSIDER = "aad-admin", "aad-app1", "aad-app2", "aad-staff", "aad-outsider"
@@ -306,3 +307,45 @@ async def test_with_no_approvers_the_receipt_says_the_request_went_nowhere_and_w
         assert ("I couldn't send it to the approvers at the AI Board automatically: nobody there "
                 "can be reached by this bot yet. Nothing you sent was lost. Please email ai-board@testshire.gov.uk quoting REQ-"
                 in receipt)
+
+
+async def test_an_approver_opens_a_pending_request_by_its_reference_and_decides_on_that_copy(bot, connector, submitted):
+    """The first card may be far up the channel (or in a terminal chat since restarted): typing the reference shows
+    it again with the buttons, and deciding there updates the channel's card and tells the requester, as on the first."""
+    shown = await typed_in_own_chat(bot, connector, f"open request {submitted.reference.lower()}", APP1)
+    reject = execute_data(actions_of(shown["attachments"][0]["content"])["Reject"], reason="Use Teams' own transcription.")
+    decided = await invoke(bot, connector, "approval.decide", reject, APP1, conversation_id=f"a:{APP1}")
+    assert "Rejected" in json.dumps(decided) and "actions" not in decided
+    await bot.settled()
+    channel_card = updated_in(connector, GOV)[-1]["attachments"][0]["content"]
+    assert "Rejected" in json.dumps(channel_card) and "refresh" not in channel_card
+    assert submitted.reference in posted_to(connector, "a:staff")[-1]["text"]
+    assert [r.status for r in await rows(bot)] == ["rejected"]
+    assert (await audit_actions(bot)).count("approval.reject") == 1
+
+
+async def test_an_opened_decided_request_shows_its_decision_without_buttons(bot, connector, submitted):
+    approve = execute_data((await approver_buttons(bot, connector, submitted))["Approve"])
+    await invoke(bot, connector, "approval.decide", approve, APP1, channel=True)
+    card = (await typed_in_own_chat(bot, connector, f"open tool request {submitted.reference}", APP2))["attachments"][0]["content"]
+    assert f"**Approved** by User {APP1}" in json.dumps(card)
+    assert "actions" not in card and "refresh" not in card
+
+
+async def test_opening_a_request_by_reference_is_refused_and_audited_for_anyone_else(bot, connector, submitted):
+    for user in (OUTSIDER, STAFF):  # the requester too: the card is the approvers'; theirs is "my requests"
+        shown = json.dumps(await typed_in_own_chat(bot, connector, f"open request {submitted.reference}", user))
+        assert "You can't open tool requests" in shown and "Otter.ai" not in shown
+    assert await refusals(bot) == [(user, f"approval:{submitted.reference}", {"action": "open"}) for user in (OUTSIDER, STAFF)]
+
+
+def test_a_restarted_terminal_chat_decides_a_waiting_request_by_its_reference(tmp_path):
+    """The terminal forgets its cards when it stops; the approver opens the request again by its reference."""
+    db_url, first = f"sqlite:///{tmp_path}/b.db", f"REQ-{datetime.now(timezone.utc).year}-0001"
+    request = ["request tool Gamma", "1", "", "Draft slides for briefings", "public", "Published reports", "Slides",
+               "Internal briefings", "public", ""]
+    chat(db_url, request, "--as", "carol", "--approver", "alice")
+    out = chat(db_url, [f"open request {first}", "1"], "--as", "alice", "--approver", "alice")
+    assert f"AI tool request {first}: Gamma" in out and "[1] Approve\n" in out
+    assert "Approved by alice" in out
+    assert f"Your request {first}" in out.split("── sent to personal local-chat-carol ──")[1]  # carol's 1:1, told

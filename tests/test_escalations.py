@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -399,3 +400,15 @@ def test_a_restarted_terminal_chat_answers_a_waiting_question_by_its_reference(t
     out = chat(db_url, [f"open question {FIRST}", "3", "", ""], "--as", "bob", "--governance", "bob")
     assert "[3] Not covered by the policy" in out and "Status: Not covered by the policy" in out
     assert f"About your question {FIRST}" in out  # the asker's 1:1 reply, delivered to carol's chat
+
+
+@pytest.mark.parametrize("typed", [["7.2"], ["3", ""]])  # a choice is followed by the second prompt (Enter: none)
+def test_the_terminal_chat_takes_a_section_number_or_a_choice_at_the_passage_prompt(tmp_path, typed):
+    """The card offers passages, 'or a section number, or a few words': in the terminal both come one prompt after
+    the other, and a section number typed at the first is the second's answer (not asked again), not a refused choice."""
+    out = chat(f"sqlite:///{tmp_path}/b.db", ["ask a person can I paste a resident's letter into ChatGPT?", "1", *typed],
+               "--as", "bob", "--governance", "bob")
+    offered = dict(re.findall(r"│ (\d)\. (\d+\.\d+) ", out))
+    assert "One of the passages offered (1 / 2 / 3, or type the answer to the next):" in out
+    assert "bob says this passage of the policy answers it" in " ".join(out.split())
+    assert f"chose section {offered.get(typed[0], typed[0])} " in out and "Please choose one of the passages" not in out

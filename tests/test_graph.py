@@ -15,7 +15,7 @@ import trustme
 from cryptography import x509
 
 from support.activities import card_action, message
-from support.bots import make_settings, running_bot
+from support.bots import make_settings, refusals, running_bot
 from support.processes import free_port
 from support.microsoft import APP_ID, GROUP, MEMBER, OTHER_MEMBER, TENANT_ID, token
 
@@ -102,6 +102,18 @@ async def test_when_graph_cannot_be_reached_nothing_changes_and_the_approver_is_
         failed = await bot.services.outbox.entries("failed")
         assert [e.last_error for e in failed] == [
             "no governance channel is registered and no APPROVER_IDS (nor an APPROVER_GROUP_ID with members) are configured"]
+
+
+async def test_when_graph_cannot_be_reached_opening_a_request_asks_to_try_again_and_refuses_nobody(tmp_path, keys, microsoft,
+                                                                                                    connector):
+    nobody = f"https://127.0.0.1:{free_port()}"
+    async with running_bot(secured_settings(tmp_path, keys, microsoft.url, graph_url=nobody)) as bot:
+        await post(bot, connector, card_action(connector, "approval.submit", REQUEST, user=STAFF))
+        [row] = await bot.services.approvals.for_requester(STAFF)
+        await post(bot, connector, message(connector, f"open request {row.reference}", user=MEMBER, conversation_id="a:member"))
+        told = await connector.wait_for_text("couldn't check who may do this just now", conversation="a:member")
+        assert "Please try again in a minute" in told["text"] and "Gamma" not in json.dumps(told)
+        assert await refusals(bot) == []
 
 
 async def test_a_possible_breach_is_emailed_to_the_governance_mailbox_once(tmp_path, keys, microsoft, connector):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
 from support.activities import GOOD_REPORT, card_action, channel_message, message
-from support.bots import make_settings, running_bot
+from support.bots import make_settings, refusals, running_bot, typed_in_own_chat
 from support.connector import posted_to
+from support.processes import chat
 from storage.models import AuditRow, IncidentRow, OutboxRow
 
 ADMIN, GOV, SEC, DPO, STAFF, OUTSIDER = "aad-admin", "aad-gov", "aad-sec", "aad-dpo", "aad-staff", "aad-outsider"
@@ -230,3 +232,59 @@ async def test_cards_name_the_configured_authority(bot, connector):
     assert "Tell the AI Board what you want to use" in json.dumps(request_form)
     for shown in (json.dumps(form), json.dumps(request_form), receipt):
         assert "governance authority" not in shown
+
+
+async def reported(bot, connector) -> str:
+    """A report routed to both teams' channels; its reference, once the cards are out and the log cleared."""
+    await set_up_routing(bot, connector)
+    reference = (await submit(bot, connector, GOOD_REPORT))["value"]["body"][0]["text"].split(": ")[1]
+    await bot.settled()
+    connector.requests.clear()
+    return reference
+
+
+def buttons(shown: dict) -> dict:
+    return {a["title"]: a for a in shown["attachments"][0]["content"].get("actions", [])}
+
+
+async def test_a_triage_member_opens_an_incident_by_its_reference_and_triages_on_that_copy(bot, connector):
+    """The first card may be far up the channel (or in a terminal chat since restarted): typing the reference shows it
+    again with the triage buttons, and acting there updates both channels' cards and tells the reporter."""
+    reference = await reported(bot, connector)
+    shown = await typed_in_own_chat(bot, connector, f"open incident {reference.lower()}", SEC)
+    acknowledge = buttons(shown)["Acknowledge"]["data"]
+    done = await (await bot.post(card_action(connector, "incident.triage", acknowledge, user=SEC,
+                                             conversation_id=f"a:{SEC}"))).json()
+    assert "Acknowledged" in json.dumps(done["value"])
+    await bot.settled()
+    updates = [r for r in connector.requests if r.method == "PUT"]
+    assert sorted(r.path.split("/")[3] for r in updates) == ["19:gov@thread.tacv2", "19:sec@thread.tacv2"]
+    assert "has been acknowledged" in posted_to(connector, "a:staff")[-1]["text"]
+
+
+async def test_an_opened_resolved_incident_shows_its_outcome_without_the_triage_buttons(bot, connector):
+    reference = await reported(bot, connector)
+    resolve = {**buttons(await typed_in_own_chat(bot, connector, f"open incident {reference}", GOV))["Resolve"]["data"],
+               "note": "Summary withdrawn, team briefed."}
+    await bot.post(card_action(connector, "incident.triage", resolve, user=GOV, conversation_id=f"a:{GOV}"))
+    shown = await typed_in_own_chat(bot, connector, f"open incident {reference}", SEC)
+    assert "Summary withdrawn, team briefed." in json.dumps(shown)
+    assert set(buttons(shown)) == {"Add note"}  # as a refreshed resolved card: a note may still be added
+
+
+async def test_opening_an_incident_by_reference_is_refused_and_audited_for_anyone_else(bot, connector):
+    reference = await reported(bot, connector)
+    for user in (OUTSIDER, DPO):  # the DPO is told of a possible breach, but does not triage
+        shown = json.dumps(await typed_in_own_chat(bot, connector, f"open incident {reference}", user))
+        assert "can't act on incident reports" in shown and "Copilot" not in shown
+    assert await refusals(bot) == [(user, f"incident:{reference}", {"action": "open"}) for user in (OUTSIDER, DPO)]
+
+
+def test_a_restarted_terminal_chat_triages_a_waiting_incident_by_its_reference(tmp_path):
+    """The terminal forgets its cards when it stops; the triage member opens the report again by its reference."""
+    db_url, first = f"sqlite:///{tmp_path}/b.db", f"INC-{datetime.now(timezone.utc).year}-0001"
+    chat(db_url, ["report incident", "1", "A summary went to the wrong team", "Copilot", "", "no", "other", "low", "no"],
+         "--as", "carol", "--governance", "bob")
+    out = chat(db_url, [f"open incident {first}", "1", "", ""], "--as", "bob", "--governance", "bob")
+    assert f"AI incident {first}" in out and "[1] Acknowledge" in out and "Status: Acknowledged" in out
+    assert "has been acknowledged by the triage team" in out.split("── sent to personal local-chat-carol ──")[1]

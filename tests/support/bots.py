@@ -18,6 +18,8 @@ from bot.settings import Settings
 from cli.serve import prepare
 from cli.wiring import create_app
 from storage.models import AuditRow
+from support.activities import message
+from support.connector import posted_to
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")  # the test server's admin URL; empty: PostgreSQL tests skip
 
@@ -84,6 +86,18 @@ async def refusals(bot: RunningBot) -> list[tuple[str, str, dict]]:
         rows = await session.execute(select(AuditRow.actor, AuditRow.subject, AuditRow.detail)
                                      .where(AuditRow.action == "role.refused").order_by(AuditRow.id))
         return [tuple(row) for row in rows]
+
+
+async def typed_in_own_chat(bot: RunningBot, connector, text: str, user: str) -> dict:
+    """`user` types `text` in their 1:1 chat with the bot (opened first, the welcome out of the way): the one
+    message the bot sends back."""
+    await bot.post(message(connector, "help", user=user, conversation_id=f"a:{user}"))
+    await bot.settled()
+    before = len(posted_to(connector, f"a:{user}"))
+    await bot.post(message(connector, text, user=user, conversation_id=f"a:{user}"))
+    await bot.settled()
+    [shown] = posted_to(connector, f"a:{user}")[before:]
+    return shown
 
 
 @asynccontextmanager
