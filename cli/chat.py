@@ -252,9 +252,12 @@ def _label(element: dict) -> str:
 
 
 def _option(element: dict, typed: str) -> str | None:
-    """The value of the choice typed (its value, in any case), or None when it is none of them."""
+    """The value of the choice typed (its value or its title as the card shows it, in any case), or None when it is
+    none of them: "Official sensitive" gives official_sensitive."""
+    wanted = " ".join(typed.replace("_", " ").casefold().split())
     return next((str(o.get("value")) for o in element.get("choices") or []
-                 if str(o.get("value")).casefold() == typed.casefold()), None)
+                 if wanted in (" ".join(str(o.get(key)).replace("_", " ").casefold().split()) for key in ("value", "title"))),
+                None)
 
 
 def _alternative(inputs: list[dict], index: int) -> dict | None:

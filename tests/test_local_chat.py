@@ -111,3 +111,11 @@ def test_slash_quit_ends_the_chat_like_quit(tmp_path):
     result = run("chat", env={"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"}, stdin="/quit\nis Claude approved?\n")
     assert result.returncode == 0, result.stderr
     assert "Claude is not on the approved tools list" not in result.stdout and "The policy doesn't cover that" not in result.stdout
+
+
+def test_a_choice_can_be_typed_as_the_card_shows_it(tmp_path):
+    """At a choice prompt, the title the card shows ("Official sensitive", "Procured") is as good as its value."""
+    typed = ["request tool Gamma", "1", "", "Draft slides for briefings", "Official sensitive", "Draft papers",
+             "Slides", "Internal briefings", "PROCURED", ""]
+    out = chat(f"sqlite:///{tmp_path}/b.db", [*typed, "my requests"], "--as", "carol")
+    assert "Request received: REQ-" in out and "Please choose" not in out
