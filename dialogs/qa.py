@@ -49,32 +49,40 @@ class Found:
 
 async def answer_question(turn: Turn, services: Services) -> None:
     question = turn.incoming.text.strip()
-    if not question or is_chatter(question):
-        await turn.reply("Hello! Ask me a question about the GenAI policy in your own words, "
-                         "or type **help** to see what else I can do.")
-        return
-    if asks_about_the_bot(question):
-        await about_me(turn, services)
-        return
-    meant = meant_command(question, (info.command for info in COMMANDS))
-    if meant is not None:
-        await turn.reply(Message(cards=[build_did_you_mean_card(meant)], summary=f"Did you mean {meant}?"))
+    if await _not_about_the_policy(turn, services, question):
         return
     found = await _checked_and_found(turn, services, question)
     if found is None:
         return
     incident = tells_of_an_incident(question)
-    if not found.shown and not found.mentions:
-        settings = services.settings
-        if incident:
-            card = build_incident_prompt_card(question_id=found.question_id, authority_name=settings.genai_authority_name)
-            await turn.reply(Message(cards=[card], summary="That sounds like something to report"))
-            return
-        card = build_not_covered_card(question_id=found.question_id, authority_name=settings.genai_authority_name,
-                                      authority_contact=settings.genai_authority_contact)
-        await turn.reply(Message(cards=[card], summary="The policy doesn't cover that"))
+    if found.shown or found.mentions:
+        await _reply_with_answer(turn, services, found, incident)
         return
-    await _reply_with_answer(turn, services, found, incident)
+    settings = services.settings
+    if incident:
+        card = build_incident_prompt_card(question_id=found.question_id, authority_name=settings.genai_authority_name)
+        await turn.reply(Message(cards=[card], summary="That sounds like something to report"))
+        return
+    card = build_not_covered_card(question_id=found.question_id, authority_name=settings.genai_authority_name,
+                                  authority_contact=settings.genai_authority_contact)
+    await turn.reply(Message(cards=[card], summary="The policy doesn't cover that"))
+
+
+async def _not_about_the_policy(turn: Turn, services: Services, question: str) -> bool:
+    """Answer, without searching or recording anything, a greeting or thanks, a question about the bot itself and a
+    mistyped command; True if it was one of those."""
+    if not question or is_chatter(question):
+        await turn.reply("Hello! Ask me a question about the GenAI policy in your own words, "
+                         "or type **help** to see what else I can do.")
+        return True
+    if asks_about_the_bot(question):
+        await about_me(turn, services)
+        return True
+    meant = meant_command(question, (info.command for info in COMMANDS))
+    if meant is not None:
+        await turn.reply(Message(cards=[build_did_you_mean_card(meant)], summary=f"Did you mean {meant}?"))
+        return True
+    return False
 
 
 async def ask_a_person(turn: Turn, services: Services) -> None:
