@@ -51,14 +51,18 @@ const [url, shots, botUrl, otherRequest] = process.argv.slice(2);
     await page.getByText(/says this passage of the policy answers it/).first().waitFor({ timeout: 20000 });
     await page.screenshot({ path: `${shots}/escalation-answered.png` });
 
-    // Report an incident through the form card.
+    // Tell the bot what happened: the answer offers the incident form, filled in with those words.
     await box.click();
-    await page.keyboard.type('report incident');
+    await page.keyboard.type('I pasted a resident\'s address into Copilot by mistake');
     await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Report it now', exact: true }).last().click();
     const form = page.locator('.ac-adaptiveCard', { hasText: 'Report an AI concern or incident' }).last();
     await form.waitFor({ timeout: 20000 });
-    await form.locator('textarea').first().fill('Copilot put a resident\'s address into a summary sent to the whole team.');
-    await form.getByPlaceholder('e.g. ChatGPT, Copilot, or unknown').fill('Copilot');
+    const told = await form.locator('textarea').first().inputValue();
+    const tool = await form.getByPlaceholder('e.g. ChatGPT, Copilot, or unknown').inputValue();
+    if (told !== 'I pasted a resident\'s address into Copilot by mistake' || !tool.includes('Copilot')) {
+      throw new Error(`the report form was not filled in from the message: ${JSON.stringify([told, tool])}`);
+    }
     await form.getByText('Not sure', { exact: true }).click();
     await form.getByRole('combobox').click();
     await page.getByRole('option', { name: 'Personal or confidential data exposed' }).click();
