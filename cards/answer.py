@@ -87,7 +87,8 @@ def build_answer_actions_card(
     if escalated is None:
         actions.append(_pass_on("Ask the governance team", "Anything to add? (optional)", VERB_ASK_GOVERNANCE,
                                 {"question": question_id}))
-    body = [para("Was this what you needed? Quotes are from the current policy; check the full section before relying on it.", subtle=True)]
+    checking = " Quotes are from the current policy; check the full section before relying on it." if sections else ""
+    body = [para(f"Was this what you needed?{checking}", subtle=True)]
     if tells_of_incident:
         body.insert(0, para(REPORT_IT, color="Attention"))
     if feedback == "helpful":

@@ -175,6 +175,8 @@ async def test_a_message_telling_of_an_incident_offers_the_report_form_filled_in
     sent = await ask(bot, connector, "I pasted a resident's address into ChatGPT", 3)
     card = sent[2]["attachments"][0]["content"]
     assert "If this has happened, please report it now" in json.dumps(card)
+    assert "The policy says" not in sent[2]["text"]  # only the register's verdict: nothing was quoted...
+    assert "Was this what you needed?" in json.dumps(card) and "Quotes are from" not in json.dumps(card)  # ...or claimed
     report = buttons(card)["Report it now"]
     assert report["verb"] == "incident.start"
 
