@@ -123,6 +123,13 @@ class Turn:
         else:
             await self.reply(Message(cards=[card]))
 
+    async def show_below(self, card: dict, *, summary: str, clicked: str) -> None:
+        """Send the card as a new message, also when answering a card action: the card clicked (a list) stays as it
+        is, and its button answers `clicked` (where the new card is)."""
+        await self.reply(Message(cards=[card], summary=summary))
+        if self.incoming.is_card_action:
+            self.respond_with_text(clicked)
+
     def respond_with_card(self, card: dict) -> None:
         """The card that replaces the one clicked (Universal Actions invoke response)."""
         self.invoke_response = {"statusCode": 200, "type": ADAPTIVE_CARD, "value": card}

@@ -93,13 +93,14 @@ def _thread(request: ApprovalRequest, echo: Echo) -> list:
     lines = [para(f"Earlier questions and answers not shown here: {earlier}.", subtle=True)] if earlier else []
     for entry in shown:
         who = echo(entry.get("by"))
-        when = _at(entry)
+        when = entry_time(entry)
         label = "❓ Question from" if entry.get("kind") == "question" else "💬 Answer from"
         lines.append(para(f"{label} {who} ({when}): {echo(entry.get('text'))}", subtle=entry.get("kind") == "answer"))
     return lines
 
 
-def _at(entry: dict) -> str:
+def entry_time(entry: dict) -> str:
+    """When a question or answer on the request was written, for a card (Teams localises it)."""
     try:
         return card_when(datetime.fromisoformat(str(entry.get("at"))))
     except ValueError:

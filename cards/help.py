@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from cards.common import button, card, heading, para, to_dict
 from cards.verbs import VERB_RUN_COMMAND
@@ -29,6 +30,24 @@ COMMANDS: tuple[CommandInfo, ...] = (
 )
 
 
+# What a team's members may also do: on the help card of those members only (dialogs/help.py asks who is which).
+TEAM_COMMANDS: dict[str, tuple[CommandInfo, ...]] = {
+    "approver": (
+        CommandInfo("pending requests", "Requests waiting", "Approvers: the tool requests waiting for a decision, oldest first"),
+        CommandInfo("open request", "Open a request", "Approvers: a request's card again (open request REQ-YYYY-NNNN)"),
+    ),
+    "triage": (
+        CommandInfo("open incidents", "Open incidents", "Triage teams: the incidents not resolved, most urgent first"),
+        CommandInfo("open incident", "Open an incident", "Triage teams: an incident's card again (open incident INC-YYYY-NNNN)"),
+    ),
+    "governance": (
+        CommandInfo("questions", "Questions report", "Governance: what staff asked, and the escalations waiting"),
+        CommandInfo("open question", "Open a question", "Governance: a passed-on question's card again (open question Q-YYYY-NNNN)"),
+        CommandInfo("report", "Acknowledgement report", "Governance: who has acknowledged the current policy"),
+    ),
+}
+
+
 def help_actions(available: set[str]) -> list:
     return [
         button(info.title, VERB_RUN_COMMAND, {"command": info.command})
@@ -37,14 +56,21 @@ def help_actions(available: set[str]) -> list:
     ]
 
 
-def build_help_card(available: set[str] | None = None) -> dict:
+def _lines(commands: Sequence[CommandInfo]) -> str:
+    return "\n".join(f"- **{info.command}**: {info.description}" for info in commands)
+
+
+def build_help_card(available: set[str] | None = None, *, teams: Sequence[str] = ()) -> dict:
+    """`teams`: those the person is a member of (TEAM_COMMANDS' keys), whose commands are listed too."""
     shown = [info for info in COMMANDS if available is None or info.command in available]
-    lines = "\n".join(f"- **{info.command}**: {info.description}" for info in shown)
     body = [
         heading("What I can do"),
         para("Ask me anything about the GenAI policy in your own words, for example *Can I use ChatGPT to draft a letter?*"),
-        para(lines),
+        para(_lines(shown)),
     ]
+    for_team = [info for team in teams for info in TEAM_COMMANDS[team] if available is None or info.command in available]
+    if for_team:
+        body.append(para("**For your team**:\n" + _lines(for_team)))
     actions = help_actions({info.command for info in shown})
     return to_dict(card(body, actions, fallback_text="Commands: " + ", ".join(info.command for info in shown)))
 

@@ -70,6 +70,13 @@ def _incident_form(values: dict, errors: dict, now: datetime, authority_name: st
                         fallback_text="Report an AI incident"))
 
 
+def reporter_shown(incident: Incident, echo: Echo) -> str:
+    """Who reported it, as the triage teams see it: an anonymous report's reporter is not named (the database keeps them)."""
+    if incident.anonymous:
+        return "Anonymous (identity held by the governance leads)"
+    return echo(incident.reporter_name or incident.reporter_id)
+
+
 def _facts(incident: Incident, echo: Echo, *, show_reporter: bool) -> FactSet:
     facts = [
         Fact(title="Reference", value=incident.reference),
@@ -82,8 +89,7 @@ def _facts(incident: Incident, echo: Echo, *, show_reporter: bool) -> FactSet:
         Fact(title="Personal data", value=PERSONAL_DATA[incident.personal_data]),
     ]
     if show_reporter:
-        reporter = "Anonymous (identity held by the governance leads)" if incident.anonymous else echo(incident.reporter_name or incident.reporter_id)
-        facts.append(Fact(title="Reported by", value=reporter))
+        facts.append(Fact(title="Reported by", value=reporter_shown(incident, echo)))
     if incident.assignee_name or incident.assignee_id:
         facts.append(Fact(title="Assigned to", value=echo(incident.assignee_name or incident.assignee_id)))
     if incident.outcome:

@@ -22,12 +22,14 @@ VERB_REQUEST_SUBMIT = "approval.submit"
 VERB_DECIDE = "approval.decide"
 VERB_REFRESH = "approval.refresh"
 VERB_ANSWER = "approval.answer"
+VERB_OPEN_REQUEST = "approval.open"  # a request's card, from the list of those waiting (as "open request REF")
 
 # incidents
 VERB_REPORT_START = "incident.start"  # the report form, filled in from something the person told the bot
 VERB_REPORT_SUBMIT = "incident.submit"
 VERB_TRIAGE = "incident.triage"
 VERB_TRIAGE_REFRESH = "incident.refresh"
+VERB_OPEN_INCIDENT = "incident.open"  # an incident's triage card, from the list of open ones (as "open incident REF")
 
 # acknowledgements
 VERB_ACKNOWLEDGE = "policy.acknowledge"

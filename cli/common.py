@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, AsyncIterator
 
 import typer
@@ -49,6 +50,11 @@ async def open_database(settings: Settings, *, migrate: bool, check_audit_key: b
         yield db
     finally:
         await db.dispose()
+
+
+def utc_iso(at: datetime) -> str:
+    """A time with its zone, e.g. 2026-11-25T21:27:03+00:00 (SQLite hands times back without one; they are UTC)."""
+    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 def audit_trail(db, settings: Settings):

@@ -10,15 +10,10 @@ from typing import Optional
 
 import typer
 
-from cli.common import audit_trail, fail, open_database, settings_or_exit
+from cli.common import audit_trail, fail, open_database, settings_or_exit, utc_iso
 
 
 app = typer.Typer(no_args_is_help=True, help="Reports for the governance team and auditors.")
-
-
-def utc_iso(at: datetime) -> str:
-    """A time with its zone, e.g. 2026-11-25T21:27:03+00:00 (SQLite hands times back without one; they are UTC)."""
-    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 @app.command("acknowledgements")
@@ -97,3 +92,58 @@ def report_questions(
         write_csv(csv_path, report)
         typer.echo(f"wrote the report to {csv_path}", err=True)
     print_report(report)
+
+
+def _waiting(settings, subject: str, csv_path: Path | None, read, write_csv, show) -> None:
+    """`read(db, audit)`: the records waiting, in order, written to `csv_path` if given and shown; the export audited
+    as the other reports are."""
+    async def run():
+        async with open_database(settings, migrate=settings.is_sqlite) as db:
+            audit = audit_trail(db, settings)
+            found = await read(db, audit)
+            await audit.append(f"cli:{getpass.getuser()}", "report.exported", subject,
+                               {"rows": len(found), "file": str(csv_path) if csv_path else None})
+        return found
+
+    found = asyncio.run(run())
+    now = datetime.now(settings.zone)
+    if csv_path:
+        write_csv(csv_path, found, now)
+        typer.echo(f"wrote {len(found)} rows to {csv_path}", err=True)
+    show(found, now)
+
+
+CSV_OPTION = typer.Option(None, "--csv", help="Write one row per item, for a spreadsheet")
+
+
+@app.command("requests")
+def report_requests(csv_path: Optional[Path] = CSV_OPTION) -> None:
+    """Tool requests waiting: for a decision, or for the requester's answer to the approvers' question; oldest first.
+    Read-only (the export itself is audited)."""
+    settings = settings_or_exit()
+    from cli.report_waiting import print_requests, write_requests_csv
+    from domain.approvals import waiting_oldest_first
+    from storage.approvals import ApprovalRepository
+    from storage.outbox import Outbox
+    from storage.tools import ToolRepository
+
+    async def read(db, audit):
+        return waiting_oldest_first(await ApprovalRepository(db, audit, ToolRepository(db, audit), Outbox(db)).pending())
+
+    _waiting(settings, "report:pending-requests", csv_path, read, write_requests_csv, print_requests)
+
+
+@app.command("incidents")
+def report_incidents(csv_path: Optional[Path] = CSV_OPTION) -> None:
+    """Incidents not resolved, most urgent first (severity, then the longest waiting), with the ICO deadline of a
+    possible personal data breach. An anonymous report's reporter is not named. Read-only (the export is audited)."""
+    settings = settings_or_exit()
+    from cli.report_waiting import print_incidents, write_incidents_csv
+    from domain.incidents import most_urgent_first
+    from storage.incidents import IncidentRepository
+    from storage.outbox import Outbox
+
+    async def read(db, audit):
+        return most_urgent_first(await IncidentRepository(db, audit, Outbox(db)).unresolved())
+
+    _waiting(settings, "report:open-incidents", csv_path, read, write_incidents_csv, print_incidents)

@@ -136,16 +136,19 @@ async def refresh(turn: Turn, services: Services) -> None:
 
 
 async def open_card(turn: Turn, services: Services) -> None:
-    """An approver types "open request REQ-2026-0001" (the route is APPROVERS_ONLY): the request's card again, where
-    they are. The first may be far up a busy channel, or in a terminal chat since restarted. While the request is
-    pending it has the decision buttons (not for the approver who asked for it), and deciding on this copy updates
-    every copy, as on the first; once decided, it shows the decision."""
+    """An approver types "open request REQ-2026-0001", or presses its Open button on the list of requests waiting (the
+    route is APPROVERS_ONLY): the request's card again, where they are, below the list. The first may be far up a busy
+    channel, or in a terminal chat since restarted. While the request is pending it has the decision buttons (not for
+    the approver who asked for it), and deciding on this copy updates every copy, as on the first; once decided, it
+    shows the decision."""
     request = await guards.typed_record(turn, services.approvals.get, command="open request", example="REQ-2026-0001",
                                         noun="tool request", where=OPEN_WHERE)
     if request is None:
         return
     mine = [turn.incoming.user_teams_id] if turn.incoming.user_teams_id else None
-    await turn.show(_card_for(request, turn.incoming.user_id, mine))
+    await turn.show_below(_card_for(request, turn.incoming.user_id, mine),
+                          summary=f"AI tool request {request.reference}: {request.tool_name}",
+                          clicked=f"The card of {request.reference} is below.")
 
 
 def _decided_view(request: ApprovalRequest, actor_id: str, action: str) -> dict:

@@ -178,3 +178,17 @@ APPROVERS_ONLY = RoleGuard(
     notice=lambda: notice_card("You can't open tool requests",
                                "Only the approvers of AI tool requests can open a request's card to decide it."),
 )
+
+PENDING_REQUESTS_APPROVERS_ONLY = RoleGuard(
+    members=is_approver,
+    subject=lambda turn: "report:pending-requests",
+    notice=lambda: "The list of tool requests waiting is for the approvers of AI tool requests. To see your own "
+                   "requests, type **my requests**.",
+)
+
+OPEN_INCIDENTS_TRIAGE_ONLY = RoleGuard(
+    members=listed(lambda settings: settings.governance_ids | settings.security_ids),
+    subject=lambda turn: "report:open-incidents",
+    notice=lambda: "The list of open incidents is for the GenAI governance and IT security teams. To report one, "
+                   "type **report incident**; to see your own reports, type **my reports**.",
+)

@@ -184,14 +184,17 @@ async def _member_card(services: Services, incident: Incident, incoming: Incomin
 
 
 async def open_card(turn: Turn, services: Services) -> None:
-    """A triage member types "open incident INC-2026-0001" (the route is TRIAGE_MEMBERS_ONLY): the incident's card
-    again, where they are, as it is now. The first may be far up a busy channel, or in a terminal chat since
-    restarted; triaging on this copy updates every copy and tells the reporter, as on the first."""
+    """A triage member types "open incident INC-2026-0001", or presses its Open button on the list of open incidents
+    (the route is TRIAGE_MEMBERS_ONLY): the incident's card again, where they are, as it is now, below the list. The
+    first may be far up a busy channel, or in a terminal chat since restarted; triaging on this copy updates every
+    copy and tells the reporter, as on the first."""
     incident = await guards.typed_record(turn, services.incidents.get, command="open incident", example="INC-2026-0001",
                                          noun="incident report",
                                          where="The reference is on the triage card, and in the reporter's receipt.")
     if incident is not None:
-        await turn.show(await _member_card(services, incident, turn.incoming))
+        await turn.show_below(await _member_card(services, incident, turn.incoming),
+                              summary=f"AI incident {incident.reference}",
+                              clicked=f"The triage card of {incident.reference} is below.")
 
 
 async def _dpos(services: Services) -> list[Recipient]:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from bot.router import Route, Router
 from cards import verbs as v
-from dialogs import acknowledge, admin, approvals, escalations, incidents, qa, questions_report, reminders, sections, tools, welcome
+from dialogs import (
+    acknowledge, admin, approvals, escalations, incidents, qa, questions_report, reminders, sections, tools, waiting, welcome,
+)
 from dialogs.guards import (
-    ADMINS_ONLY, APPROVERS_ONLY, GOVERNANCE_ANSWERERS_ONLY, GOVERNANCE_ONLY, QUESTIONS_REPORT_GOVERNANCE_ONLY, TRIAGE_MEMBERS_ONLY,
+    ADMINS_ONLY, APPROVERS_ONLY, GOVERNANCE_ANSWERERS_ONLY, GOVERNANCE_ONLY, OPEN_INCIDENTS_TRIAGE_ONLY,
+    PENDING_REQUESTS_APPROVERS_ONLY, QUESTIONS_REPORT_GOVERNANCE_ONLY, TRIAGE_MEMBERS_ONLY,
 )
 from dialogs import help as help_dialog
 
@@ -26,14 +29,16 @@ ROUTES = (
     Route("approval.mine",    approvals.my_requests,         commands=("my requests", "my tool requests", "my request")),
     Route("approval.refresh", approvals.refresh,             verbs=(v.VERB_REFRESH,)),
     Route("approval.decide",  approvals.decide_request,      verbs=(v.VERB_DECIDE,)),
-    Route("approval.open",    approvals.open_card,           commands=("open request", "open tool request"), guard=APPROVERS_ONLY),
+    Route("approval.open",    approvals.open_card,           commands=("open request", "open tool request"), verbs=(v.VERB_OPEN_REQUEST,), guard=APPROVERS_ONLY),
+    Route("approval.waiting", waiting.pending_requests,      exact=("pending requests", "waiting requests", "requests", "requests waiting", "open requests", "tool requests"), guard=PENDING_REQUESTS_APPROVERS_ONLY),
     Route("approval.answer",  approvals.answer_question,     verbs=(v.VERB_ANSWER,)),
     Route("incident.form",    incidents.show_form,           commands=("report incident", "report an incident", "report a concern", "report a breach"), verbs=(v.VERB_REPORT_START,)),
     Route("incident.submit",  incidents.submit_report,       verbs=(v.VERB_REPORT_SUBMIT,)),
     Route("incident.mine",    incidents.my_reports,          commands=("my reports", "my incidents", "my report")),
     Route("incident.triage",  incidents.triage,              verbs=(v.VERB_TRIAGE,), guard=TRIAGE_MEMBERS_ONLY),
     Route("incident.refresh", incidents.refresh_triage,      verbs=(v.VERB_TRIAGE_REFRESH,)),
-    Route("incident.open",    incidents.open_card,           commands=("open incident",), guard=TRIAGE_MEMBERS_ONLY),
+    Route("incident.open",    incidents.open_card,           commands=("open incident",), verbs=(v.VERB_OPEN_INCIDENT,), guard=TRIAGE_MEMBERS_ONLY),
+    Route("incident.waiting", waiting.open_incidents,        exact=("open incidents", "incidents", "pending incidents", "incidents waiting", "incident list"), guard=OPEN_INCIDENTS_TRIAGE_ONLY),
     Route("ack.show",         acknowledge.show_acknowledge,  commands=("acknowledge", "acknowledge policy", "acknowledge the policy")),
     Route("ack.record",       acknowledge.acknowledge,       verbs=(v.VERB_ACKNOWLEDGE,)),
     Route("ack.read",         acknowledge.read_policy,       exact=("policy", "read policy", "read the policy", "show policy"), verbs=(v.VERB_READ,)),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
+from typing import Iterable
 from urllib.parse import urlsplit
 
 from domain.forms import text as _text
-from domain.records import RequestForm
+from domain.records import ApprovalRequest, RequestForm
 
 DATA_CLASSIFICATIONS = {
     "public": "Public information",
@@ -153,6 +154,12 @@ def decide(status: str, action: str, note: object) -> Decision:
     if len(text) > LIMITS["note"]:
         raise DecisionRefused(f"Please keep this under {LIMITS['note']} characters.")
     return Decision(action, ACTIONS[action], text or None)
+
+
+def waiting_oldest_first(requests: Iterable[ApprovalRequest]) -> list[ApprovalRequest]:
+    """The requests not decided yet (waiting for a decision, or for the requester's answer to the approvers'
+    question), the longest waiting first."""
+    return sorted((r for r in requests if r.status == "pending"), key=lambda r: (r.requested_at, r.reference))
 
 
 def review_due(decided_on: date, months: int = REVIEW_MONTHS) -> date:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Iterable
 
 from domain.forms import text as _text
-from domain.records import IncidentForm
+from domain.records import Incident, IncidentForm
 
 PERSONAL_DATA = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
 CATEGORIES = {
@@ -19,6 +20,7 @@ CATEGORIES = {
     "other": "Other",
 }
 SEVERITIES = {"low": "Low", "medium": "Medium", "high": "High"}
+MOST_SEVERE_FIRST = ("high", "medium", "low")
 STATUSES = {"new": "New", "acknowledged": "Acknowledged", "in_progress": "In progress", "resolved": "Resolved"}
 BREACH_NOTIFICATION_HOURS = 72
 # An on/off switch (a card's Toggle sends "true"/"false"; the terminal chat lets people type): only clear answers.
@@ -96,6 +98,12 @@ def time_left(deadline: datetime, now: datetime) -> str:
         return "the deadline has passed"
     hours, minutes = int(seconds // 3600), int(seconds % 3600 // 60)
     return f"{hours} h {minutes} min left"
+
+
+def most_urgent_first(incidents: Iterable[Incident]) -> list[Incident]:
+    """The incidents not resolved yet, the most severe first and, within a severity, the longest waiting."""
+    return sorted((i for i in incidents if i.status != "resolved"),
+                  key=lambda i: (MOST_SEVERE_FIRST.index(i.severity), i.reported_at, i.reference))
 
 
 class TriageRefused(ValueError):

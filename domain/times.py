@@ -9,7 +9,7 @@ draws text (the terminal chat). The zone is always passed in.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TYPED = "%Y-%m-%d %H:%M"  # what the incident form shows and takes back
@@ -42,6 +42,25 @@ def shown_with_zone(at: datetime, zone: tzinfo) -> str:
 
 def typed(at: datetime, zone: tzinfo) -> str:
     return at.astimezone(zone).strftime(TYPED)
+
+
+def working_days(start: datetime, end: datetime, zone: tzinfo) -> int:
+    """Working days (Monday to Friday) from `start` to `end`, counting the days they fall on in `zone`: a request made
+    on Friday and looked at on Monday has waited one. Bank holidays are not known, so they count."""
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    if last <= first:
+        return 0
+    weeks, rest = divmod((last - first).days, 7)
+    return weeks * 5 + sum((first + timedelta(days=weeks * 7 + n)).weekday() < 5 for n in range(1, rest + 1))
+
+
+def waited(start: datetime, now: datetime) -> str:
+    """How long something has waited, in working days in `now`'s zone: "since today", "1 working day", "6 working days"."""
+    zone = now.tzinfo or timezone.utc
+    days = working_days(start, now, zone)
+    if days == 0 and start.astimezone(zone).date() == now.astimezone(zone).date():
+        return "since today"
+    return f"{days} working day{'s' if days != 1 else ''}"
 
 
 def _rfc3339(at: datetime) -> str:

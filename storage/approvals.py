@@ -83,6 +83,13 @@ class ApprovalRepository:
                                          .order_by(ApprovalRequestRow.id.desc()))
             return [_request(row) for row in rows.scalars()]
 
+    async def pending(self) -> list[ApprovalRequest]:
+        """Every request not decided yet, in the order they were made."""
+        async with self._db.sessions() as session:
+            rows = await session.execute(select(ApprovalRequestRow).where(ApprovalRequestRow.status == "pending")
+                                         .order_by(ApprovalRequestRow.id))
+            return [_request(row) for row in rows.scalars()]
+
     @asynccontextmanager
     async def decide(self, reference: str, *, version: int, decision: Decision, actor_id: str,
                      actor_name: str | None) -> AsyncIterator[Change[ApprovalRequest]]:

@@ -76,6 +76,12 @@ class IncidentRepository:
             )
             return [_incident(row) for row in rows.scalars()]
 
+    async def unresolved(self) -> list[Incident]:
+        """Every incident not resolved yet, in the order they were reported."""
+        async with self._db.sessions() as session:
+            rows = await session.execute(select(IncidentRow).where(IncidentRow.status != "resolved").order_by(IncidentRow.id))
+            return [_incident(row) for row in rows.scalars()]
+
     @asynccontextmanager
     async def change(
         self, reference: str, *, version: int, changes: dict, actor_id: str, actor_name: str | None, action: str,

@@ -20,6 +20,7 @@ import cards.help
 import cards.incident
 import cards.questions
 import cards.tools
+import cards.waiting
 from cards.routing import Route
 import cards.welcome
 from support.activities import card_action, channel_message, message
@@ -267,7 +268,7 @@ WORST_CASES = {
     cards.escalation.build_already_passed_on_card: [dict(question=question_at_worst("answer"))],
     cards.escalation.build_response_text: [dict(question=question_at_worst(status), authority_name=SETTING)
                                            for status in ("passage", "answer", "not_covered", "not_policy")],
-    cards.help.build_help_card: [dict(available=None)],
+    cards.help.build_help_card: [dict(available=None, teams=("approver", "triage", "governance"))],
     cards.help.build_did_you_mean_card: [dict(command=worst(100))],
     cards.incident.build_incident_form_card: [dict(values=INCIDENT_FORM, errors={k: worst(300) for k in INCIDENT_FORM},
                                                    authority_name=SETTING,
@@ -287,6 +288,11 @@ WORST_CASES = {
         unanswered=[QuestionGroup(worst(2000), 10**6, NOW)] * 5000, not_helpful=[QuestionGroup(worst(2000), 10**6, NOW)] * 5000,
         waiting=[WaitingEscalation(10**9, worst(2000), NOW, 10**4)] * 5000, answered_without_person=10**8))],
     cards.tools.build_tools_card: [dict(tools=TOOLS), dict(tools=MIXED_TOOLS)],
+    cards.waiting.build_pending_requests_card: [dict(requests=[request_at_worst()] * 300, now=NOW),
+                                                dict(requests=[], now=NOW)],
+    cards.waiting.build_open_incidents_card: [dict(incidents=[incident_at_worst(anonymous=n % 2 == 0) for n in range(300)],
+                                                   now=NOW),
+                                              dict(incidents=[], now=NOW)],
     cards.welcome.build_welcome_card: [dict(org_name=SETTING, authority_name=SETTING, authority_contact=SETTING,
                                             commands={"help", "tools", "request tool", "my requests", "report incident",
                                                       "my reports", "acknowledge", "my status", "policy"})],
@@ -299,7 +305,7 @@ NOT_FOR_TEAMS = {cards.incident.build_breach_email}
 
 def test_every_builder_has_a_worst_case_here():
     builders = {function for module in (cards.acknowledge, cards.answer, cards.approval, cards.escalation, cards.help,
-                                        cards.incident, cards.questions, cards.tools, cards.welcome)
+                                        cards.incident, cards.questions, cards.tools, cards.waiting, cards.welcome)
                 for name, function in inspect.getmembers(module, inspect.isfunction)
                 if name.startswith("build_") and function.__module__ == module.__name__}
     assert builders == set(WORST_CASES) | NOT_FOR_TEAMS
