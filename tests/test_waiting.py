@@ -117,7 +117,7 @@ async def test_the_open_button_brings_the_requests_card_below_the_list_and_decid
     decided = await clicked(bot, connector, approve["verb"], approve, APP1)
     assert "**Approved** by User aad-app1" in json.dumps(decided)
     assert (await bot.services.approvals.get(reference)).status == "approved"
-    empty = json.dumps(await typed_in_own_chat(bot, connector, "requests", APP1))
+    empty = json.dumps(await typed_in_own_chat(bot, connector, "pending requests", APP1))
     assert "Nothing is waiting for a decision" in empty
 
 
@@ -163,7 +163,7 @@ async def test_open_incidents_are_most_urgent_first_without_the_resolved_and_kee
 
 async def test_the_open_button_brings_the_triage_card_and_triaging_there_tells_the_reporter(bot, connector):
     reference = await report(bot, connector, STAFF)
-    [button] = open_buttons(card_of(await typed_in_own_chat(bot, connector, "incidents", SEC)))
+    [button] = open_buttons(card_of(await typed_in_own_chat(bot, connector, "open incidents", SEC)))
     before = len(posted_to(connector, f"a:{SEC}"))
     assert await clicked(bot, connector, button["verb"], button["data"], SEC) == f"The triage card of {reference} is below."
     await bot.settled()
