@@ -42,9 +42,7 @@ async def show_form(turn: Turn, services: Services) -> None:
         tool = turn.argument
     card = build_request_form_card({"tool_name": tool[:LIMITS["tool_name"]]} if tool else None,
                                    authority_name=services.settings.genai_authority_name)
-    await turn.reply(Message(cards=[card], summary="Request approval for an AI tool"))
-    if incoming.is_card_action:
-        turn.respond_with_text("The request form is below.")
+    await turn.show_below(card, summary="Request approval for an AI tool", clicked="The request form is below.")
 
 
 async def _approvers(services: Services) -> tuple[list[Recipient], list[str]]:

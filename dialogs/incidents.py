@@ -40,9 +40,7 @@ async def show_form(turn: Turn, services: Services) -> None:
     if turn.argument:
         values["tool_name"] = turn.argument[:LIMITS["tool_name"]]
     card = build_incident_form_card(values or None, now=now, authority_name=services.settings.genai_authority_name)
-    await turn.reply(Message(cards=[card], summary="Report an AI incident"))
-    if turn.incoming.is_card_action:
-        turn.respond_with_text("The report form is below.")
+    await turn.show_below(card, summary="Report an AI incident", clicked="The report form is below.")
 
 
 async def _told_before(turn: Turn, services: Services) -> dict:
