@@ -46,7 +46,11 @@ def _questions_card(report: QuestionsReport, echo: Echo) -> dict:
              or "None yet."),
         *_groups("Not answered", report.unanswered, echo),
         *_groups("Rated not helpful", report.not_helpful, echo),
+        *_groups("Answered, but unsure", report.unsure, echo),
     ]
+    if report.unsure:
+        body.append(para("Those answers told the asker they might not fit. Pairing the right passage with one "
+                         "(policy-bot qa teach) makes later questions worded like it find that passage.", subtle=True))
     if report.waiting:
         shown, _ = echo.first(report.waiting[:LISTED])
         body.append(para("**Escalations waiting**, oldest first:"))

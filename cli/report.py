@@ -73,6 +73,7 @@ def report_questions(
     escalations waiting. Question text is shown redacted, as it is stored."""
     settings = settings_or_exit()
     start = _since(since)
+    from domain.policy_search import tentative_below
     from domain.question_report import build_report
     from storage.question_log import QuestionLog
 
@@ -80,7 +81,7 @@ def report_questions(
         async with open_database(settings, migrate=settings.is_sqlite) as db:
             log = QuestionLog(db)
             report = build_report(await log.asked_since(start), await log.escalations_waiting(), since=start,
-                                  now=datetime.now(timezone.utc))
+                                  now=datetime.now(timezone.utc), unsure_below=tentative_below())
             await audit_trail(db, settings).append(f"cli:{getpass.getuser()}", "report.exported", "report:questions",
                                                    {"questions": report.total, "file": str(csv_path) if csv_path else None})
         return report

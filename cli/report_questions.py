@@ -35,6 +35,7 @@ def print_report(report: QuestionsReport) -> None:
         typer.echo("  none yet")
     _groups("Not answered", report.unanswered)
     _groups("Rated not helpful", report.not_helpful)
+    _groups("Answered, but unsure (the answer said so; pair the right passage with policy-bot qa teach)", report.unsure)
     typer.echo(f"\nEscalations waiting: {len(report.waiting)}")
     for waiting in report.waiting:
         typer.echo(f"  {waiting.named}, {waiting.age_days} day(s): \u201c{waiting.wording}\u201d")
@@ -48,6 +49,7 @@ def write_csv(path: Path, report: QuestionsReport) -> None:
     rows += [("section", section, count, title) for section, title, count in report.sections]
     rows += [("not_answered", g.wording, g.count, f"{g.last_asked:%Y-%m-%d}") for g in report.unanswered]
     rows += [("not_helpful", g.wording, g.count, f"{g.last_asked:%Y-%m-%d}") for g in report.not_helpful]
+    rows += [("answered_unsure", g.wording, g.count, f"{g.last_asked:%Y-%m-%d}") for g in report.unsure]
     rows += [("escalation_waiting", w.wording, w.age_days, w.named) for w in report.waiting]
     try:
         with path.open("w", newline="", encoding="utf-8") as handle:

@@ -199,6 +199,11 @@ class SearchResult:
 TENTATIVE_MARGIN = 0.05
 
 
+def tentative_below(settings: RankerSettings | None = None) -> float:
+    """The best passage's score under which an answer is tentative, with these settings (the engine's by default)."""
+    return (settings or load_settings()).answer_threshold + TENTATIVE_MARGIN
+
+
 SHOWN_LIMIT = 500
 SHOWN_RATIO = 0.45  # quote a further passage only if it scores at least this share of the best
 

@@ -58,9 +58,19 @@ def most_cited(questions: Sequence[QuestionRecord], limit: int = 10) -> list[tup
     return [(section, titles.get(section, ""), n) for section, n in counts.most_common(limit)]
 
 
+def unsure(question: QuestionRecord, below: float) -> bool:
+    """Answered, but its best passage scored under `below` (the search's threshold plus its tentative margin), so the
+    answer said it might not fit: where pairing the right passage (`policy-bot qa teach`) helps most."""
+    if not question.answered or not question.passages:
+        return False
+    score = question.passages[0].get("score")
+    return isinstance(score, (int, float)) and score < below
+
+
 def build_report(questions: Sequence[QuestionRecord], waiting: Sequence[QuestionRecord], *,
-                 since: datetime | None, now: datetime) -> QuestionsReport:
-    """`questions`: those asked since `since`; `waiting`: escalations no one has answered yet."""
+                 since: datetime | None, now: datetime, unsure_below: float = 0.0) -> QuestionsReport:
+    """`questions`: those asked since `since`; `waiting`: escalations no one has answered yet; `unsure_below`: the
+    best passage's score under which an answer was tentative (domain.policy_search.tentative_below)."""
     first = min((_utc(q.asked_at) for q in questions), default=now)
     start = (since or first).date()
     return QuestionsReport(
@@ -73,4 +83,5 @@ def build_report(questions: Sequence[QuestionRecord], waiting: Sequence[Question
                                            q.reference or "")
                         for q in waiting if q.escalated_at is not None), key=lambda w: w.escalated_at),
         answered_without_person=sum(q.answered and q.escalated_at is None for q in questions),
+        unsure=group_similar([q for q in questions if unsure(q, unsure_below)]),
     )

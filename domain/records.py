@@ -279,6 +279,7 @@ class QuestionsReport:
     not_helpful: list  # QuestionGroup, most frequent first
     waiting: list  # WaitingEscalation, oldest first
     answered_without_person: int  # answered, and not passed to the governance team
+    unsure: list = field(default_factory=list)  # QuestionGroup: answered, but the best passage only just cleared the bar
 
     @property
     def share_without_person(self) -> float:

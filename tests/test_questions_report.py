@@ -105,6 +105,27 @@ async def test_report_questions_prints_and_writes_every_figure_redacted(bot, con
     assert "jane.doe" not in out.read_text(encoding="utf-8")
 
 
+async def test_answers_that_said_they_might_not_fit_are_listed_for_teaching(bot, connector, tmp_path):
+    index = (await bot.services.library.current()).index
+    unsure, sure = "Can the AI decide if someone gets housing benefit?", "Can I use AI to screen job applications?"
+    assert index.search(unsure).tentative and not index.search(sure).tentative
+    for text in ("hello", unsure, sure):
+        await ask(bot, connector, text)
+    card = json.dumps((await governance_says(bot, connector, "questions", GOV))["attachments"][0]["content"],
+                      ensure_ascii=False)
+    assert "Answered, but unsure** (1, grouped" in card and f"1× “{unsure}”" in card and "screen job" not in card
+
+    out = tmp_path / "questions.csv"
+    process = await asyncio.create_subprocess_exec(
+        str(BIN), "report", "questions", "--csv", str(out), env={**os.environ, "DATABASE_URL": bot.database_url},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    stdout, stderr = (part.decode() for part in await process.communicate())
+    assert process.returncode == 0, stderr
+    assert "Answered, but unsure" in stdout
+    rows = {(r["kind"], r["item"], r["count"]) for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert ("answered_unsure", unsure, "1") in rows and not any(item == sure for _, item, _ in rows)
+
+
 def test_report_questions_refuses_a_date_it_cannot_read(tmp_path):
     result = CliRunner().invoke(app, ["report", "questions", "--since", "last tuesday"],
                                 env={"DATABASE_URL": f"sqlite:///{tmp_path}/b.db"})
