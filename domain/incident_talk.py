@@ -23,6 +23,11 @@ _MOVED = (r"pasted|put|entered|uploaded|typed|shared|copied|sent|leaked|gave|fed
           r"emailed|submitted|exposed|disclosed|forwarded|included|added|recorded|transcribed|"
           r"pasting|putting|entering|uploading|typing|sharing|copying|sending|feeding|inputting|posting|emailing")
 _DONE = re.compile(rf"\b(?:{_WHO}) {_HOW}(?:{_MOVED})\b")
+# A tool that moved something where it should not go: "Copilot put a resident's address into a summary sent to the
+# whole team". Fewer verbs: a tool that "gave" or "typed" something is answering, not leaking.
+_TOOLS = r"it|the ai|the tool|the bot|the chatbot|the assistant|ai|copilot|chatgpt|gemini|claude|the app"
+_TOOL_DONE = re.compile(rf"\b(?:{_TOOLS}) {_HOW}(?:put|added|included|shared|sent|leaked|exposed|disclosed|posted|"
+                        rf"emailed|forwarded|published|uploaded)\b")
 # A tool doing something it should not: "Copilot showed me another team's files", "it made up a case".
 _TOOL_DID = re.compile(r"\b(?:showed me|has shown me|let me see|gave me access|revealed|exposed|leaked|made up|invented|"
                        r"fabricated|hallucinated)\b")
@@ -51,6 +56,6 @@ def tells_of_an_incident(text: str) -> bool:
     plain = _plain(text)
     if any(not _supposed(plain, m.start()) for m in _DONE.finditer(plain)):
         return True
-    if any(not _supposed(plain, m.start()) for m in _TOOL_DID.finditer(plain)):
+    if any(not _supposed(plain, m.start()) for m in (*_TOOL_DONE.finditer(plain), *_TOOL_DID.finditer(plain))):
         return True
     return any(not _supposed(plain, m.start()) for m in _MISHAP.finditer(plain))

@@ -18,12 +18,13 @@ INCIDENTS = ["I pasted a resident's address into ChatGPT", "i accidentally put s
              "copilot showed me another team's confidential files", "I think I've uploaded a confidential report to Gemini",
              "my colleague has been putting case notes into chatgpt", "Yesterday I typed a child's name into ChatGPT, what should I do?",
              "ChatGPT made up a court case and I used it in a report", "we uploaded the budget to claude by mistake",
-             "i think i breached the policy"]
+             "i think i breached the policy", "Copilot put a resident's address into a summary sent to the whole team"]
 SUPPOSITIONS = ["can I paste a resident's address into ChatGPT?", "what if I upload a spreadsheet to copilot",
                 "should I have shared the output with my manager", "is it ok to paste minutes into copilot",
                 "what counts as a data breach", "am I allowed to enter names into copilot",
                 "what happens if i put personal data in chatgpt", "could someone else end up seeing what i typed into the chatbot?",
-                "before I paste anything, what do I check", "I want to use copilot for minutes, is that allowed?"]
+                "before I paste anything, what do I check", "I want to use copilot for minutes, is that allowed?",
+                "can copilot put actions into my calendar", "does chatgpt keep what is typed into it"]
 
 
 @pytest.mark.parametrize("text", ABOUT_THE_BOT)
