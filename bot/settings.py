@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain import EXAMPLE_POLICY_PATH
-from domain.times import zone_named
+from domain.times import bank_holidays, zone_named
 
 IdList = Annotated[frozenset[str], NoDecode]
 
@@ -141,6 +142,12 @@ class Settings(BaseSettings):
     reminders_weekly: bool = Field(False, validation_alias=AliasChoices("REMINDERS_WEEKLY", "reminders_weekly"))
     # The organisation's time zone (IANA name): people see times in it, and the times they type are read in it.
     timezone: str = Field("Europe/London", validation_alias=AliasChoices("TIMEZONE", "timezone"))
+    # Bank holidays that are not working days (domain.times.BANK_HOLIDAY_REGIONS), and the working days the governance
+    # authority aims to decide a tool request in (policy 7.3; 0 for none): the approvers' list marks those past it.
+    bank_holidays: Literal["england-and-wales", "scotland", "northern-ireland", "none"] = Field(
+        "england-and-wales", validation_alias=AliasChoices("BANK_HOLIDAYS", "bank_holidays"))
+    request_target_days: int = Field(10, ge=0, le=365, validation_alias=AliasChoices("REQUEST_TARGET_DAYS",
+                                                                                      "request_target_days"))
     connector_timeout: float = Field(15.0, gt=0, validation_alias=AliasChoices("CONNECTOR_TIMEOUT_SECONDS", "connector_timeout"))
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
@@ -249,6 +256,10 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The organisation's time zone: times are shown to people in it, and typed times read in it."""
         return ZoneInfo(self.timezone)
+
+    def holidays_around(self, now: datetime) -> frozenset[date]:
+        """BANK_HOLIDAYS' dates from two years before `now` to the year after: enough for anything still waiting."""
+        return bank_holidays(self.bank_holidays, now.year - 2, now.year + 1)
 
     @property
     def is_sqlite(self) -> bool:

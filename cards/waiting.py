@@ -4,7 +4,7 @@ item, in the order domain/ decides, each with a button that opens its card as `o
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Sequence
 
 from microsoft_teams.cards import ActionSet, Container, TextBlock
@@ -17,75 +17,85 @@ from cards.verbs import VERB_OPEN_INCIDENT, VERB_OPEN_REQUEST
 from domain.approvals import DATA_CLASSIFICATIONS
 from domain.incidents import CATEGORIES, SEVERITIES, STATUSES, notification_deadline, possible_breach, time_left
 from domain.records import ApprovalRequest, Incident
-from domain.times import card_day, card_when, waited
+from domain.times import Waited, card_day, card_when
 
 LISTED = 20  # items shown in full, each with its button
 NAMED = 100  # of the rest, how many references are listed, to type after "open request" / "open incident"
 
 
-def build_pending_requests_card(*, requests: Sequence[ApprovalRequest], now: datetime) -> dict:
+def build_pending_requests_card(*, requests: Sequence[ApprovalRequest], now: datetime,
+                                holidays: frozenset[date] = frozenset(), target_days: int = 0) -> dict:
     """`requests`: those not decided yet, oldest first (domain.approvals.waiting_oldest_first); `now` in the
-    organisation's zone, where working days are counted."""
+    organisation's zone, where working days are counted, less `holidays`; those waiting longer than `target_days`
+    (policy 7.3's aim, 0 for none) are marked."""
     if not requests:
         return notice_card("Tool requests waiting", "Nothing is waiting for a decision: every tool request has been decided.")
-    return fit(lambda echo: _requests_card(requests, now, echo))
+    return fit(lambda echo: _requests_card(requests, Waited(now, holidays, target_days), echo))
 
 
-def _requests_card(requests: Sequence[ApprovalRequest], now: datetime, echo: Echo) -> dict:
+def _requests_card(requests: Sequence[ApprovalRequest], as_of: Waited, echo: Echo) -> dict:
+    now = as_of.now
     answers = sum(r.open_question is not None for r in requests)
     shown, _ = echo.first(requests[:LISTED])
     body = [
         heading(f"Tool requests waiting: {len(requests)}"),
         para(f"{len(requests) - answers} for a decision" + (f", {answers} for the requester's answer to a question" if answers
              else "") + f". Oldest first, as of {card_when(now)}.", subtle=True),
-        *(_request_item(request, now, echo) for request in shown),
+        *(_request_item(request, as_of, echo) for request in shown),
         *_the_rest([r.reference for r in requests[len(shown):]], "open request"),
         _footer("policy-bot report requests"),
     ]
     return to_dict(card(body, fallback_text=f"Tool requests waiting: {len(requests)}"))
 
 
-def _request_item(request: ApprovalRequest, now: datetime, echo: Echo) -> Container:
+def _request_item(request: ApprovalRequest, as_of: Waited, echo: Echo) -> Container:
     ref = request.reference
     question = request.open_question
     status = (f"waiting for the requester's answer to the question of {entry_time(question)}" if question
               else "waiting for a decision")
-    return _item([
+    lines = [
         para(f"**{ref}** · {echo(request.tool_name, kept_with=ref)} · asked by "
              f"{echo(request.requester_name or request.requester_id, kept_with=ref)}"),
-        para(f"Asked {card_day(request.requested_at)} ({waited(request.requested_at, now)}) · "
+        para(f"Asked {card_day(request.requested_at)} ({as_of.since(request.requested_at)}) · "
              f"{DATA_CLASSIFICATIONS[request.data_classification]} · {status}", subtle=True, spacing="None"),
-    ], button(f"Open {ref}", VERB_OPEN_REQUEST, {"reference": ref, "action": "open"}))
+    ]
+    if as_of.past_target(request.requested_at):
+        lines.append(para(f"Past the {as_of.target_days}-working-day target for a decision (policy 7.3).",
+                          color="Attention", spacing="None"))
+    return _item(lines, button(f"Open {ref}", VERB_OPEN_REQUEST, {"reference": ref, "action": "open"}))
 
 
-def build_open_incidents_card(*, incidents: Sequence[Incident], now: datetime) -> dict:
+def build_open_incidents_card(*, incidents: Sequence[Incident], now: datetime,
+                              holidays: frozenset[date] = frozenset()) -> dict:
     """`incidents`: those not resolved, most urgent first (domain.incidents.most_urgent_first); `now` in the
-    organisation's zone."""
+    organisation's zone, where working days are counted, less `holidays`."""
     if not incidents:
         return notice_card("Open incidents", "No incident is open: every report has been resolved.")
-    return fit(lambda echo: _incidents_card(incidents, now, echo))
+    return fit(lambda echo: _incidents_card(incidents, Waited(now, holidays), echo))
 
 
-def _incidents_card(incidents: Sequence[Incident], now: datetime, echo: Echo) -> dict:
+def _incidents_card(incidents: Sequence[Incident], as_of: Waited, echo: Echo) -> dict:
+    now = as_of.now
     shown, _ = echo.first(incidents[:LISTED])
     body = [
         heading(f"Open incidents: {len(incidents)}"),
         para(f"Most urgent first: by severity, then the longest waiting. As of {card_when(now)}.", subtle=True),
-        *(_incident_item(incident, now, echo) for incident in shown),
+        *(_incident_item(incident, as_of, echo) for incident in shown),
         *_the_rest([i.reference for i in incidents[len(shown):]], "open incident"),
         _footer("policy-bot report incidents"),
     ]
     return to_dict(card(body, fallback_text=f"Open incidents: {len(incidents)}"))
 
 
-def _incident_item(incident: Incident, now: datetime, echo: Echo) -> Container:
+def _incident_item(incident: Incident, as_of: Waited, echo: Echo) -> Container:
+    now = as_of.now
     ref = incident.reference
     assignee = incident.assignee_name or incident.assignee_id
     handled = f"assigned to {echo(assignee, kept_with=ref)}" if assignee else "not assigned"
     lines = [
         para(f"**{ref}** · {SEVERITIES[incident.severity]} · {CATEGORIES[incident.category]}"),
         para(f"{STATUSES[incident.status]}, {handled} · reported {card_day(incident.reported_at)} "
-             f"({waited(incident.reported_at, now)}) by {reporter_shown(incident, echo)}", subtle=True, spacing="None"),
+             f"({as_of.since(incident.reported_at)}) by {reporter_shown(incident, echo)}", subtle=True, spacing="None"),
     ]
     if possible_breach(incident.personal_data):
         deadline = notification_deadline(incident.reported_at)

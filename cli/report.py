@@ -107,11 +107,14 @@ def _waiting(settings, subject: str, csv_path: Path | None, read, write_csv, sho
         return found
 
     found = asyncio.run(run())
+    from domain.times import Waited
+
     now = datetime.now(settings.zone)
+    as_of = Waited(now, settings.holidays_around(now), settings.request_target_days)
     if csv_path:
-        write_csv(csv_path, found, now)
+        write_csv(csv_path, found, as_of)
         typer.echo(f"wrote {len(found)} rows to {csv_path}", err=True)
-    show(found, now)
+    show(found, as_of)
 
 
 CSV_OPTION = typer.Option(None, "--csv", help="Write one row per item, for a spreadsheet")

@@ -15,14 +15,17 @@ from domain.incidents import most_urgent_first
 
 async def pending_requests(turn: Turn, services: Services) -> None:
     requests = waiting_oldest_first(await services.approvals.pending())
+    settings = services.settings
     await _show(turn, services, requests, "pending-requests", "Tool requests waiting",
-                lambda now: build_pending_requests_card(requests=requests, now=now))
+                lambda now: build_pending_requests_card(requests=requests, now=now, holidays=settings.holidays_around(now),
+                                                        target_days=settings.request_target_days))
 
 
 async def open_incidents(turn: Turn, services: Services) -> None:
     incidents = most_urgent_first(await services.incidents.unresolved())
     await _show(turn, services, incidents, "open-incidents", "Open incidents",
-                lambda now: build_open_incidents_card(incidents=incidents, now=now))
+                lambda now: build_open_incidents_card(incidents=incidents, now=now,
+                                                      holidays=services.settings.holidays_around(now)))
 
 
 async def _show(turn: Turn, services: Services, items: Sequence, report: str, title: str,

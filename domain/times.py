@@ -9,7 +9,9 @@ draws text (the terminal chat). The zone is always passed in.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TYPED = "%Y-%m-%d %H:%M"  # what the incident form shows and takes back
@@ -44,23 +46,56 @@ def typed(at: datetime, zone: tzinfo) -> str:
     return at.astimezone(zone).strftime(TYPED)
 
 
-def working_days(start: datetime, end: datetime, zone: tzinfo) -> int:
-    """Working days (Monday to Friday) from `start` to `end`, counting the days they fall on in `zone`: a request made
-    on Friday and looked at on Monday has waited one. Bank holidays are not known, so they count."""
+# BANK_HOLIDAYS: the regions whose bank holidays are not working days, with the `holidays` library's subdivision of
+# GB ("none" for an organisation that works them, or is outside the UK).
+BANK_HOLIDAY_REGIONS = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR", "none": None}
+
+
+@lru_cache(maxsize=8)
+def bank_holidays(region: str, first_year: int, last_year: int) -> frozenset[date]:
+    """The region's bank holidays (BANK_HOLIDAY_REGIONS) from `first_year` to `last_year`, computed offline by rule."""
+    subdivision = BANK_HOLIDAY_REGIONS[region]
+    if subdivision is None:
+        return frozenset()
+    import holidays  # noqa: PLC0415 (only where bank holidays are counted)
+
+    return frozenset(holidays.country_holidays("GB", subdiv=subdivision, years=range(first_year, last_year + 1)))
+
+
+def working_days(start: datetime, end: datetime, zone: tzinfo, holidays: frozenset[date] = frozenset()) -> int:
+    """Working days (Monday to Friday, less `holidays`) from `start` to `end`, counting the days they fall on in
+    `zone`: a request made on Friday and looked at on Monday has waited one."""
     first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
     if last <= first:
         return 0
     weeks, rest = divmod((last - first).days, 7)
-    return weeks * 5 + sum((first + timedelta(days=weeks * 7 + n)).weekday() < 5 for n in range(1, rest + 1))
+    weekdays = weeks * 5 + sum((first + timedelta(days=weeks * 7 + n)).weekday() < 5 for n in range(1, rest + 1))
+    return weekdays - sum(first < day <= last and day.weekday() < 5 for day in holidays)
 
 
-def waited(start: datetime, now: datetime) -> str:
+def waited(start: datetime, now: datetime, holidays: frozenset[date] = frozenset()) -> str:
     """How long something has waited, in working days in `now`'s zone: "since today", "1 working day", "6 working days"."""
     zone = now.tzinfo or timezone.utc
-    days = working_days(start, now, zone)
+    days = working_days(start, now, zone, holidays)
     if days == 0 and start.astimezone(zone).date() == now.astimezone(zone).date():
         return "since today"
     return f"{days} working day{'s' if days != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class Waited:
+    """How long things have waited as of `now` (in the organisation's zone): working days less `holidays`, and
+    whether past `target_days` (the governance authority's aim for deciding a tool request, policy 7.3; 0 for none)."""
+
+    now: datetime
+    holidays: frozenset[date] = frozenset()
+    target_days: int = 0
+
+    def since(self, start: datetime) -> str:
+        return waited(start, self.now, self.holidays)
+
+    def past_target(self, start: datetime) -> bool:
+        return bool(self.target_days) and working_days(start, self.now, self.now.tzinfo, self.holidays) > self.target_days
 
 
 def _rfc3339(at: datetime) -> str:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import update
 
 from domain.incidents import most_urgent_first
 from domain.records import Incident
-from domain.times import waited, working_days
+from domain.times import Waited, bank_holidays, waited, working_days
 from storage.models import ApprovalRequestRow, IncidentRow
 from support.activities import GOOD_REPORT, card_action
 from support.bots import make_settings, refusals, running_bot, typed_in_own_chat
@@ -22,8 +22,9 @@ from support.processes import chat, run_cli_async
 
 APP1, APP2, GOV, SEC, DPO = "aad-app1", "aad-app2", "aad-gov", "aad-sec", "aad-dpo"
 STAFF, CAROL, DAVE = "aad-staff", "aad-carol", "aad-dave"
+# No bank holidays here, so the working days counted back from today do not depend on the date the suite runs.
 ROLES = dict(approver_ids=f"{APP1},{APP2}", governance_ids=GOV, security_ids=SEC, dpo_ids=DPO, outbox_base_delay=0.05,
-             connector_timeout=1.0)
+             connector_timeout=1.0, bank_holidays="none")
 REQUEST = {"purpose": "Draft slides for briefings.", "data_classification": "public",
            "data_description": "Published reports.", "expected_output": "Slides.", "output_use": "Internal briefings.",
            "category": "public"}
@@ -102,6 +103,16 @@ async def test_pending_requests_lists_the_undecided_oldest_first_and_marks_those
     assert f"**{asked}** · Otter.ai · asked by User {DAVE}" in text
     assert "waiting for the requester's answer to the question of" in text and "waiting for a decision" in text
     assert "(10 working days)" in text  # 14 calendar days
+    assert "Past the" not in text  # ten working days is not past the ten-day target
+
+
+async def test_a_request_past_the_decision_target_is_marked(bot, connector):
+    late = await request_tool(bot, connector, "Gamma", STAFF, days_ago=20)  # 14 or 15 working days
+    await request_tool(bot, connector, "Delta", CAROL, days_ago=2)
+    card = card_of(await typed_in_own_chat(bot, connector, "pending requests", APP1))
+    late_item = next(item for item in card["body"] if item.get("type") == "Container" and late in json.dumps(item))
+    assert "Past the 10-working-day target for a decision (policy 7.3)." in json.dumps(late_item)
+    assert json.dumps(card).count("Past the") == 1
 
 
 async def test_the_open_button_brings_the_requests_card_below_the_list_and_deciding_there_works(bot, connector):
@@ -239,6 +250,23 @@ def test_an_approver_in_the_terminal_chat_lists_opens_and_approves(tmp_path):
 
 
 # ---------- the rules ----------
+
+def test_bank_holidays_are_not_working_days_where_the_organisation_keeps_them():
+    christmas_eve = datetime(2026, 12, 24, 12, 0, tzinfo=timezone.utc)  # a Thursday
+    after = christmas_eve + timedelta(days=5)  # Tuesday 29 December
+    england = bank_holidays("england-and-wales", 2026, 2026)  # Christmas Day, and Boxing Day's Monday substitute
+    assert working_days(christmas_eve, after, timezone.utc) == 3
+    assert working_days(christmas_eve, after, timezone.utc, england) == 1
+    assert date(2026, 11, 30) in bank_holidays("scotland", 2026, 2026) and date(2026, 11, 30) not in england
+    assert bank_holidays("none", 2026, 2026) == frozenset()
+    # Tuesday 12 January 2027: 13 weekdays on, less Christmas Day, its substitute and New Year's Day.
+    season = bank_holidays("england-and-wales", 2026, 2027)
+    twelfth = after + timedelta(days=14)
+    assert Waited(twelfth, season).since(christmas_eve) == "10 working days"
+    assert not Waited(twelfth, season, target_days=10).past_target(christmas_eve)
+    assert Waited(twelfth, season, target_days=9).past_target(christmas_eve)
+    assert not Waited(twelfth, season, target_days=0).past_target(christmas_eve)  # no target
+
 
 def test_working_days_count_monday_to_friday_in_the_organisations_zone():
     friday = datetime(2026, 11, 20, 17, 0, tzinfo=timezone.utc)
