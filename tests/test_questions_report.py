@@ -87,14 +87,20 @@ async def test_the_questions_card_is_refused_and_audited_for_anyone_else(bot, co
     assert [(e.actor, e.action) for e in entries] == [("aad-staff", "role.refused")]
 
 
-async def test_report_questions_prints_and_writes_every_figure_redacted(bot, connector, tmp_path):
-    await staff_questions(bot, connector)
-    out = tmp_path / "questions.csv"
+async def report_questions(bot, csv_path: Path) -> str:
+    """`policy-bot report questions --csv csv_path` against the bot's database: what it printed."""
     process = await asyncio.create_subprocess_exec(
-        str(BIN), "report", "questions", "--csv", str(out), env={**os.environ, "DATABASE_URL": bot.database_url},
+        str(BIN), "report", "questions", "--csv", str(csv_path), env={**os.environ, "DATABASE_URL": bot.database_url},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     stdout, stderr = (part.decode() for part in await process.communicate())
     assert process.returncode == 0, stderr
+    return stdout
+
+
+async def test_report_questions_prints_and_writes_every_figure_redacted(bot, connector, tmp_path):
+    await staff_questions(bot, connector)
+    out = tmp_path / "questions.csv"
+    stdout = await report_questions(bot, out)
     assert stdout.startswith("Questions asked since ") and ": 4; answered without a person: 0 (0%)" in stdout
     assert "     2×  “what is on the canteen menu this week”" in stdout
     assert "Escalations waiting: 1" in stdout and "jane.doe" not in stdout
@@ -116,11 +122,7 @@ async def test_answers_that_said_they_might_not_fit_are_listed_for_teaching(bot,
     assert "Answered, but unsure** (1, grouped" in card and f"1× “{unsure}”" in card and "screen job" not in card
 
     out = tmp_path / "questions.csv"
-    process = await asyncio.create_subprocess_exec(
-        str(BIN), "report", "questions", "--csv", str(out), env={**os.environ, "DATABASE_URL": bot.database_url},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    stdout, stderr = (part.decode() for part in await process.communicate())
-    assert process.returncode == 0, stderr
+    stdout = await report_questions(bot, out)
     assert "Answered, but unsure" in stdout
     rows = {(r["kind"], r["item"], r["count"]) for r in csv.DictReader(out.open(encoding="utf-8"))}
     assert ("answered_unsure", unsure, "1") in rows and not any(item == sure for _, item, _ in rows)
