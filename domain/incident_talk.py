@@ -54,8 +54,5 @@ def _supposed(plain: str, start: int) -> bool:
 def tells_of_an_incident(text: str) -> bool:
     """True when the message says that something happened which may be an AI incident or breach."""
     plain = _plain(text)
-    if any(not _supposed(plain, m.start()) for m in _DONE.finditer(plain)):
-        return True
-    if any(not _supposed(plain, m.start()) for m in (*_TOOL_DONE.finditer(plain), *_TOOL_DID.finditer(plain))):
-        return True
-    return any(not _supposed(plain, m.start()) for m in _MISHAP.finditer(plain))
+    return any(not _supposed(plain, match.start())
+               for pattern in (_DONE, _TOOL_DONE, _TOOL_DID, _MISHAP) for match in pattern.finditer(plain))
