@@ -35,6 +35,12 @@ class Incoming:
     def is_card_action(self) -> bool:
         return self.kind == "invoke" and self.invoke_name == "adaptiveCard/action"
 
+    @property
+    def own_refresh_ids(self) -> list[str] | None:
+        """This person's Teams id, for a card only they will see refreshed (Universal Actions' userIds); None
+        where Teams gave none."""
+        return [self.user_teams_id] if self.user_teams_id else None
+
 
 @dataclass
 class Message:

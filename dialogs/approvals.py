@@ -108,7 +108,7 @@ async def refresh(turn: Turn, services: Services) -> None:
     incoming = turn.incoming
     reference = guards.reference(turn)
     request = await services.approvals.get(reference)
-    mine = [incoming.user_teams_id] if incoming.user_teams_id else None
+    mine = incoming.own_refresh_ids
     if request is not None and request.requester_id == incoming.user_id:
         turn.respond_with_card(build_approval_card(request, approver_view=False, refresh_user_ids=mine))
         return
@@ -143,7 +143,7 @@ async def open_card(turn: Turn, services: Services) -> None:
                                         noun="tool request", where=OPEN_WHERE)
     if request is None:
         return
-    mine = [turn.incoming.user_teams_id] if turn.incoming.user_teams_id else None
+    mine = turn.incoming.own_refresh_ids
     await turn.show_below(_card_for(request, turn.incoming.user_id, mine),
                           summary=f"AI tool request {request.reference}: {request.tool_name}",
                           clicked=f"The card of {request.reference} is below.")
@@ -217,7 +217,7 @@ async def decide_request(turn: Turn, services: Services) -> None:
         services.library.forget_tools()
     services.deliver_soon()
     log.info("tool request decided", reference=reference, action=decision.action, status=updated.status)
-    mine = [incoming.user_teams_id] if incoming.user_teams_id else None
+    mine = incoming.own_refresh_ids
     await turn.show(build_approval_card(updated, approver_view=True, refresh_user_ids=mine))
 
 

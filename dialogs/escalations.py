@@ -184,7 +184,7 @@ async def open_card(turn: Turn, services: Services) -> None:
                                          where="The questions report lists the escalations waiting.")
     if question is None:
         return
-    mine = [turn.incoming.user_teams_id] if turn.incoming.user_teams_id else None
+    mine = turn.incoming.own_refresh_ids
     await turn.show(build_escalation_card(question, refresh_user_ids=mine))
 
 
@@ -198,7 +198,7 @@ async def refresh(turn: Turn, services: Services) -> None:
         if question is None:
             turn.respond_with_card(notice_card("Question not found", "This question is no longer kept."))
             return
-        mine = [incoming.user_teams_id] if incoming.user_teams_id else None
+        mine = incoming.own_refresh_ids
         turn.respond_with_card(build_escalation_card(question, refresh_user_ids=mine))
         return
     if question is not None and question.user_id == incoming.user_id:

@@ -176,7 +176,7 @@ async def refresh_triage(turn: Turn, services: Services) -> None:
 
 async def _member_card(services: Services, incident: Incident, incoming: Incoming) -> dict:
     """A triage member's own view of the card as it is now: the triage buttons until it is resolved, then a note."""
-    mine = [incoming.user_teams_id] if incoming.user_teams_id else None
+    mine = incoming.own_refresh_ids
     return build_triage_card(incident, now=datetime.now(services.settings.zone),
                              dpo_told=await _dpo_told(services, incident), refresh_user_ids=mine)
 
