@@ -101,6 +101,11 @@ async def is_approver(services: Services, user_id: str) -> bool:
     return await services.approvers.is_approver(user_id)
 
 
+# Who is in each team: one definition, for every guard of that team and for the help card (dialogs/help.py).
+GOVERNANCE_MEMBERS = listed(lambda settings: settings.governance_ids)
+TRIAGE_MEMBERS = listed(lambda settings: settings.governance_ids | settings.security_ids)  # governance and IT security
+
+
 @dataclass(frozen=True)
 class RoleGuard:
     """Lets only the members of a role through to the handler; refuses everyone else once, here."""
@@ -139,7 +144,7 @@ ADMINS_ONLY = RoleGuard(
 )
 
 GOVERNANCE_ONLY = RoleGuard(
-    members=listed(lambda settings: settings.governance_ids),
+    members=GOVERNANCE_MEMBERS,
     subject=lambda turn: "report:acknowledgements",
     notice=lambda: Message(
         text="The acknowledgement report is for the GenAI governance team. Did you want to report an incident?",
@@ -149,7 +154,7 @@ GOVERNANCE_ONLY = RoleGuard(
 )
 
 GOVERNANCE_ANSWERERS_ONLY = RoleGuard(
-    members=listed(lambda settings: settings.governance_ids),
+    members=GOVERNANCE_MEMBERS,
     subject=lambda turn: f"question:{reference(turn)}",
     detail=_attempted,
     notice=lambda: notice_card("You can't answer this question",
@@ -157,14 +162,14 @@ GOVERNANCE_ANSWERERS_ONLY = RoleGuard(
 )
 
 QUESTIONS_REPORT_GOVERNANCE_ONLY = RoleGuard(
-    members=listed(lambda settings: settings.governance_ids),
+    members=GOVERNANCE_MEMBERS,
     subject=lambda turn: "report:questions",
     notice=lambda: "The questions report is for the GenAI governance team. Ask me a policy question in your own words, "
                    "or type **help** to see what I can do.",
 )
 
 TRIAGE_MEMBERS_ONLY = RoleGuard(
-    members=listed(lambda settings: settings.governance_ids | settings.security_ids),
+    members=TRIAGE_MEMBERS,
     subject=lambda turn: f"incident:{reference(turn)}",
     detail=_attempted,
     notice=lambda: notice_card("You can't act on incident reports",
@@ -187,7 +192,7 @@ PENDING_REQUESTS_APPROVERS_ONLY = RoleGuard(
 )
 
 OPEN_INCIDENTS_TRIAGE_ONLY = RoleGuard(
-    members=listed(lambda settings: settings.governance_ids | settings.security_ids),
+    members=TRIAGE_MEMBERS,
     subject=lambda turn: "report:open-incidents",
     notice=lambda: "The list of open incidents is for the GenAI governance and IT security teams. To report one, "
                    "type **report incident**; to see your own reports, type **my reports**.",

@@ -6,13 +6,13 @@ from bot.microsoft.approvers import DirectoryUnavailable
 from bot.services import Services
 from bot.turn import Message, Turn
 from cards.help import build_help_card
-from dialogs.guards import OPEN_INCIDENTS_TRIAGE_ONLY, QUESTIONS_REPORT_GOVERNANCE_ONLY, Membership, is_approver
+from dialogs.guards import GOVERNANCE_MEMBERS, TRIAGE_MEMBERS, Membership, is_approver
 
 # Each team of cards.help.TEAM_COMMANDS, and who is in it: the check its routes' guards make.
 TEAMS: tuple[tuple[str, Membership], ...] = (
     ("approver", is_approver),
-    ("triage", OPEN_INCIDENTS_TRIAGE_ONLY.members),
-    ("governance", QUESTIONS_REPORT_GOVERNANCE_ONLY.members),
+    ("triage", TRIAGE_MEMBERS),
+    ("governance", GOVERNANCE_MEMBERS),
 )
 
 
