@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -12,7 +12,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain import EXAMPLE_POLICY_PATH
-from domain.times import bank_holidays, zone_named
+from domain.times import Waited, bank_holidays, zone_named
 
 IdList = Annotated[frozenset[str], NoDecode]
 
@@ -257,9 +257,10 @@ class Settings(BaseSettings):
         """The organisation's time zone: times are shown to people in it, and typed times read in it."""
         return ZoneInfo(self.timezone)
 
-    def holidays_around(self, now: datetime) -> frozenset[date]:
-        """BANK_HOLIDAYS' dates from two years before `now` to the year after: enough for anything still waiting."""
-        return bank_holidays(self.bank_holidays, now.year - 2, now.year + 1)
+    def waited_as_of(self, now: datetime) -> Waited:
+        """How long things have waited at `now`: working days less BANK_HOLIDAYS (from two years before `now` to the
+        year after: enough for anything still waiting), and REQUEST_TARGET_DAYS."""
+        return Waited(now, bank_holidays(self.bank_holidays, now.year - 2, now.year + 1), self.request_target_days)
 
     @property
     def is_sqlite(self) -> bool:

@@ -4,7 +4,6 @@ item, in the order domain/ decides, each with a button that opens its card as `o
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Sequence
 
 from microsoft_teams.cards import ActionSet, Container, TextBlock
@@ -23,14 +22,12 @@ LISTED = 20  # items shown in full, each with its button
 NAMED = 100  # of the rest, how many references are listed, to type after "open request" / "open incident"
 
 
-def build_pending_requests_card(*, requests: Sequence[ApprovalRequest], now: datetime,
-                                holidays: frozenset[date] = frozenset(), target_days: int = 0) -> dict:
-    """`requests`: those not decided yet, oldest first (domain.approvals.waiting_oldest_first); `now` in the
-    organisation's zone, where working days are counted, less `holidays`; those waiting longer than `target_days`
-    (policy 7.3's aim, 0 for none) are marked."""
+def build_pending_requests_card(*, requests: Sequence[ApprovalRequest], as_of: Waited) -> dict:
+    """`requests`: those not decided yet, oldest first (domain.approvals.waiting_oldest_first); `as_of`: now, in the
+    organisation's zone, its bank holidays and the decision target (policy 7.3) past which a request is marked."""
     if not requests:
         return notice_card("Tool requests waiting", "Nothing is waiting for a decision: every tool request has been decided.")
-    return fit(lambda echo: _requests_card(requests, Waited(now, holidays, target_days), echo))
+    return fit(lambda echo: _requests_card(requests, as_of, echo))
 
 
 def _requests_card(requests: Sequence[ApprovalRequest], as_of: Waited, echo: Echo) -> dict:
@@ -65,13 +62,12 @@ def _request_item(request: ApprovalRequest, as_of: Waited, echo: Echo) -> Contai
     return _item(lines, button(f"Open {ref}", VERB_OPEN_REQUEST, {"reference": ref, "action": "open"}))
 
 
-def build_open_incidents_card(*, incidents: Sequence[Incident], now: datetime,
-                              holidays: frozenset[date] = frozenset()) -> dict:
-    """`incidents`: those not resolved, most urgent first (domain.incidents.most_urgent_first); `now` in the
-    organisation's zone, where working days are counted, less `holidays`."""
+def build_open_incidents_card(*, incidents: Sequence[Incident], as_of: Waited) -> dict:
+    """`incidents`: those not resolved, most urgent first (domain.incidents.most_urgent_first); `as_of`: now, in the
+    organisation's zone, and its bank holidays."""
     if not incidents:
         return notice_card("Open incidents", "No incident is open: every report has been resolved.")
-    return fit(lambda echo: _incidents_card(incidents, Waited(now, holidays), echo))
+    return fit(lambda echo: _incidents_card(incidents, as_of, echo))
 
 
 def _incidents_card(incidents: Sequence[Incident], as_of: Waited, echo: Echo) -> dict:

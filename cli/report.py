@@ -107,10 +107,7 @@ def _waiting(settings, subject: str, csv_path: Path | None, read, write_csv, sho
         return found
 
     found = asyncio.run(run())
-    from domain.times import Waited
-
-    now = datetime.now(settings.zone)
-    as_of = Waited(now, settings.holidays_around(now), settings.request_target_days)
+    as_of = settings.waited_as_of(datetime.now(settings.zone))
     if csv_path:
         write_csv(csv_path, found, as_of)
         typer.echo(f"wrote {len(found)} rows to {csv_path}", err=True)

@@ -11,26 +11,24 @@ from bot.turn import Message, Turn
 from cards.waiting import build_open_incidents_card, build_pending_requests_card
 from domain.approvals import waiting_oldest_first
 from domain.incidents import most_urgent_first
+from domain.times import Waited
 
 
 async def pending_requests(turn: Turn, services: Services) -> None:
     requests = waiting_oldest_first(await services.approvals.pending())
-    settings = services.settings
     await _show(turn, services, requests, "pending-requests", "Tool requests waiting",
-                lambda now: build_pending_requests_card(requests=requests, now=now, holidays=settings.holidays_around(now),
-                                                        target_days=settings.request_target_days))
+                lambda as_of: build_pending_requests_card(requests=requests, as_of=as_of))
 
 
 async def open_incidents(turn: Turn, services: Services) -> None:
     incidents = most_urgent_first(await services.incidents.unresolved())
     await _show(turn, services, incidents, "open-incidents", "Open incidents",
-                lambda now: build_open_incidents_card(incidents=incidents, now=now,
-                                                      holidays=services.settings.holidays_around(now)))
+                lambda as_of: build_open_incidents_card(incidents=incidents, as_of=as_of))
 
 
 async def _show(turn: Turn, services: Services, items: Sequence, report: str, title: str,
-                build: Callable[[datetime], dict]) -> None:
+                build: Callable[[Waited], dict]) -> None:
     """The list's card, drawn as of now in the organisation's zone; that it was seen (and how long it was) audited."""
     await services.audit.append(turn.incoming.user_id, "report.viewed", f"report:{report}", {"items": len(items)})
-    card = build(datetime.now(services.settings.zone))
+    card = build(services.settings.waited_as_of(datetime.now(services.settings.zone)))
     await turn.reply(Message(cards=[card], summary=f"{title}: {len(items)}"))

@@ -30,6 +30,7 @@ from domain.approvals import LIMITS as REQUEST_LIMITS
 from domain.incidents import LIMITS as INCIDENT_LIMITS
 from domain.policy_parse import Block, Section
 from domain.records import ApprovalRequest, Incident, QuestionGroup, QuestionRecord, QuestionsReport, Tool, WaitingEscalation
+from domain.times import Waited
 
 BUDGET = 28_000  # bytes of card JSON, UTF-8: cards.fit.CARD_BUDGET_BYTES explains the number
 TEAMS_LIMIT = 80 * 1024  # the whole activity in UTF-16, as Microsoft advises
@@ -289,11 +290,11 @@ WORST_CASES = {
         waiting=[WaitingEscalation(10**9, worst(2000), NOW, 10**4)] * 5000, answered_without_person=10**8,
         unsure=[QuestionGroup(worst(2000), 10**6, NOW)] * 5000))],
     cards.tools.build_tools_card: [dict(tools=TOOLS), dict(tools=MIXED_TOOLS)],
-    cards.waiting.build_pending_requests_card: [dict(requests=[request_at_worst()] * 300, now=NOW),
-                                                dict(requests=[], now=NOW)],
+    cards.waiting.build_pending_requests_card: [dict(requests=[request_at_worst()] * 300, as_of=Waited(NOW + timedelta(days=30), target_days=1)),  # each past its target
+                                                dict(requests=[], as_of=Waited(NOW))],
     cards.waiting.build_open_incidents_card: [dict(incidents=[incident_at_worst(anonymous=n % 2 == 0) for n in range(300)],
-                                                   now=NOW),
-                                              dict(incidents=[], now=NOW)],
+                                                   as_of=Waited(NOW)),
+                                              dict(incidents=[], as_of=Waited(NOW))],
     cards.welcome.build_welcome_card: [dict(org_name=SETTING, authority_name=SETTING, authority_contact=SETTING,
                                             commands={"help", "tools", "request tool", "my requests", "report incident",
                                                       "my reports", "acknowledge", "my status", "policy"})],
