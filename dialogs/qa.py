@@ -45,6 +45,7 @@ class Found:
     mentions: list  # tools named in it (domain.tools)
     version_id: int | None
     tentative: bool = False  # the best passage only just cleared the threshold: say it may not answer it
+    incident: bool = False  # it tells of something that happened (domain/incident_talk.py): offer the report form
 
 
 async def answer_question(turn: Turn, services: Services) -> None:
@@ -54,12 +55,11 @@ async def answer_question(turn: Turn, services: Services) -> None:
     found = await _checked_and_found(turn, services, question)
     if found is None:
         return
-    incident = tells_of_an_incident(question)
     if found.shown or found.mentions:
-        await _reply_with_answer(turn, services, found, incident)
+        await _reply_with_answer(turn, services, found)
         return
     settings = services.settings
-    if incident:
+    if found.incident:
         card = build_incident_prompt_card(question_id=found.question_id, authority_name=settings.genai_authority_name)
         await turn.reply(Message(cards=[card], summary="That sounds like something to report"))
         return
@@ -122,10 +122,11 @@ async def _checked_and_found(turn: Turn, services: Services, question: str) -> F
         redacted=redaction.found, policy_version_id=version_id, answered=bool(shown) or bool(mentions),
         passages=[{"section": h.section, "title": h.title, "score": h.score, "text": h.text} for h in shown],
     )
-    return Found(question_id, shown, mentions, version_id, result.tentative)
+    # Read from the text as stored, as the answer's buttons are drawn again later (_actions_after).
+    return Found(question_id, shown, mentions, version_id, result.tentative, tells_of_an_incident(redaction.text))
 
 
-async def _reply_with_answer(turn: Turn, services: Services, found: Found, incident: bool) -> None:
+async def _reply_with_answer(turn: Turn, services: Services, found: Found) -> None:
     shown, mentions = found.shown, found.mentions
     lines: list[str] = [tool_status_line(m.name, m.tool) for m in mentions]
     if shown:
@@ -137,7 +138,7 @@ async def _reply_with_answer(turn: Turn, services: Services, found: Found, incid
     actions = build_answer_actions_card(
         question_id=found.question_id, sections=[(h.section, h.title) for h in shown], version_id=found.version_id,
         unregistered_tools=tuple(m.name for m in mentions if m.tool is None), rating_buttons=not feedback_loop,
-        tells_of_incident=incident,
+        tells_of_incident=found.incident,
     )
 
     async def remember(activity_id: str | None) -> None:
