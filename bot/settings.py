@@ -12,7 +12,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain import EXAMPLE_POLICY_PATH
-from domain.times import Waited, bank_holidays, zone_named
+from domain.times import BANK_HOLIDAY_REGIONS, Waited, bank_holidays, zone_named
 
 IdList = Annotated[frozenset[str], NoDecode]
 
@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     timezone: str = Field("Europe/London", validation_alias=AliasChoices("TIMEZONE", "timezone"))
     # Bank holidays that are not working days (domain.times.BANK_HOLIDAY_REGIONS), and the working days the governance
     # authority aims to decide a tool request in (policy 7.3; 0 for none): the approvers' list marks those past it.
-    bank_holidays: Literal["england-and-wales", "scotland", "northern-ireland", "none"] = Field(
+    bank_holidays: Literal[tuple(BANK_HOLIDAY_REGIONS)] = Field(
         "england-and-wales", validation_alias=AliasChoices("BANK_HOLIDAYS", "bank_holidays"))
     request_target_days: int = Field(10, ge=0, le=365, validation_alias=AliasChoices("REQUEST_TARGET_DAYS",
                                                                                       "request_target_days"))
