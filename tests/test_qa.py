@@ -193,6 +193,15 @@ async def test_a_message_telling_of_an_incident_offers_the_report_form_filled_in
     assert {i["id"]: i.get("value") for i in other["body"] if i.get("id")}["description"] is None
 
 
+async def test_a_report_form_filled_in_from_a_message_has_only_its_redacted_copy(bot, connector):
+    sent = await ask(bot, connector, "I pasted jo.bloggs@example.com and NI QQ123456C into ChatGPT by mistake", 4)
+    report = buttons(sent[3]["attachments"][0]["content"])["Report it now"]  # after the personal data warning
+    form = await ask_by_card(bot, connector, report)
+    described = {i["id"]: i.get("value") for i in form["body"] if i.get("id")}["description"]
+    assert "[email]" in described and "[NI number]" in described
+    assert "jo.bloggs@example.com" not in described and "QQ123456C" not in described
+
+
 async def test_an_incident_the_policy_gives_no_passage_for_still_gets_the_report_form(bot, connector):
     sent = await ask(bot, connector, "the chatbot showed me someone else's conversation", 3)
     card = sent[2]["attachments"][0]["content"]
